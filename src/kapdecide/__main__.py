@@ -1,0 +1,5 @@
+"""``python -m kapdecide``."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,514 @@
+"""The assessment: evaluate a profile against protocols and build the report (pure; no I/O).
+
+Each rule is evaluated twice: by durable-rules (``engine.py``) and by the three-valued Python
+evaluator. The evaluator supplies *unknown*; the engine's fired set must equal the evaluator's true
+set, or no assessment is given (``EngineDisagreementError``, exit 4).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from . import __version__
+from . import vocabulary as v
+from .conditions import dnf, fields_of
+from .engine import Engine, EngineRule
+from .errors import EngineDisagreementError
+from .evaluator import LeafResult, Truth, evaluate, reasons
+from .facts import FIELDS, Facts, build_facts
+from .loader import LoadedProtocol
+from .profile import Profile
+from .protocol import GRADE_ORDER, Evidence, Option, Protocol, Regimen, Rule
+
+SCHEMA_VERSION = "1.0"
+DISCLAIMER = (
+    "Decision support for clinician review. kapdecide does not make or order treatment decisions. "
+    "Ketamine and esketamine are not approved for any substance use disorder: every such use is off-label. "
+    "Findings are only as complete as the data given; verify them against the patient record."
+)
+
+Status = Literal["contraindicated", "deferred", "incomplete", "eligible_with_precautions", "eligible"]
+#: Most severe first (reference 0.1).
+STATUS_ORDER: tuple[Status, ...] = (
+    "contraindicated", "deferred", "incomplete", "eligible_with_precautions", "eligible",
+)
+KIND_STATUS: dict[str, Status] = {
+    "contraindication": "contraindicated",
+    "deferral": "deferred",
+    "required_data": "incomplete",
+    "caution": "eligible_with_precautions",
+    "interaction": "eligible_with_precautions",
+}
+KIND_ORDER = {k: i for i, k in enumerate(KIND_STATUS)}
+STATUS_SUMMARY: dict[Status, str] = {
+    "contraindicated": "Ketamine-assisted therapy is contraindicated now: see the contraindications and next steps.",
+    "deferred": "Defer: temporary barriers must resolve before any ketamine session; reassess after.",
+    "incomplete": "Incomplete: safety-critical data is missing or could not be checked. No ketamine option "
+                  "can be offered until it is collected.",
+    "eligible_with_precautions": "No contraindication or deferral found in the data given; precautions apply.",
+    "eligible": "No contraindication, deferral or precaution found in the data given.",
+}
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Trigger(_Out):
+    """A profile value behind a finding: the field, its value, the test and the result."""
+
+    field: str
+    value: Any
+    operator: str
+    threshold: Any
+    result: Literal["true", "false", "unknown"]
+
+
+class EvidenceRef(_Out):
+    id: str
+    citation: str
+    doi: str | None
+    identifier: str | None
+    design: str
+    participants: int | None
+
+
+class Finding(_Out):
+    """A rule whose condition is true for this profile."""
+
+    rule_id: str
+    protocol_id: str
+    kind: str
+    title: str
+    message: str
+    action: str
+    severity: str | None
+    urgent: bool
+    rationale: str | None
+    triggered_by: list[Trigger]
+    evidence: list[EvidenceRef]
+    next_steps: list[str]
+
+
+class NotChecked(_Out):
+    """A safety rule whose condition is unknown: it could not be checked, and counts as missing data."""
+
+    rule_id: str
+    protocol_id: str
+    kind: str
+    title: str
+    needs: list[str]
+    message: str
+
+
+class StaleItem(_Out):
+    source: str
+    days_old: int
+    max_age_days: int
+    fields: list[str]
+    message: str
+
+
+class CheckedMedication(_Out):
+    ingredient: str
+    drug_class: str
+    rxcui: str | None
+
+
+class Medications(_Out):
+    recorded: bool
+    checked: list[CheckedMedication]
+    not_checked: list[str]
+    message: str
+
+
+class SubstanceEvidenceOut(_Out):
+    substance: str
+    grade: str | None
+    insufficient_evidence: bool
+    statement: str
+    summary: str | None
+    evidence: list[EvidenceRef]
+
+
+class DoseOut(_Out):
+    description: str
+    mg_per_kg: float | None
+    fixed_mg: float | None
+    max_mg: float | None
+    weight_kg: float | None
+    computed_mg: float | None
+    capped: bool
+    text: str
+
+
+class OptionOut(_Out):
+    """One option for one indication: offered or excluded, with the reasons and the evidence."""
+
+    option_id: str
+    protocol_id: str
+    title: str
+    route: str
+    setting: str
+    approach: str
+    indication: str | None
+    grade: str | None
+    state: Literal["offered", "excluded", "not_applicable"]
+    reasons: list[str]
+    dose: DoseOut | None
+    sessions: str | None
+    psychotherapy: str | None
+    outcome: str | None
+    monitoring: list[str]
+    evidence: list[EvidenceRef]
+    note: str | None
+
+
+class ProtocolRef(_Out):
+    id: str
+    version: str
+    title: str
+    sha256: str
+
+
+class Report(_Out):
+    """The assessment report (``kapdecide schema report`` publishes its JSON Schema)."""
+
+    schema_version: str
+    kapdecide_version: str
+    disclaimer: str
+    assessed_on: str
+    patient_ref: str | None
+    status: Status
+    status_summary: str
+    protocols: list[ProtocolRef]
+    findings: list[Finding]
+    not_checked: list[NotChecked]
+    missing_data: list[str]
+    stale_data: list[StaleItem]
+    medications: Medications
+    substances: list[SubstanceEvidenceOut]
+    options: list[OptionOut]
+    standard_care: list[str]
+    next_steps: list[str]
+
+
+# ---------------------------------------------------------------- compiled protocols
+
+
+@dataclass
+class CompiledProtocol:
+    """A protocol with its engine rulesets, built once per process."""
+
+    loaded: LoadedProtocol
+    engine: Engine
+    evidence: dict[str, Evidence]
+
+    @property
+    def protocol(self) -> Protocol:
+        return self.loaded.protocol
+
+
+_COMPILED: dict[str, CompiledProtocol] = {}
+
+
+def compile_protocol(lp: LoadedProtocol) -> CompiledProtocol:
+    """Compile (or fetch the compiled) engine rulesets of a validated protocol."""
+    found = _COMPILED.get(lp.sha256)
+    if found is not None:
+        return found
+    p = lp.protocol
+    rules = [EngineRule(_rule_key(r.id), tuple(dnf(r.when))) for r in p.rules]
+    rules += [EngineRule(_excl_key(o.id, x.id), tuple(dnf(x.when))) for o in p.options for x in o.exclude_when]
+    compiled = CompiledProtocol(lp, Engine(rules), {e.id: e for e in p.evidence})
+    _COMPILED[lp.sha256] = compiled
+    return compiled
+
+
+def _rule_key(rule_id: str) -> str:
+    return f"rule:{rule_id}"
+
+
+def _excl_key(option_id: str, exclusion_id: str) -> str:
+    return f"option:{option_id}:{exclusion_id}"
+
+
+# ---------------------------------------------------------------- text
+
+
+_PLACEHOLDER = re.compile(r"\{([a-z0-9_.]+)\}")
+
+
+def show_value(value: Any) -> str:
+    """A fact value as a clinician reads it."""
+    if value is None:
+        return "unknown"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, tuple | list):
+        return ", ".join(str(x) for x in value) if value else "none"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def fill(text: str, facts: Facts) -> str:
+    """Replace ``{field}`` placeholders with the profile's values ("unknown" where absent)."""
+    return _PLACEHOLDER.sub(lambda m: show_value(facts.get(m.group(1))), text)
+
+
+def _truth(t: Truth) -> Literal["true", "false", "unknown"]:
+    return "unknown" if t is None else "true" if t else "false"
+
+
+def _trigger(r: LeafResult) -> Trigger:
+    value = list(r.value) if isinstance(r.value, tuple) else r.value
+    return Trigger(field=r.field, value=value, operator=r.op, threshold=r.threshold, result=_truth(r.result))
+
+
+def _evidence(cp: CompiledProtocol, ids: Sequence[str]) -> list[EvidenceRef]:
+    out = []
+    for eid in ids:
+        e = cp.evidence[eid]
+        out.append(EvidenceRef(id=e.id, citation=e.citation, doi=e.doi, identifier=e.identifier,
+                               design=e.design, participants=e.participants))
+    return out
+
+
+# ---------------------------------------------------------------- assess
+
+
+def assess(profile: Profile, protocols: Sequence[LoadedProtocol], as_of: dt.date) -> Report:
+    """Assess ``profile`` on ``as_of`` against validated protocols."""
+    findings: list[Finding] = []
+    not_checked: list[NotChecked] = []
+    stale: list[StaleItem] = []
+    options: list[OptionOut] = []
+    substance_out: dict[str, SubstanceEvidenceOut] = {}
+    standard_care: list[str] = []
+    facts: Facts = {}
+    option_inputs: list[tuple[CompiledProtocol, Facts, dict[str, Truth]]] = []
+
+    for lp in protocols:
+        cp = compile_protocol(lp)
+        p = cp.protocol
+        fact_set = build_facts(profile, as_of, {f.source: f.max_age_days for f in p.freshness})
+        facts = {**fact_set.values, **facts}
+        truths = _guarded_truths(cp, fact_set.values)
+        for s in fact_set.stale:
+            stale.append(StaleItem(
+                source=s.source, days_old=s.days_old, max_age_days=s.max_age_days, fields=list(s.fields),
+                message=f"Latest {s.source.replace('_', ' ')} is {s.days_old} days old, older than the "
+                        f"{s.max_age_days} days this protocol allows: it was not used. Measure again.",
+            ))
+        for rule in p.rules:
+            t = truths[_rule_key(rule.id)]
+            if rule.kind == "required_data" and t is not False:
+                findings.append(_finding(cp, rule, fact_set.values, t))
+            elif t is True:
+                findings.append(_finding(cp, rule, fact_set.values, True))
+            elif t is None:
+                needs = [r.field for r in reasons(rule.when, fact_set.values, None)] or fields_of(rule.when)
+                needs = list(dict.fromkeys(needs))
+                not_checked.append(NotChecked(
+                    rule_id=rule.id, protocol_id=p.id, kind=rule.kind, title=rule.title, needs=needs,
+                    message=f"Could not check: {rule.title}. Needs: {', '.join(needs)}.",
+                ))
+        option_inputs.append((cp, fact_set.values, truths))
+        for se in p.substances:
+            substance_out.setdefault(se.substance, _substance_out(cp, se.substance))
+        if p.standard_care and p.standard_care not in standard_care:
+            standard_care.append(p.standard_care)
+
+    status = _status(findings, not_checked, stale)
+    for cp, f, truths in option_inputs:
+        for option in cp.protocol.options:
+            options.extend(_options(cp, option, f, truths, status))
+    options.sort(key=_option_order)
+
+    findings.sort(key=lambda x: (KIND_ORDER[x.kind], not x.urgent, x.protocol_id, x.rule_id))
+    not_checked.sort(key=lambda x: (KIND_ORDER[x.kind], x.protocol_id, x.rule_id))
+    missing = sorted({fld for x in not_checked for fld in x.needs}
+                     | {t.field for x in findings if x.kind == "required_data" for t in x.triggered_by})
+    substances = _patient_substances(facts, substance_out)
+    next_steps = list(dict.fromkeys(step for x in findings for step in x.next_steps))
+    if status == "incomplete" and "collect_missing_data" not in next_steps:
+        next_steps.append("collect_missing_data")
+    patient_ref = profile.patient.ref if profile.patient else None
+    return Report(
+        schema_version=SCHEMA_VERSION, kapdecide_version=__version__, disclaimer=DISCLAIMER,
+        assessed_on=as_of.isoformat(), patient_ref=patient_ref, status=status,
+        status_summary=STATUS_SUMMARY[status],
+        protocols=[ProtocolRef(id=lp.protocol.id, version=lp.protocol.version, title=lp.protocol.title,
+                               sha256=lp.sha256) for lp in protocols],
+        findings=findings, not_checked=not_checked, missing_data=missing, stale_data=stale,
+        medications=_medications(facts), substances=substances, options=options,
+        standard_care=standard_care, next_steps=next_steps,
+    )
+
+
+def _guarded_truths(cp: CompiledProtocol, facts: Facts) -> dict[str, Truth]:
+    """Three-valued results per engine rule, after checking the engine agrees on what is true."""
+    p = cp.protocol
+    conditions = {_rule_key(r.id): r.when for r in p.rules}
+    conditions.update({_excl_key(o.id, x.id): x.when for o in p.options for x in o.exclude_when})
+    truths = {name: evaluate(cond, facts) for name, cond in conditions.items()}
+    fired = cp.engine.fired(facts)
+    expected = {name for name, t in truths.items() if t is True}
+    if fired != expected:
+        differ = sorted(fired ^ expected)
+        raise EngineDisagreementError(
+            f"the rules engine and the independent evaluator disagree on {', '.join(differ)}; "
+            "no assessment is given rather than a possibly wrong one",
+            hint="report this with the profile and `--debug` output",
+        )
+    return truths
+
+
+def _finding(cp: CompiledProtocol, rule: Rule, facts: Facts, t: Truth) -> Finding:
+    return Finding(
+        rule_id=rule.id, protocol_id=cp.protocol.id, kind=rule.kind, title=rule.title,
+        message=fill(rule.message, facts), action=fill(rule.action, facts), severity=rule.severity,
+        urgent=rule.urgent, rationale=rule.rationale,
+        triggered_by=[_trigger(r) for r in reasons(rule.when, facts, t)],
+        evidence=_evidence(cp, rule.evidence), next_steps=list(rule.next_steps),
+    )
+
+
+def _status(findings: list[Finding], not_checked: list[NotChecked], stale: list[StaleItem]) -> Status:
+    raised = {KIND_STATUS[f.kind] for f in findings}
+    if not_checked or stale:
+        raised.add("incomplete")
+    return next((s for s in STATUS_ORDER if s in raised), "eligible")
+
+
+def _substance_out(cp: CompiledProtocol, substance: str) -> SubstanceEvidenceOut:
+    se = next(s for s in cp.protocol.substances if s.substance == substance)
+    label = substance.replace("_", " ")
+    if se.insufficient_evidence:
+        statement = (f"Insufficient evidence for ketamine in {label} use disorder: no ketamine option is offered "
+                     "for it. Use standard evidence-based care.")
+    else:
+        statement = f"Ketamine in {label} use disorder: GRADE certainty {se.grade.replace('_', ' ')} (off-label)."
+    return SubstanceEvidenceOut(
+        substance=substance, grade=None if se.grade == "none" else se.grade,
+        insufficient_evidence=se.insufficient_evidence, statement=statement, summary=se.summary,
+        evidence=_evidence(cp, se.evidence),
+    )
+
+
+def _patient_substances(facts: Facts, known: dict[str, SubstanceEvidenceOut]) -> list[SubstanceEvidenceOut]:
+    out = []
+    for s in facts.get("substance_use.substances", ()):  # type: ignore[union-attr]
+        s = str(s)
+        out.append(known.get(s) or SubstanceEvidenceOut(
+            substance=s, grade=None, insufficient_evidence=True, summary=None, evidence=[],
+            statement=f"No evidence review for {s.replace('_', ' ')} use disorder in these protocols: "
+                      "insufficient evidence; no ketamine option is offered for it.",
+        ))
+    return out
+
+
+def _medications(facts: Facts) -> Medications:
+    if "medications.ingredients" not in facts:
+        return Medications(recorded=False, checked=[], not_checked=[],
+                           message="Medication list not recorded: interactions could not be checked.")
+    checked = [CheckedMedication(ingredient=n, drug_class=v.MEDICATIONS[n].drug_class,
+                                 rxcui=v.MEDICATIONS[n].rxcui or None)
+               for n in facts["medications.ingredients"]]  # type: ignore[union-attr]
+    unchecked = [str(n) for n in facts.get("medications.unchecked", ())]  # type: ignore[union-attr]
+    msg = (f"Not checked for interactions (not in the medication table): {', '.join(unchecked)}. Review them by hand."
+           if unchecked else "Every recorded medication was checked for interactions.")
+    return Medications(recorded=True, checked=checked, not_checked=unchecked, message=msg)
+
+
+def _dose(reg: Regimen, facts: Facts) -> DoseOut:
+    d = reg.dose
+    weight = facts.get("patient.weight_kg")
+    computed: float | None = None
+    capped = False
+    if d.mg_per_kg is not None:
+        if isinstance(weight, int | float) and not isinstance(weight, bool):
+            computed = round(d.mg_per_kg * float(weight), 1)
+            if d.max_mg is not None and computed > d.max_mg:
+                computed, capped = float(d.max_mg), True
+            text = f"{d.mg_per_kg:g} mg/kg x {float(weight):g} kg = {computed:g} mg" + (
+                f" (capped at {d.max_mg:g} mg)" if capped else "")
+        else:
+            text = f"{d.mg_per_kg:g} mg/kg: dose not computable, weight not recorded"
+    elif d.fixed_mg is not None:
+        computed = float(d.fixed_mg)
+        text = f"{d.fixed_mg:g} mg fixed dose"
+    else:
+        text = "no fixed dose in the cited sources"
+    return DoseOut(description=d.description, mg_per_kg=d.mg_per_kg, fixed_mg=d.fixed_mg, max_mg=d.max_mg,
+                   weight_kg=float(weight) if isinstance(weight, int | float) else None,
+                   computed_mg=computed, capped=capped, text=text)
+
+
+def _options(cp: CompiledProtocol, option: Option, facts: Facts, truths: dict[str, Truth],
+             status: Status) -> list[OptionOut]:
+    status_reason = {
+        "contraindicated": "Not offered: a contraindication applies.",
+        "deferred": "Not offered now: a deferral applies; reassess when it resolves.",
+        "incomplete": "Not offered until the missing safety data is collected and checked.",
+    }.get(status)
+    exclusions: list[str] = []
+    for x in option.exclude_when:
+        t = truths[_excl_key(option.id, x.id)]
+        if t is True:
+            exclusions.append(fill(x.reason, facts))
+        elif t is None:
+            needs = list(dict.fromkeys(r.field for r in reasons(x.when, facts, None)))
+            exclusions.append(f"Could not check ({', '.join(needs)}): {fill(x.reason, facts)}")
+    substances = facts.get("substance_use.substances")
+    conditions = facts.get("psychiatric.conditions")
+    rows = []
+    for reg in option.regimens:
+        pool = substances if reg.substance is not None else conditions
+        indication = reg.substance or reg.condition
+        if pool is None or indication not in pool:  # type: ignore[operator]
+            continue
+        reasons_: list[str] = ([status_reason] if status_reason else []) + exclusions
+        rows.append(_option_row(cp, option, reg, facts, "excluded" if reasons_ else "offered", reasons_))
+    if rows:
+        return rows
+    if substances is None:
+        why = "Substance use disorders not recorded: cannot match this option."
+    else:
+        wanted = sorted({str(r.substance or r.condition) for r in option.regimens})
+        why = f"No regimen for this patient's indications (option studied for: {', '.join(wanted)})."
+    return [OptionOut(
+        option_id=option.id, protocol_id=cp.protocol.id, title=option.title, route=option.route,
+        setting=option.setting, approach=option.approach, indication=None, grade=None, state="not_applicable",
+        reasons=[why], dose=None, sessions=None, psychotherapy=None, outcome=None,
+        monitoring=list(option.monitoring), evidence=[], note=option.note,
+    )]
+
+
+def _option_row(cp: CompiledProtocol, option: Option, reg: Regimen, facts: Facts,
+                state: Literal["offered", "excluded"], reasons_: list[str]) -> OptionOut:
+    return OptionOut(
+        option_id=option.id, protocol_id=cp.protocol.id, title=option.title, route=option.route,
+        setting=option.setting, approach=option.approach, indication=reg.substance or reg.condition,
+        grade=reg.grade, state=state, reasons=reasons_, dose=_dose(reg, facts),
+        sessions=reg.sessions.description, psychotherapy=reg.psychotherapy, outcome=reg.outcome,
+        monitoring=list(option.monitoring), evidence=_evidence(cp, reg.evidence), note=option.note,
+    )
+
+
+def _option_order(o: OptionOut) -> tuple[int, int, str, str, str]:
+    state = {"offered": 0, "excluded": 1, "not_applicable": 2}[o.state]
+    grade = GRADE_ORDER.get(o.grade or "", 9)
+    return (state == 2, grade, o.option_id, o.indication or "", o.protocol_id)  # type: ignore[return-value]
+
+
+def known_fields() -> list[str]:
+    """All fact field names (for documentation and schema)."""
+    return list(FIELDS)

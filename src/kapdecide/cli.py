@@ -1,0 +1,224 @@
+"""The command line: arguments and I/O only. Each command calls one core function and a renderer.
+
+Exit codes are mapped in one place, ``main``: 0 success (``assess``: a report was produced,
+whatever the clinical status), 1 findings (``validate`` found problems), 2 bad usage or invalid
+profile, 3 protocols could not be loaded, 4 internal error (traceback only with ``--debug``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+import tempfile
+import traceback
+from pathlib import Path
+from typing import IO, Any
+
+import click
+
+from . import __version__
+from .errors import EXIT_MEANING, ExitCode, InvalidInputError, KapdecideError, Problem
+
+FORMAT = click.Choice(["text", "json"])
+
+
+def _read_input(name: str) -> tuple[bytes, str]:
+    if name == "-":
+        return sys.stdin.buffer.read(), "<stdin>"
+    try:
+        return Path(name).read_bytes(), name
+    except OSError as exc:
+        raise InvalidInputError(
+            f"cannot read {name}: {exc.strerror or exc}",
+            [Problem(name, None, None, "unreadable", exc.strerror or str(exc))],
+        ) from None
+
+
+def _write_output(text: str, output: str | None) -> None:
+    if output is None or output == "-":
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    # Atomic: a reader sees the complete report or the previous file, never a partial one.
+    target = Path(output)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or Path("."))
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _console(stream: IO[str]) -> Any:
+    from rich.console import Console
+
+    no_color = "NO_COLOR" in os.environ or not stream.isatty()
+    return Console(file=stream, no_color=no_color, color_system=None if no_color else "auto",
+                   width=None if stream.isatty() else 100, highlight=False)
+
+
+def _parse_date(value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        if len(value) != 10:
+            raise ValueError
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)", param_hint="--as-of") from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="kapdecide")
+@click.option("--debug", is_flag=True, help="Show a traceback for internal errors.")
+def cli(debug: bool) -> None:
+    """kapdecide: decision support for ketamine-assisted therapy in substance use disorders.
+
+    It evaluates a patient profile against clinical protocols and lists what a clinician must
+    review. It supports a decision; it never makes one.
+    """
+
+
+@cli.command()
+@click.argument("profile", metavar="PROFILE")
+@click.option("--protocols", "protocols_dir", type=click.Path(file_okay=True, dir_okay=True),
+              help="Protocol folder or file (default: the shipped protocols).")
+@click.option("--format", "fmt", type=FORMAT, default="text", show_default=True, help="Output format.")
+@click.option("--as-of", "as_of", metavar="DATE", help="Assessment date (default: the profile's assessed_on, else today).")
+@click.option("--output", "-o", metavar="FILE", help="Write the report to FILE (atomically) instead of stdout.")
+def assess(profile: str, protocols_dir: str | None, fmt: str, as_of: str | None, output: str | None) -> int:
+    """Assess a patient profile (YAML or JSON file, or - for stdin).
+
+    Example: kapdecide assess examples/eligible-alcohol.yaml --format json
+    """
+    from .assessment import assess as run_assessment
+    from .loader import default_protocol_dir, load_protocols
+    from .profile import check_consistency, load_profile_bytes
+
+    when = _parse_date(as_of)
+    raw, name = _read_input(profile)
+    model, smap = load_profile_bytes(raw, name)
+    day = when or model.assessed_on or dt.date.today()
+    problems = check_consistency(model, day, smap)
+    if problems:
+        raise InvalidInputError("the profile has contradictory or impossible values", problems)
+    loaded = load_protocols([protocols_dir or default_protocol_dir()])
+    report = run_assessment(model, loaded, day)
+    if fmt == "json":
+        from .render.json import render_report
+
+        _write_output(render_report(report), output)
+    else:
+        from .render.text import render_report as render_text
+
+        if output:
+            import io
+
+            buf = io.StringIO()
+            render_text(report, _console(buf))
+            _write_output(buf.getvalue(), output)
+        else:
+            render_text(report, _console(sys.stdout))
+    return ExitCode.OK
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, metavar="[PATH]...")
+@click.option("--format", "fmt", type=FORMAT, default="text", show_default=True, help="Output format.")
+def validate(paths: tuple[str, ...], fmt: str) -> int:
+    """Check protocol files (default: the shipped protocols); every problem in every file.
+
+    Exit 0 when there is no error (warnings are listed), 1 when any file has an error.
+
+    Example: kapdecide validate protocols/
+    """
+    from .loader import default_protocol_dir, protocol_files, validate_paths
+
+    targets = list(paths) or [str(default_protocol_dir())]
+    loaded, problems = validate_paths(targets)
+    files = [str(f) for f in protocol_files(targets)[0]]
+    errors = [p for p in problems if p.severity == "error"]
+    if fmt == "json":
+        from .render.json import render_problems
+
+        sys.stdout.write(render_problems(problems, files))
+    else:
+        from .render.text import render_problems as render_text
+
+        render_text(problems, _console(sys.stdout))
+        err = _console(sys.stderr)
+        err.print(f"{len(files)} file(s), {len(loaded)} protocol(s): {len(errors)} error(s), "
+                  f"{len(problems) - len(errors)} warning(s)")
+    return ExitCode.FINDINGS if errors else ExitCode.OK
+
+
+@cli.command()
+@click.argument("name", type=click.Choice(["profile", "protocol", "report"]))
+def schema(name: str) -> int:
+    """Print the JSON Schema of the profile, a protocol file, or the JSON report.
+
+    Example: kapdecide schema report > report.schema.json
+    """
+    from .render.json import dumps
+    from .schema import json_schema
+
+    sys.stdout.write(dumps(json_schema(name)))
+    return ExitCode.OK
+
+
+def _wants_json(args: list[str]) -> bool:
+    for i, a in enumerate(args):
+        if a == "--format=json" or (a == "--format" and i + 1 < len(args) and args[i + 1] == "json"):
+            return True
+    return False
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the CLI and map every outcome to one exit code."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    json_mode = _wants_json(args)
+    debug = "--debug" in args
+    try:
+        result = cli.main(args=args, prog_name="kapdecide", standalone_mode=False)
+        code = int(result) if isinstance(result, int) else ExitCode.OK
+    except click.exceptions.Exit as exc:
+        code = exc.exit_code
+    except click.ClickException as exc:
+        code = ExitCode.INVALID_INPUT
+        _report_failure(None, code, exc.format_message(), json_mode)
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        code = ExitCode.INTERRUPTED
+        sys.stderr.write("interrupted\n")
+    except KapdecideError as exc:
+        code = exc.exit_code
+        _report_failure(exc, code, None, json_mode)
+    except BrokenPipeError:
+        # The reader went away (e.g. `| head`): end quietly, without a second error on flush.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = ExitCode.OK
+    except Exception:
+        code = ExitCode.INTERNAL
+        if debug:
+            traceback.print_exc()
+        _report_failure(None, code, "internal error: kapdecide failed unexpectedly; no assessment was made. "
+                        "Run again with --debug and report the traceback.", json_mode)
+    sys.exit(code)
+
+
+def _report_failure(error: KapdecideError | None, code: int, message: str | None, json_mode: bool) -> None:
+    if json_mode:
+        from .render.json import render_error
+
+        sys.stdout.write(render_error(error, code, message))
+        sys.stdout.flush()
+    if error is not None:
+        from .render.text import render_error as render_text_error
+
+        render_text_error(error, _console(sys.stderr))
+    else:
+        sys.stderr.write(f"error: {message} ({EXIT_MEANING.get(code, 'error')})\n")

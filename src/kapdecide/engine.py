@@ -1,0 +1,150 @@
+"""The durable-rules adapter: the only module that touches the engine.
+
+durable-rules 2.0.28 segfaults, hangs or silently drops facts outside a narrow subset
+(notes-durable-rules.md). This adapter stays inside the subset measured safe:
+
+- rules are built as JSON for the C module directly (no ``durable.lang`` host, threads or actions);
+- every rule is a single-fact ``$and`` of plain tests, prefixed by a ``kind == 'profile'``
+  discriminator; ``$or`` is expanded into one rule per branch beforehand (``conditions.dnf``);
+- rules are split into rulesets of at most ``CHUNK`` branches, so no node can have more than 64
+  sibling tests true at once (error 303), nor 255 identical conditions, nor 511 leading tests;
+- each profile is asserted in one batch framed by a start fact and an end fact; the end rule has
+  the lowest priority, so a batch the engine cut short is detected and a rule always fired, which
+  makes ``delete_state`` safe;
+- facts are typed and bounded upstream; nulls are absent; floats never use exponents;
+- field names are checked for 32-bit FNV-1a collisions, the engine's only field identity.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .conditions import LIST_SENTINEL, Conjunction, engine_test
+from .errors import EngineError
+from .facts import Facts
+
+#: Branches per ruleset: below the 64 simultaneous sibling matches measured to corrupt a session.
+CHUNK = 48
+END = "__end__"
+_ABANDON_LIMIT = 900  # sids per ruleset before rebuilding (the engine allows 1,024 live sessions)
+_EXP_INT = re.compile(r"(?<![\d.])(-?\d+)e", re.IGNORECASE)
+
+
+def dumps(data: Any) -> str:
+    """JSON the engine accepts: no NaN/Infinity, and ``1e-05`` written as ``1.0e-05`` (pitfall P3)."""
+    text = json.dumps(data, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    return _EXP_INT.sub(r"\1.0e", text)
+
+
+def fnv1a_32(text: str) -> int:
+    """The engine's field-name hash."""
+    h = 0x811C9DC5
+    for byte in text.encode("utf-8"):
+        h = ((h ^ byte) * 0x01000193) & 0xFFFFFFFF
+    return h
+
+
+def hash_collisions(names: Iterable[str]) -> list[tuple[str, str]]:
+    """Pairs of names (whole dotted names and their segments) that share an FNV-1a hash."""
+    seen: dict[int, str] = {}
+    out = []
+    pool = {"kind", "id", "sid", END, "$i", LIST_SENTINEL}
+    for name in names:
+        pool.add(name)
+        pool.update(name.split("."))
+    for name in sorted(pool):
+        h = fnv1a_32(name)
+        if h in seen and seen[h] != name:
+            out.append((seen[h], name))
+        seen.setdefault(h, name)
+    return out
+
+
+@dataclass(frozen=True)
+class EngineRule:
+    """One named condition in disjunctive normal form."""
+
+    name: str
+    branches: tuple[Conjunction, ...]
+
+
+def engine_facts(facts: Facts) -> dict[str, Any]:
+    """The profile fact as the engine sees it (lists never empty: see LIST_SENTINEL)."""
+    out: dict[str, Any] = {"kind": "profile"}
+    for name, value in facts.items():
+        out[name] = [*value, LIST_SENTINEL] if isinstance(value, tuple) else value
+    return out
+
+
+class _Ruleset:
+    def __init__(self, name: str, definition: Mapping[str, Any]):
+        import durable_rules_engine as dre
+
+        self._dre = dre
+        self._name = name
+        self._text = dumps(definition)
+        self._handle = dre.create_ruleset(name, self._text)
+        self._sid_n = 0
+
+    def _abandon(self) -> None:
+        # A session the engine failed in is corrupt: never touch it again (pitfall P2).
+        self._sid_n += 1
+        if self._sid_n >= _ABANDON_LIMIT:
+            self._handle = self._dre.create_ruleset(self._name, self._text)
+            self._sid_n = 0
+
+    def fired(self, fact: dict[str, Any]) -> list[str]:
+        dre = self._dre
+        sid = f"p{self._sid_n}"
+        batch = [{"sid": sid, "id": "s"}, dict(fact, sid=sid, id="f"), {END: 1, "sid": sid, "id": "e"}]
+        try:
+            code, offset = dre.assert_facts(self._handle, dumps(batch))
+        except Exception as exc:  # the engine raises bare Exceptions with numeric codes
+            self._abandon()
+            raise EngineError(f"the rules engine rejected the profile ({exc})") from None
+        names: list[str] = []
+        result = dre.start_action_for_state(self._handle, offset) if code in (0, 1) else None
+        while result is not None:
+            message = result[1] if isinstance(result, tuple) else result
+            names.append(message[2 : message.index('"', 2)])
+            result = dre.complete_and_start_action(self._handle, offset)
+        if not names or names[-1] != END:
+            self._abandon()
+            raise EngineError("the rules engine did not evaluate the whole profile (truncated batch)")
+        dre.delete_state(self._handle, sid)  # safe: the end rule fired in this session
+        return names[:-1]
+
+
+class Engine:
+    """A protocol's conditions compiled into durable-rules rulesets, evaluated one profile at a time."""
+
+    _counter = 0
+
+    def __init__(self, rules: Iterable[EngineRule]):
+        branches: list[tuple[str, Conjunction]] = [
+            (rule.name, conj) for rule in rules for conj in rule.branches
+        ]
+        self._rulesets: list[_Ruleset] = []
+        self._branch_owner: dict[str, str] = {}
+        for start in range(0, len(branches), CHUNK):
+            definition: dict[str, Any] = {}
+            for i, (name, conj) in enumerate(branches[start : start + CHUNK], start):
+                key = f"b{i}"
+                self._branch_owner[key] = name
+                tests = [{"kind": "profile"}, *(engine_test(leaf) for leaf in conj)]
+                definition[key] = {"all": [{"m": {"$and": tests}}], "pri": 1}
+            definition[END] = {"all": [{"m": {"$ex": {END: 1}}}], "pri": 65535}
+            Engine._counter += 1
+            self._rulesets.append(_Ruleset(f"kapdecide{Engine._counter}", definition))
+
+    def fired(self, facts: Facts) -> set[str]:
+        """Names of the rules with at least one branch true for these facts."""
+        fact = engine_facts(facts)
+        out: set[str] = set()
+        for ruleset in self._rulesets:
+            out.update(self._branch_owner[key] for key in ruleset.fired(fact))
+        return out

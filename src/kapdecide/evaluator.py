@@ -1,0 +1,106 @@
+"""The independent evaluator: conditions in plain Python with three-valued (Kleene) logic.
+
+It supplies what the engine cannot: *unknown* (a test on an absent field), and the leaf values
+behind each result. It also guards the engine: every assessment compares the two.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .conditions import All, AnyOf, ConditionNode, Leaf, Not
+from .facts import Facts
+
+Truth = bool | None  # None is unknown
+
+
+@dataclass(frozen=True)
+class LeafResult:
+    """One leaf's outcome: the profile value, the operator, the threshold and the result."""
+
+    field: str
+    op: str
+    threshold: Any
+    value: Any
+    result: Truth
+
+
+def evaluate_leaf(leaf: Leaf, facts: Facts) -> Truth:
+    """One leaf; a test on an absent field is unknown (except is_unknown / is_known)."""
+    present = leaf.field in facts
+    if leaf.op == "is_unknown":
+        return not present
+    if leaf.op == "is_known":
+        return present
+    if not present:
+        return None
+    x = facts[leaf.field]
+    t = leaf.value
+    op = leaf.op
+    if op == "==":
+        return bool(x == t)
+    if op == "!=":
+        return bool(x != t)
+    if op == "in":
+        return x in (t if isinstance(t, list) else [t])
+    if op == "not_in":
+        return x not in (t if isinstance(t, list) else [t])
+    if op == "contains":
+        return t in x  # type: ignore[operator]
+    if op == "not_contains":
+        return t not in x  # type: ignore[operator]
+    if op == "<":
+        return x < t  # type: ignore[operator]
+    if op == "<=":
+        return x <= t  # type: ignore[operator]
+    if op == ">":
+        return x > t  # type: ignore[operator]
+    if op == ">=":
+        return x >= t  # type: ignore[operator]
+    raise ValueError(f"unknown operator {op}")
+
+
+def evaluate(cond: ConditionNode, facts: Facts) -> Truth:
+    """Kleene three-valued evaluation."""
+    if isinstance(cond, Leaf):
+        return evaluate_leaf(cond, facts)
+    if isinstance(cond, Not):
+        inner = evaluate(cond.not_, facts)
+        return None if inner is None else not inner
+    if isinstance(cond, All):
+        results = [evaluate(c, facts) for c in cond.all]
+        if any(r is False for r in results):
+            return False
+        return None if any(r is None for r in results) else True
+    results = [evaluate(c, facts) for c in cond.any]
+    if any(r is True for r in results):
+        return True
+    return None if any(r is None for r in results) else False
+
+
+def reasons(cond: ConditionNode, facts: Facts, want: Truth) -> list[LeafResult]:
+    """The leaves that support the result ``want``: what triggered a rule, or what was unknown."""
+    if isinstance(cond, Leaf):
+        r = evaluate_leaf(cond, facts)
+        if r is not want:
+            return []
+        return [LeafResult(cond.field, cond.op, cond.value, facts.get(cond.field), r)]
+    if isinstance(cond, Not):
+        return reasons(cond.not_, facts, None if want is None else not want)
+    items = cond.all if isinstance(cond, All) else cond.any
+    out: list[LeafResult] = []
+    for c in items:
+        if evaluate(c, facts) is want:
+            out.extend(reasons(c, facts, want))
+    return out
+
+
+def explain(cond: ConditionNode, facts: Facts) -> list[LeafResult]:
+    """Every leaf with its own result, in order."""
+    from .conditions import walk_leaves
+
+    return [
+        LeafResult(leaf.field, leaf.op, leaf.value, facts.get(leaf.field), evaluate_leaf(leaf, facts))
+        for _, leaf in walk_leaves(cond)
+    ]

@@ -1,0 +1,298 @@
+"""The fact schema: the fields protocol conditions may test, and how a profile becomes facts.
+
+Facts are a flat mapping from a dotted field name to a typed value. A field that is absent is
+*unknown*; the builder never fills an unknown with a default. Derived fields (mean blood pressure,
+days since an event) are computed here once, so that the rules engine and the Python evaluator see
+exactly the same values.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Literal
+
+from . import vocabulary as v
+from .profile import Profile
+
+FieldType = Literal["bool", "int", "number", "enum", "enum_list", "text_list"]
+Value = bool | int | float | str | tuple[str, ...]
+Facts = dict[str, Value]
+
+
+@dataclass(frozen=True)
+class FactField:
+    """One field that conditions may test."""
+
+    name: str
+    type: FieldType
+    description: str
+    vocabulary: tuple[str, ...] = ()
+
+
+FIELDS: dict[str, FactField] = {}
+
+
+def _f(name: str, type_: FieldType, description: str, vocabulary: Iterable[str] = ()) -> None:
+    FIELDS[name] = FactField(name, type_, description, tuple(vocabulary))
+
+
+_f("patient.age", "int", "Age in years (patient.age).")
+_f("patient.sex_at_birth", "enum", "Sex at birth.", v.SEX_AT_BIRTH)
+_f("patient.weight_kg", "number", "Body weight, kg.")
+_f("pregnancy.possible", "bool",
+   "Can become pregnant: pregnancy.can_become_pregnant; false when sex_at_birth is male and the "
+   "pregnancy section is omitted.")
+_f("pregnancy.status", "enum", "Pregnancy status; a recorded 'unknown' is unknown.", ("pregnant", "not_pregnant"))
+_f("pregnancy.test_pending", "bool", "A pregnancy test was taken and its result is not back.")
+_f("pregnancy.days_since_negative_test", "int", "Whole days from the last negative test to the assessment date.")
+_f("pregnancy.breastfeeding", "bool",
+   "Breastfeeding; false when sex_at_birth is male and the pregnancy section is omitted.")
+_f("vitals.bp_systolic_mmhg", "int",
+   "Mean systolic of all readings on the most recent measurement date, rounded half up; unknown "
+   "when that date is older than the protocol's freshness limit (stale).")
+_f("vitals.bp_diastolic_mmhg", "int", "Mean diastolic, as for vitals.bp_systolic_mmhg.")
+_f("vitals.bp_days_since", "int", "Whole days since the most recent blood-pressure measurement date.")
+_f("vitals.bp_readings", "int", "Number of readings on the most recent measurement date.")
+_f("vitals.heart_rate_bpm", "int", "Resting heart rate, bpm.")
+_f("substance_use.substances", "enum_list", "Substances with a recorded use disorder.", v.SUBSTANCES)
+_f("substance_use.count", "int", "Number of substance use disorders recorded.")
+_f("substance_use.any_intoxicated", "bool", "Any substance: acutely intoxicated at assessment.")
+_f("substance_use.any_active_withdrawal", "bool", "Any substance: withdrawal recorded as active.")
+_f("substance_use.all_last_use_recorded", "bool", "Every substance has a date of last use.")
+_f("substance_use.all_state_recorded", "bool", "Every substance has withdrawal and intoxication recorded.")
+_f("substance_use.days_since_stimulant_use", "int",
+   "Days since the latest use of cocaine, methamphetamine or other stimulants.")
+for _s in v.SUBSTANCES:
+    _p = f"substance_use.{_s}"
+    _f(f"{_p}.severity", "enum", f"{_s}: DSM-5 severity.", v.SEVERITIES)
+    _f(f"{_p}.days_since_last_use", "int", f"{_s}: whole days since last use.")
+    _f(f"{_p}.withdrawal", "enum", f"{_s}: withdrawal state.", v.WITHDRAWAL_STATES)
+    _f(f"{_p}.intoxicated", "bool", f"{_s}: acutely intoxicated at assessment.")
+    _f(f"{_p}.ciwa_ar", "int", f"{_s}: CIWA-Ar score.")
+    _f(f"{_p}.cows", "int", f"{_s}: COWS score.")
+    _f(f"{_p}.remission", "enum", f"{_s}: DSM-5 remission.", v.REMISSION_STATES)
+    _f(f"{_p}.treatment", "text_list", f"{_s}: current medication treatment, ingredient names.")
+_f("psychiatric.psychotic_disorder", "enum", "Personal history of psychosis.", v.PSYCHOSIS_HISTORY)
+_f("psychiatric.family_history_psychosis", "bool", "First-degree relative with a psychotic disorder.")
+_f("psychiatric.bipolar_disorder", "enum", "Bipolar disorder.", v.BIPOLAR)
+_f("psychiatric.mania", "enum", "Mania or hypomania.", v.MANIA)
+_f("psychiatric.suicidal_ideation", "enum", "Suicidal ideation, past month.", v.SUICIDAL_IDEATION)
+_f("psychiatric.suicidal_behavior_past_3_months", "bool", "Suicidal behaviour in the past 3 months.")
+_f("psychiatric.conditions", "enum_list", "Co-occurring psychiatric conditions.", tuple(v.PSYCHIATRIC_CONDITIONS))
+_f("medical.conditions", "enum_list", "Medical conditions.", tuple(v.MEDICAL_CONDITIONS))
+_f("medical.coronary_event", "bool", "Any myocardial infarction, acute coronary syndrome or revascularisation.")
+_f("medical.days_since_coronary_event", "int",
+   "Days since the most recent coronary event; unknown if any coronary event has no date.")
+_f("medical.heart_failure_nyha_class", "enum", "Highest NYHA class recorded for heart failure.", v.NYHA_CLASSES)
+_f("medical.cirrhosis_child_pugh_class", "enum", "Highest Child-Pugh class recorded.", v.CHILD_PUGH_CLASSES)
+_f("medical.hyperthyroidism_controlled", "bool", "Hyperthyroidism recorded as controlled.")
+_f("medical.arrhythmia_controlled", "bool", "Arrhythmia recorded as controlled.")
+_f("medical.valve_disease_significant", "bool", "Valve disease recorded as haemodynamically significant.")
+_f("medications.classes", "enum_list",
+   "Interaction classes of current medications (medications and substance_use[].treatment).", v.DRUG_CLASSES)
+_f("medications.ingredients", "text_list", "Current medication ingredients that the medication table knows.")
+for _c in v.DRUG_CLASSES:
+    _f(f"medications.by_class.{_c}", "text_list", f"Current medications in the {_c} class (for messages).")
+_f("medications.unchecked", "text_list", "Medication names the table does not know: not checked for interactions.")
+_f("allergies.agents", "text_list", "Allergy agents, lower case.")
+_f("allergies.ketamine", "bool", "Allergy to ketamine, esketamine or arketamine.")
+_f("ketamine_history.prior_exposure", "enum", "Prior ketamine exposure.", v.KETAMINE_EXPOSURE)
+_f("ketamine_history.misuse", "bool", "Any history of ketamine or PCP misuse.")
+_f("screening.phq9", "int", "PHQ-9 total, 0-27.")
+_f("screening.audit", "int", "AUDIT total, 0-40.")
+_f("screening.cssrs_screen", "enum", "C-SSRS screen result.", v.CSSRS_SCREEN)
+_f("context.setting_preference", "enum", "Preferred setting.", v.SETTINGS)
+_f("context.support_person_available", "bool", "A responsible adult present after an at-home session.")
+_f("context.secure_storage", "bool", "Medication can be stored locked at home.")
+_f("context.prior_supervised_dose_tolerated", "bool", "A supervised in-clinic dose was tolerated before.")
+
+#: Dated data whose age a protocol may limit (``freshness``), and the fields it feeds.
+DATED_SOURCES: dict[str, tuple[str, ...]] = {
+    "blood_pressure": ("vitals.bp_systolic_mmhg", "vitals.bp_diastolic_mmhg"),
+}
+_AGE_FIELD = {"blood_pressure": "vitals.bp_days_since"}
+
+
+@dataclass(frozen=True)
+class StaleData:
+    """Dated data older than the protocol allows: reported, and never used."""
+
+    source: str
+    days_old: int
+    max_age_days: int
+    fields: tuple[str, ...]
+
+
+@dataclass
+class FactSet:
+    """The facts of one profile, and what was stale."""
+
+    values: Facts
+    stale: list[StaleData] = field(default_factory=list)
+
+
+def round_half_up(x: float) -> int:
+    """Round half up (reference 0.2), not Python's half-to-even."""
+    return int(Decimal(repr(x)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def _any3(values: list[bool | None]) -> bool | None:
+    if any(x is True for x in values):
+        return True
+    return None if any(x is None for x in values) else False
+
+
+def build_facts(profile: Profile, as_of: dt.date, freshness: dict[str, int] | None = None) -> FactSet:
+    """The facts of ``profile`` on ``as_of``; ``freshness`` maps a dated source to its maximum age."""
+    out: Facts = {}
+
+    def put(name: str, value: Value | None) -> None:
+        if value is not None:
+            out[name] = value
+
+    def days(when: dt.date | None) -> int | None:
+        return None if when is None else (as_of - when).days
+
+    p = profile.patient
+    if p:
+        put("patient.age", p.age)
+        put("patient.sex_at_birth", p.sex_at_birth)
+        put("patient.weight_kg", None if p.weight_kg is None else float(p.weight_kg))
+    male = bool(p and p.sex_at_birth == "male")
+    preg = profile.pregnancy
+    if preg is None:
+        if male:
+            put("pregnancy.possible", False)
+            put("pregnancy.breastfeeding", False)
+    else:
+        possible = preg.can_become_pregnant
+        put("pregnancy.possible", possible)
+        put("pregnancy.status", None if preg.status == "unknown" else preg.status)
+        put("pregnancy.test_pending", preg.test_pending)
+        put("pregnancy.days_since_negative_test", days(preg.last_negative_test))
+        put("pregnancy.breastfeeding", preg.breastfeeding)
+
+    stale: list[StaleData] = []
+    vit = profile.vitals
+    if vit:
+        put("vitals.heart_rate_bpm", vit.heart_rate_bpm)
+        if vit.blood_pressure:
+            latest = max(r.taken_at for r in vit.blood_pressure)
+            same_day = [r for r in vit.blood_pressure if r.taken_at == latest]
+            age = days(latest)
+            put("vitals.bp_days_since", age)
+            put("vitals.bp_readings", len(same_day))
+            limit = (freshness or {}).get("blood_pressure")
+            if limit is not None and age is not None and age > limit:
+                stale.append(StaleData("blood_pressure", age, limit, DATED_SOURCES["blood_pressure"]))
+            else:
+                put("vitals.bp_systolic_mmhg", round_half_up(sum(r.systolic_mmhg for r in same_day) / len(same_day)))
+                put("vitals.bp_diastolic_mmhg", round_half_up(sum(r.diastolic_mmhg for r in same_day) / len(same_day)))
+
+    meds_known = profile.medications is not None
+    treatments: list[str] = []
+    suds = profile.substance_use
+    if suds is not None:
+        put("substance_use.substances", tuple(sorted({s.substance for s in suds})))
+        put("substance_use.count", len(suds))
+        put("substance_use.any_intoxicated", _any3([s.intoxicated for s in suds]))
+        put("substance_use.any_active_withdrawal",
+            _any3([None if s.withdrawal is None else s.withdrawal == "active" for s in suds]))
+        put("substance_use.all_last_use_recorded", all(s.last_use is not None for s in suds))
+        put("substance_use.all_state_recorded",
+            all(s.withdrawal is not None and s.intoxicated is not None for s in suds))
+        stimulant = [s for s in suds if s.substance in ("cocaine", "methamphetamine", "other_stimulants")]
+        if stimulant and all(s.last_use is not None for s in stimulant):
+            put("substance_use.days_since_stimulant_use", min(days(s.last_use) or 0 for s in stimulant))
+        for s in suds:
+            pre = f"substance_use.{s.substance}"
+            put(f"{pre}.severity", s.severity)
+            put(f"{pre}.days_since_last_use", days(s.last_use))
+            put(f"{pre}.withdrawal", s.withdrawal)
+            put(f"{pre}.intoxicated", s.intoxicated)
+            put(f"{pre}.ciwa_ar", s.ciwa_ar)
+            put(f"{pre}.cows", s.cows)
+            put(f"{pre}.remission", s.remission)
+            if s.treatment is not None:
+                names = tuple(sorted({v.normalise_name(t) for t in s.treatment}))
+                put(f"{pre}.treatment", names)
+                treatments.extend(names)
+
+    psy = profile.psychiatric
+    if psy:
+        put("psychiatric.psychotic_disorder", psy.psychotic_disorder)
+        put("psychiatric.family_history_psychosis", psy.family_history_psychosis)
+        put("psychiatric.bipolar_disorder", psy.bipolar_disorder)
+        put("psychiatric.mania", psy.mania)
+        put("psychiatric.suicidal_ideation", psy.suicidal_ideation)
+        put("psychiatric.suicidal_behavior_past_3_months", psy.suicidal_behavior_past_3_months)
+        if psy.conditions is not None:
+            put("psychiatric.conditions", tuple(sorted(set(psy.conditions))))
+
+    conds = profile.medical_conditions
+    if conds is not None:
+        put("medical.conditions", tuple(sorted({c.condition for c in conds})))
+        coronary = [c for c in conds if c.condition in v.CORONARY_EVENTS]
+        put("medical.coronary_event", bool(coronary))
+        if coronary and all(c.date is not None for c in coronary):
+            put("medical.days_since_coronary_event", min(days(c.date) or 0 for c in coronary))
+        _worst(put, "medical.heart_failure_nyha_class", conds, "heart_failure", lambda c: c.nyha_class, v.NYHA_CLASSES)
+        _worst(put, "medical.cirrhosis_child_pugh_class", conds, "cirrhosis",
+               lambda c: c.child_pugh_class, v.CHILD_PUGH_CLASSES)
+        _all_flag(put, "medical.hyperthyroidism_controlled", conds, "hyperthyroidism", lambda c: c.controlled)
+        _all_flag(put, "medical.arrhythmia_controlled", conds, "arrhythmia", lambda c: c.controlled)
+        valves = [c.haemodynamically_significant for c in conds if c.condition == "valvular_heart_disease"]
+        if valves:
+            put("medical.valve_disease_significant", _any3(valves))
+
+    if meds_known:
+        names = {v.normalise_name(m.ingredient) for m in profile.medications or []} | set(treatments)
+        known = sorted(n for n in names if n in v.MEDICATIONS)
+        put("medications.classes", tuple(sorted({v.MEDICATIONS[n].drug_class for n in known})))
+        put("medications.ingredients", tuple(known))
+        for cls in v.DRUG_CLASSES:
+            put(f"medications.by_class.{cls}", tuple(n for n in known if v.MEDICATIONS[n].drug_class == cls))
+        put("medications.unchecked", tuple(sorted(n for n in names if n not in v.MEDICATIONS)))
+
+    if profile.allergies is not None:
+        agents = tuple(sorted({v.normalise_name(a.agent) for a in profile.allergies}))
+        put("allergies.agents", agents)
+        put("allergies.ketamine", any(a in v.KETAMINE_AGENTS for a in agents))
+
+    kh = profile.ketamine_history
+    if kh:
+        put("ketamine_history.prior_exposure", kh.prior_exposure)
+        put("ketamine_history.misuse", kh.misuse)
+    sc = profile.screening
+    if sc:
+        put("screening.phq9", sc.phq9)
+        put("screening.audit", sc.audit)
+        put("screening.cssrs_screen", sc.cssrs_screen)
+    ctx = profile.context
+    if ctx:
+        put("context.setting_preference", ctx.setting_preference)
+        put("context.support_person_available", ctx.support_person_available)
+        put("context.secure_storage", ctx.secure_storage)
+        put("context.prior_supervised_dose_tolerated", ctx.prior_supervised_dose_tolerated)
+    return FactSet(out, stale)
+
+
+def _worst(
+    put: Callable[[str, Value | None], None], name: str, conds: list[object], slug: str,
+    get: Callable[[object], str | None], order: tuple[str, ...],
+) -> None:
+    found = [get(c) for c in conds if getattr(c, "condition", None) == slug]
+    if found and all(x is not None for x in found):
+        put(name, max(found, key=lambda x: order.index(str(x))))
+
+
+def _all_flag(
+    put: Callable[[str, Value | None], None], name: str, conds: list[object], slug: str,
+    get: Callable[[object], bool | None],
+) -> None:
+    found = [get(c) for c in conds if getattr(c, "condition", None) == slug]
+    if found:
+        put(name, None if any(x is None for x in found) else all(found))

@@ -1,0 +1,270 @@
+"""Find, read and check protocol files: schema, cross-references, types and engine limits.
+
+Every problem in every file is collected (never just the first), each with file:line:col and a
+stable code. ``load_protocols`` refuses to assess with a protocol that has any error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path as FsPath
+from typing import Any
+
+from pydantic import ValidationError
+
+from . import vocabulary as v
+from .conditions import (
+    MAX_BRANCHES_PER_RULE,
+    MAX_CONDITION_DEPTH,
+    MAX_LEAVES_PER_BRANCH,
+    All,
+    AnyOf,
+    ConditionNode,
+    TooManyBranches,
+    check_leaf,
+    children,
+    depth,
+    dnf,
+    walk_leaves,
+)
+from .engine import hash_collisions
+from .errors import Problem, ProtocolLoadError
+from .facts import FIELDS
+from .profile import pydantic_problems
+from .protocol import Protocol
+from .yaml_source import MAX_PROTOCOL_BYTES, Path, SourceError, SourceMap, decode, load
+
+PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+
+
+@dataclass(frozen=True)
+class LoadedProtocol:
+    """A protocol with where it came from and the sha256 of its bytes."""
+
+    protocol: Protocol
+    path: str
+    sha256: str
+    source: SourceMap
+
+
+def default_protocol_dir() -> FsPath:
+    """The shipped protocols: inside the installed package, else the source tree's protocols/."""
+    here = FsPath(__file__).resolve().parent
+    packaged = here / "protocols"
+    return packaged if packaged.is_dir() else here.parents[1] / "protocols"
+
+
+def protocol_files(paths: Iterable[str | FsPath]) -> tuple[list[FsPath], list[Problem]]:
+    """Protocol files named directly, or the ``*.yaml``/``*.yml`` files directly inside a folder."""
+    files: list[FsPath] = []
+    problems: list[Problem] = []
+    for raw in paths:
+        p = FsPath(raw)
+        if p.is_dir():
+            found = sorted(f for f in p.iterdir() if f.suffix in (".yaml", ".yml") and f.is_file())
+            if not found:
+                problems.append(Problem(str(p), None, None, "no-protocols", "no protocol files (*.yaml) in this folder"))
+            files.extend(found)
+        elif p.is_file():
+            files.append(p)
+        else:
+            problems.append(Problem(str(p), None, None, "not-found", "no such file or folder"))
+    return files, problems
+
+
+def read_protocol(path: FsPath) -> tuple[LoadedProtocol | None, list[Problem]]:
+    """Read and check one protocol file; return it (if its schema is valid) and all its problems."""
+    name = str(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        return None, [Problem(name, None, None, "unreadable", exc.strerror or str(exc))]
+    try:
+        data, smap = load(decode(raw, name, MAX_PROTOCOL_BYTES), name)
+    except SourceError as exc:
+        return None, exc.problems
+    if not isinstance(data, dict):
+        return None, [Problem(name, 1, 1, "not-a-mapping", "a protocol file must be a mapping")]
+    try:
+        protocol = Protocol.model_validate(data)
+    except ValidationError as exc:
+        return None, [_protocol_code(p) for p in pydantic_problems(exc, smap)]
+    loaded = LoadedProtocol(protocol, name, hashlib.sha256(raw).hexdigest(), smap)
+    return loaded, list(check_protocol(loaded))
+
+
+def _protocol_code(p: Problem) -> Problem:
+    # Name the two option mistakes validate is documented to catch, rather than a generic code.
+    if ".regimens[" in p.path or p.path.startswith("options"):
+        if p.path.endswith("grade") and p.code == "missing-field":
+            return Problem(p.file, p.line, p.col, "option-without-grade", "an option regimen needs a GRADE certainty", p.path)
+        if p.path.endswith("evidence") and p.code in ("out-of-range", "missing-field"):
+            return Problem(p.file, p.line, p.col, "option-without-citation", "an option regimen needs at least one evidence id", p.path)
+    return p
+
+
+def check_protocol(lp: LoadedProtocol) -> Iterator[Problem]:
+    """Semantic checks of one protocol (cross-references, types, vocabularies, engine limits)."""
+    p, smap = lp.protocol, lp.source
+
+    yield from _duplicates(smap, ("evidence",), [e.id for e in p.evidence], "evidence id")
+    yield from _duplicates(smap, ("rules",), [r.id for r in p.rules], "rule id")
+    yield from _duplicates(smap, ("options",), [o.id for o in p.options], "option id")
+    yield from _duplicates(smap, ("substances",), [s.substance for s in p.substances], "substance", "substance")
+    yield from _duplicates(smap, ("freshness",), [f.source for f in p.freshness], "freshness source", "source")
+
+    defined = {e.id for e in p.evidence}
+    cited: set[str] = set()
+
+    def refs(path: Path, ids: list[str]) -> Iterator[Problem]:
+        for i, eid in enumerate(ids):
+            cited.add(eid)
+            if eid not in defined:
+                hint = v.suggest(eid, sorted(defined))
+                yield smap.problem((*path, i), "undefined-evidence",
+                                   f"evidence {eid!r} is not defined in this protocol's evidence list"
+                                   + (f"; did you mean {hint!r}?" if hint else ""))
+
+    for i, f in enumerate(p.freshness):
+        yield from refs(("freshness", i, "evidence"), f.evidence)
+    for i, r in enumerate(p.rules):
+        base: Path = ("rules", i)
+        yield from refs((*base, "evidence"), r.evidence)
+        yield from _check_condition(smap, (*base, "when"), r.when)
+        for key in ("message", "action"):
+            yield from _check_placeholders(smap, (*base, key), getattr(r, key))
+        if r.kind == "interaction" and r.severity is None:
+            yield smap.problem(base, "interaction-without-severity", "an interaction rule needs severity: major|moderate|minor")
+    insufficient = {s.substance for s in p.substances if s.insufficient_evidence}
+    for i, s in enumerate(p.substances):
+        yield from refs(("substances", i, "evidence"), s.evidence)
+    for i, o in enumerate(p.options):
+        base = ("options", i)
+        yield from _duplicates(smap, (*base, "exclude_when"), [x.id for x in o.exclude_when], "exclusion id")
+        for j, reg in enumerate(o.regimens):
+            rpath: Path = (*base, "regimens", j)
+            yield from refs((*rpath, "evidence"), reg.evidence)
+            if (reg.substance is None) == (reg.condition is None):
+                yield smap.problem(rpath, "regimen-indication", "a regimen names exactly one of substance or condition")
+            if reg.condition is not None and reg.condition not in v.PSYCHIATRIC_CONDITIONS:
+                yield smap.problem((*rpath, "condition"), "value-not-in-vocabulary",
+                                   f"{reg.condition!r} is not a co-occurring condition of the profile vocabulary")
+            if reg.substance in insufficient:
+                yield smap.problem((*rpath, "substance"), "regimen-for-insufficient-substance",
+                                   f"{reg.substance} is marked insufficient_evidence: no ketamine option may be offered for it")
+            if reg.dose.mg_per_kg is not None and reg.dose.fixed_mg is not None:
+                yield smap.problem((*rpath, "dose"), "dose-ambiguous", "give mg_per_kg or fixed_mg, not both")
+        for j, x in enumerate(o.exclude_when):
+            xpath: Path = (*base, "exclude_when", j)
+            yield from refs((*xpath, "evidence"), x.evidence)
+            yield from _check_condition(smap, (*xpath, "when"), x.when)
+            yield from _check_placeholders(smap, (*xpath, "reason"), x.reason)
+    for i, e in enumerate(p.evidence):
+        if e.id not in cited:
+            yield smap.problem(("evidence", i, "id"), "unused-evidence", f"evidence {e.id!r} is never cited", severity="warning")
+        if e.doi is None and e.identifier is None:
+            yield smap.problem(("evidence", i), "evidence-without-identifier", "give a doi or another identifier (PMID, NCT, label id)")
+    used = {leaf.field for c in _conditions(p) for _, leaf in walk_leaves(c)}
+    for a, b in hash_collisions(used & set(FIELDS)):
+        yield smap.problem((), "hash-collision", f"field names {a!r} and {b!r} share the engine's 32-bit hash")
+
+
+def _conditions(p: Protocol) -> Iterator[ConditionNode]:
+    for r in p.rules:
+        yield r.when
+    for o in p.options:
+        for x in o.exclude_when:
+            yield x.when
+
+
+def _duplicates(smap: SourceMap, path: Path, ids: list[str], what: str, key: str = "id") -> Iterator[Problem]:
+    counts = Counter(ids)
+    seen: set[str] = set()
+    for i, ident in enumerate(ids):
+        if counts[ident] > 1 and ident in seen:
+            yield smap.problem((*path, i, key), "duplicate-id", f"{what} {ident!r} is defined more than once")
+        seen.add(ident)
+
+
+def _check_condition(smap: SourceMap, path: Path, cond: ConditionNode) -> Iterator[Problem]:
+    for sub_path, node in _nodes(cond, ()):
+        if isinstance(node, All | AnyOf) and not children(node):
+            yield smap.problem((*path, *sub_path), "empty-condition", "all/any needs at least one condition")
+    for leaf_path, leaf in walk_leaves(cond):
+        for code, msg in check_leaf(leaf):
+            target = "field" if code in ("unknown-profile-field",) else "op" if code == "operator-type-mismatch" else "value"
+            yield smap.problem((*path, *leaf_path, target), code, msg)
+    if depth(cond) > MAX_CONDITION_DEPTH:
+        yield smap.problem(path, "engine-limit", f"condition nested deeper than {MAX_CONDITION_DEPTH} levels")
+        return
+    try:
+        branches = dnf(cond)
+    except TooManyBranches as exc:
+        yield smap.problem(path, "engine-limit",
+                           f"condition expands to {exc.args[0]}+ engine rules; the limit is {MAX_BRANCHES_PER_RULE}: simplify it")
+        return
+    if any(len(b) > MAX_LEAVES_PER_BRANCH for b in branches):
+        yield smap.problem(path, "engine-limit", f"a branch has more than {MAX_LEAVES_PER_BRANCH} tests")
+
+
+def _nodes(cond: ConditionNode, path: Path) -> Iterator[tuple[Path, ConditionNode]]:
+    yield path, cond
+    key = "all" if isinstance(cond, All) else "any" if isinstance(cond, AnyOf) else None
+    for step, child in children(cond):
+        yield from _nodes(child, (*path, key, step) if key else (*path, step))
+
+
+def _check_placeholders(smap: SourceMap, path: Path, text: str) -> Iterator[Problem]:
+    for name in PLACEHOLDER.findall(text):
+        if name not in FIELDS:
+            hint = v.suggest(name, list(FIELDS))
+            yield smap.problem(path, "unknown-placeholder",
+                               f"{{{name}}} is not a fact field" + (f"; did you mean {{{hint}}}?" if hint else ""))
+
+
+def validate_paths(paths: Iterable[str | FsPath]) -> tuple[list[LoadedProtocol], list[Problem]]:
+    """Read and check every protocol file; also checks ids that must be unique across files."""
+    files, problems = protocol_files(paths)
+    loaded: list[LoadedProtocol] = []
+    for f in files:
+        lp, probs = read_protocol(f)
+        problems.extend(probs)
+        if lp is not None:
+            loaded.append(lp)
+    problems.extend(_cross_file(loaded))
+    return loaded, problems
+
+
+def _cross_file(loaded: list[LoadedProtocol]) -> Iterator[Problem]:
+    owners: dict[tuple[str, str], str] = {}
+    for lp in loaded:
+        p = lp.protocol
+        items: list[tuple[str, str, Path]] = [("protocol", p.id, ("id",))]
+        items += [("rule", r.id, ("rules", i, "id")) for i, r in enumerate(p.rules)]
+        items += [("option", o.id, ("options", i, "id")) for i, o in enumerate(p.options)]
+        for what, ident, path in items:
+            if (what, ident) in owners and owners[(what, ident)] != lp.path:
+                yield lp.source.problem(path, "duplicate-id", f"{what} id {ident!r} is also defined in {owners[(what, ident)]}")
+            owners.setdefault((what, ident), lp.path)
+
+
+def load_protocols(paths: Iterable[str | FsPath]) -> list[LoadedProtocol]:
+    """Load protocols for an assessment; any error (not warning) makes them unusable (exit 3)."""
+    loaded, problems = validate_paths(paths)
+    errors = [p for p in problems if p.severity == "error"]
+    if errors or not loaded:
+        raise ProtocolLoadError(
+            "the protocols could not be loaded" if errors else "no protocols were found",
+            errors or problems,
+            hint="run `kapdecide validate` on the protocol folder for the full list",
+        )
+    return loaded
+
+
+def protocol_summary(lp: LoadedProtocol) -> dict[str, Any]:
+    """Id, version and sha256, as reports carry them."""
+    return {"id": lp.protocol.id, "version": lp.protocol.version, "title": lp.protocol.title, "sha256": lp.sha256}

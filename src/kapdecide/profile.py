@@ -1,0 +1,365 @@
+"""The patient profile: pydantic models of the input contract, loading, and plausibility checks.
+
+Absent or null means *unknown*; ``false``, ``none`` and ``[]`` are recorded answers. Unknown keys,
+wrong types and implausible or contradictory values are rejected with file:line:col and the field
+path. Plausibility limits follow the clinical reference, section 0.4; limits that section does not
+give are marked DESIGN CHOICE below.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+    field_validator,
+)
+
+from . import vocabulary as v
+from .errors import InvalidInputError, Problem
+from .yaml_source import MAX_PROFILE_BYTES, SourceError, SourceMap, decode, load
+
+# ---------------------------------------------------------------- typed scalars
+
+
+def _iso_date(value: Any) -> dt.date:
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    if not isinstance(value, str) or len(value) != 10:
+        raise ValueError("expected a date as YYYY-MM-DD")
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{value!r} is not a real date (YYYY-MM-DD)") from None
+
+
+def _iso_date_or_datetime(value: Any) -> dt.date:
+    """A date, or a date-time of which only the calendar date is kept."""
+    if isinstance(value, dt.date):
+        return value.date() if isinstance(value, dt.datetime) else value
+    if not isinstance(value, str) or not 10 <= len(value) <= 35:
+        raise ValueError("expected a date (YYYY-MM-DD) or date-time (YYYY-MM-DDTHH:MM)")
+    if len(value) == 10:
+        return _iso_date(value)
+    try:
+        return dt.datetime.fromisoformat(value).date()
+    except ValueError:
+        raise ValueError(f"{value!r} is not a real date-time (YYYY-MM-DDTHH:MM)") from None
+
+
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
+IsoDateOrDateTime = Annotated[dt.date, BeforeValidator(_iso_date_or_datetime)]
+Number = StrictInt | StrictFloat
+ShortText = Annotated[StrictStr, Field(max_length=200)]
+
+Substance = Literal[
+    "alcohol", "opioids", "cocaine", "methamphetamine", "other_stimulants", "cannabis",
+    "nicotine", "sedatives", "hallucinogens", "ketamine", "other",
+]
+Severity = Literal["mild", "moderate", "severe"]
+Withdrawal = Literal["none", "active", "completed"]
+Remission = Literal["none", "early", "sustained"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+
+# ---------------------------------------------------------------- sections
+
+
+class Patient(_Model):
+    ref: ShortText | None = None
+    """Optional, opaque patient reference, echoed back in the report."""
+    age: Annotated[StrictInt, Field(ge=0, le=120)] | None = None
+    """Age in years (0-120; reference 0.4)."""
+    sex_at_birth: Literal["female", "male", "intersex"] | None = None
+    weight_kg: Annotated[Number, Field(gt=0, le=650)] | None = None
+    """Body weight in kg (>0; upper bound 650 kg is a DESIGN CHOICE above the heaviest recorded)."""
+
+
+class Pregnancy(_Model):
+    can_become_pregnant: StrictBool | None = None
+    status: Literal["pregnant", "not_pregnant", "unknown"] | None = None
+    """``unknown`` is the same as not recorded."""
+    last_negative_test: IsoDate | None = None
+    test_pending: StrictBool | None = None
+    breastfeeding: StrictBool | None = None
+
+
+class BloodPressureReading(_Model):
+    systolic_mmhg: Annotated[StrictInt, Field(ge=50, le=300)]
+    """Systolic mmHg (50-300; reference 0.4)."""
+    diastolic_mmhg: Annotated[StrictInt, Field(ge=20, le=200)]
+    """Diastolic mmHg (20-200: DESIGN CHOICE, physiological range; reference 0.4 gives no limit)."""
+    taken_at: IsoDateOrDateTime
+    """Date or date-time of the reading."""
+
+
+class Vitals(_Model):
+    blood_pressure: Annotated[list[BloodPressureReading], Field(max_length=500)] | None = None
+    heart_rate_bpm: Annotated[StrictInt, Field(ge=20, le=250)] | None = None
+    """Resting heart rate, bpm (20-250; reference 0.4)."""
+
+
+class SubstanceUse(_Model):
+    substance: Substance
+    severity: Severity | None = None
+    last_use: IsoDate | None = None
+    withdrawal: Withdrawal | None = None
+    intoxicated: StrictBool | None = None
+    ciwa_ar: Annotated[StrictInt, Field(ge=0, le=67)] | None = None
+    """CIWA-Ar score, 0-67 (alcohol withdrawal)."""
+    cows: Annotated[StrictInt, Field(ge=0, le=48)] | None = None
+    """COWS score, 0-48 (opioid withdrawal)."""
+    remission: Remission | None = None
+    treatment: Annotated[list[ShortText], Field(max_length=50)] | None = None
+    """Current medication treatment for this disorder by ingredient; [] = none."""
+
+
+class Psychiatric(_Model):
+    psychotic_disorder: Literal["none", "past", "active"] | None = None
+    family_history_psychosis: StrictBool | None = None
+    bipolar_disorder: Literal["none", "bipolar_i", "bipolar_ii"] | None = None
+    mania: Literal["none", "past", "active"] | None = None
+    suicidal_ideation: Literal["none", "passive", "active_without_plan", "active_with_plan"] | None = None
+    suicidal_behavior_past_3_months: StrictBool | None = None
+    conditions: Annotated[list[ShortText], Field(max_length=50)] | None = None
+    """Co-occurring conditions from the documented vocabulary; [] = none."""
+
+    @field_validator("conditions")
+    @classmethod
+    def _known_conditions(cls, value: list[str] | None) -> list[str] | None:
+        return _check_vocab(value, tuple(v.PSYCHIATRIC_CONDITIONS), "co-occurring condition")
+
+
+class MedicalCondition(_Model):
+    condition: ShortText
+    date: IsoDate | None = None
+    """Date of the event or diagnosis, where it matters (e.g. myocardial infarction)."""
+    detail: ShortText | None = None
+    nyha_class: Literal["I", "II", "III", "IV"] | None = None
+    child_pugh_class: Literal["A", "B", "C"] | None = None
+    controlled: StrictBool | None = None
+    haemodynamically_significant: StrictBool | None = None
+
+    @field_validator("condition")
+    @classmethod
+    def _known_condition(cls, value: str) -> str:
+        _check_vocab([value], tuple(v.MEDICAL_CONDITIONS), "medical condition")
+        return value
+
+
+def _condition_entry(value: Any) -> Any:
+    return {"condition": value} if isinstance(value, str) else value
+
+
+class Medication(_Model):
+    ingredient: ShortText
+    dose: ShortText | None = None
+
+
+def _medication_entry(value: Any) -> Any:
+    return {"ingredient": value} if isinstance(value, str) else value
+
+
+class Allergy(_Model):
+    agent: ShortText
+    reaction: ShortText | None = None
+
+
+def _allergy_entry(value: Any) -> Any:
+    return {"agent": value} if isinstance(value, str) else value
+
+
+class KetamineHistory(_Model):
+    prior_exposure: Literal["none", "medical", "nonmedical"] | None = None
+    misuse: StrictBool | None = None
+    """Any history of ketamine or PCP misuse."""
+
+
+class Screening(_Model):
+    phq9: Annotated[StrictInt, Field(ge=0, le=27)] | None = None
+    audit: Annotated[StrictInt, Field(ge=0, le=40)] | None = None
+    cssrs_screen: Literal["negative", "positive_passive", "positive_active"] | None = None
+
+
+class Context(_Model):
+    setting_preference: Literal["clinic", "at_home"] | None = None
+    support_person_available: StrictBool | None = None
+    secure_storage: StrictBool | None = None
+    prior_supervised_dose_tolerated: StrictBool | None = None
+
+
+class Profile(_Model):
+    """A patient profile. Every field may be absent: absent or null means unknown."""
+
+    assessed_on: IsoDate | None = None
+    patient: Patient | None = None
+    pregnancy: Pregnancy | None = None
+    vitals: Vitals | None = None
+    substance_use: Annotated[list[SubstanceUse], Field(max_length=20)] | None = None
+    psychiatric: Psychiatric | None = None
+    medical_conditions: Annotated[
+        list[Annotated[MedicalCondition, BeforeValidator(_condition_entry)]], Field(max_length=100)
+    ] | None = None
+    medications: Annotated[
+        list[Annotated[Medication, BeforeValidator(_medication_entry)]], Field(max_length=100)
+    ] | None = None
+    allergies: Annotated[
+        list[Annotated[Allergy, BeforeValidator(_allergy_entry)]], Field(max_length=100)
+    ] | None = None
+    ketamine_history: KetamineHistory | None = None
+    screening: Screening | None = None
+    context: Context | None = None
+
+
+def _check_vocab(values: list[str] | None, known: tuple[str, ...], what: str) -> list[str] | None:
+    for item in values or ():
+        if item not in known:
+            hint = v.suggest(item, known)
+            raise ValueError(
+                f"unknown {what} {item!r}" + (f"; did you mean {hint!r}?" if hint else "")
+                + " (see the README's vocabulary)"
+            )
+    return values
+
+
+# ---------------------------------------------------------------- loading
+
+
+def load_profile_bytes(raw: bytes, file: str) -> tuple[Profile, SourceMap]:
+    """Parse and validate a profile; raise InvalidInputError with every located problem."""
+    try:
+        data, smap = load(decode(raw, file, MAX_PROFILE_BYTES), file)
+    except SourceError as exc:
+        raise InvalidInputError("the profile could not be read", exc.problems) from None
+    return validate_profile_data(data, smap), smap
+
+
+def validate_profile_data(data: Any, smap: SourceMap) -> Profile:
+    """Validate plain data against the Profile model, locating each error in the source."""
+    if not isinstance(data, dict):
+        kind = "empty" if data is None else type(data).__name__
+        raise InvalidInputError(
+            "the profile must be a mapping",
+            [smap.problem((), "not-a-mapping", f"expected a mapping of profile sections, got {kind}")],
+        )
+    try:
+        return Profile.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidInputError("the profile is invalid", pydantic_problems(exc, smap)) from None
+
+
+def pydantic_problems(exc: ValidationError, smap: SourceMap) -> list[Problem]:
+    """Turn pydantic errors into located Problems with a stable code and a readable message."""
+    problems = []
+    for err in exc.errors(include_url=False):
+        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and "[" in p))
+        etype = err["type"]
+        if etype == "extra_forbidden":
+            key = str(loc[-1]) if loc else ""
+            parent = loc[:-1]
+            allowed = _allowed_keys(exc, parent)
+            hint = v.suggest(key, allowed) if allowed else None
+            msg = f"unknown field {key!r}" + (f"; did you mean {hint!r}?" if hint else "")
+            problems.append(smap.problem(loc, "unknown-field", msg, key=True))
+            continue
+        code = {
+            "missing": "missing-field",
+            "literal_error": "not-in-vocabulary",
+            "value_error": "invalid-value",
+        }.get(etype, "out-of-range" if etype in _RANGE_ERRORS else "wrong-type")
+        msg = str(err["msg"]).removeprefix("Value error, ")
+        if etype != "value_error" and "input" in err and not isinstance(err["input"], dict | list):
+            msg += f" (got {err['input']!r})"
+        problems.append(smap.problem(loc, code, msg))
+    return sorted(set(problems), key=lambda p: (p.line or 0, p.col or 0, p.path, p.code))
+
+
+_RANGE_ERRORS = {"greater_than", "greater_than_equal", "less_than", "less_than_equal", "too_long"}
+
+
+def _allowed_keys(exc: ValidationError, parent: tuple[Any, ...]) -> list[str]:
+    model: type[BaseModel] | None = Profile
+    for part in parent:
+        if model is None or isinstance(part, int):
+            continue
+        annotation = model.model_fields[str(part)].annotation if str(part) in model.model_fields else None
+        model = _model_in(annotation)
+    return list(model.model_fields) if model else []
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()) or ():
+        found = _model_in(arg)
+        if found:
+            return found
+    for meta in getattr(annotation, "__metadata__", ()) or ():
+        _ = meta
+    origin = getattr(annotation, "__origin__", None)
+    return _model_in(origin) if origin not in (None, annotation) else None
+
+
+# ---------------------------------------------------------------- contradictions
+
+
+def check_consistency(profile: Profile, as_of: dt.date, smap: SourceMap) -> list[Problem]:
+    """Contradictory or impossible values (reference 0.4), located in the source."""
+    out: list[Problem] = []
+
+    def bad(path: tuple[str | int, ...], code: str, msg: str) -> None:
+        out.append(smap.problem(path, code, msg))
+
+    def not_future(path: tuple[str | int, ...], when: dt.date | None, what: str) -> None:
+        if when is not None and when > as_of:
+            bad(path, "date-after-assessment", f"{what} {when.isoformat()} is after the assessment date {as_of.isoformat()}")
+
+    for i, r in enumerate(profile.vitals.blood_pressure or [] if profile.vitals else []):
+        if r.systolic_mmhg <= r.diastolic_mmhg:
+            bad(("vitals", "blood_pressure", i), "invalid_bp_systolic_not_above_diastolic",
+                f"systolic {r.systolic_mmhg} mmHg is not above diastolic {r.diastolic_mmhg} mmHg; check the reading")
+        not_future(("vitals", "blood_pressure", i, "taken_at"), r.taken_at, "blood pressure taken")
+    preg = profile.pregnancy
+    if preg is not None:
+        if preg.can_become_pregnant is False and preg.status == "pregnant":
+            bad(("pregnancy", "status"), "invalid_pregnancy_contradiction",
+                "status is pregnant but can_become_pregnant is false")
+        if preg.can_become_pregnant is False and preg.test_pending:
+            bad(("pregnancy", "test_pending"), "invalid_pregnancy_contradiction",
+                "a pregnancy test is pending but can_become_pregnant is false")
+        if preg.status == "pregnant" and preg.last_negative_test is not None and preg.test_pending is None:
+            pass  # a negative test followed by a positive one is possible: not a contradiction
+        not_future(("pregnancy", "last_negative_test"), preg.last_negative_test, "negative pregnancy test")
+    if profile.patient and profile.patient.sex_at_birth == "male" and preg is not None and preg.status == "pregnant":
+        bad(("pregnancy", "status"), "invalid_pregnancy_contradiction",
+            "status is pregnant but sex_at_birth is male; check the record")
+    seen: set[str] = set()
+    for i, s in enumerate(profile.substance_use or []):
+        if s.substance in seen:
+            bad(("substance_use", i, "substance"), "duplicate-substance",
+                f"{s.substance} is listed twice; give one entry per substance use disorder")
+        seen.add(s.substance)
+        not_future(("substance_use", i, "last_use"), s.last_use, "last use")
+        if s.remission == "sustained" and s.last_use is not None and (as_of - s.last_use).days < 365:
+            bad(("substance_use", i, "remission"), "invalid_remission_contradiction",
+                f"sustained remission (DSM-5: >=12 months) contradicts last use on {s.last_use.isoformat()}")
+        if s.intoxicated and s.last_use is not None and s.last_use < as_of - dt.timedelta(days=1):
+            bad(("substance_use", i, "intoxicated"), "invalid_intoxication_contradiction",
+                f"intoxicated at assessment but last use was {s.last_use.isoformat()}")
+    for i, c in enumerate(profile.medical_conditions or []):
+        not_future(("medical_conditions", i, "date"), c.date, f"{c.condition} date")
+    if profile.assessed_on is not None and profile.assessed_on != as_of:
+        pass  # --as-of overrides the profile's date on purpose
+    return out

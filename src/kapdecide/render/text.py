@@ -1,0 +1,113 @@
+"""The clinician's screen: status first, then what must be reviewed, then options (rich)."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.markup import escape
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from ..assessment import Finding, OptionOut, Report
+from ..errors import KapdecideError, Problem
+
+STATUS_STYLE = {
+    "contraindicated": ("CONTRAINDICATED", "bold white on red"),
+    "deferred": ("DEFERRED", "bold black on yellow"),
+    "incomplete": ("INCOMPLETE", "bold black on yellow"),
+    "eligible_with_precautions": ("ELIGIBLE WITH PRECAUTIONS", "bold black on cyan"),
+    "eligible": ("ELIGIBLE", "bold black on green"),
+}
+SECTIONS = (
+    ("contraindication", "Contraindications", "red"),
+    ("deferral", "Deferrals", "yellow"),
+    ("required_data", "Missing safety data", "yellow"),
+    ("caution", "Cautions", "cyan"),
+    ("interaction", "Interactions", "cyan"),
+)
+GRADE_LABEL = {"high": "high", "moderate": "moderate", "low": "low", "very_low": "very low"}
+
+
+def render_report(report: Report, console: Console) -> None:
+    """Print the report for a clinician."""
+    label, style = STATUS_STYLE[report.status]
+    refs = ", ".join(f"{p.id} {p.version}" for p in report.protocols)
+    who = f"Patient {escape(report.patient_ref)} · " if report.patient_ref else ""
+    console.print(Text("kapdecide · decision support for clinician review, not an order", style="bold"))
+    console.print(f"{who}assessed for {report.assessed_on} · protocols: {escape(refs)}")
+    console.print(Panel(Text(f"{label}\n", style=style) + Text(report.status_summary), expand=True))
+
+    for kind, title, colour in SECTIONS:
+        items = [f for f in report.findings if f.kind == kind]
+        if items:
+            console.print(f"[bold {colour}]{title} ({len(items)})[/]")
+            for f in items:
+                _finding(console, f)
+    if report.not_checked:
+        console.print(f"[bold yellow]Could not be checked ({len(report.not_checked)})[/]")
+        for n in report.not_checked:
+            console.print(f"  ? {escape(n.title)} [dim]({n.rule_id}; needs {escape(', '.join(n.needs))})[/]")
+    for s in report.stale_data:
+        console.print(f"[bold yellow]Stale data[/] {escape(s.message)}")
+    if report.medications.not_checked or not report.medications.recorded:
+        console.print(f"[bold yellow]Medications[/] {escape(report.medications.message)}")
+    if report.missing_data:
+        console.print(f"[bold]Data to collect:[/] {escape(', '.join(report.missing_data))}")
+
+    if report.substances:
+        console.print("[bold]Evidence by substance[/]")
+        for s in report.substances:
+            ids = ", ".join(e.id for e in s.evidence)
+            console.print(f"  • {escape(s.statement)}" + (f" [dim][{escape(ids)}][/]" if ids else ""))
+    _options(console, report.options)
+    if report.next_steps:
+        console.print("[bold]Next steps:[/] " + escape(", ".join(s.replace("_", " ") for s in report.next_steps)))
+    for care in report.standard_care:
+        console.print(f"[bold]Standard care (always):[/] {escape(care)}")
+    console.print(Text(report.disclaimer, style="italic"))
+
+
+def _finding(console: Console, f: Finding) -> None:
+    mark = "!!" if f.urgent else "•"
+    console.print(f"  {mark} [bold]{escape(f.title)}[/]: {escape(f.message)}")
+    console.print(f"     → {escape(f.action)}")
+    ids = ", ".join(e.id for e in f.evidence)
+    console.print(f"     [dim]{f.rule_id} · {escape(ids)}[/]")
+
+
+def _options(console: Console, options: list[OptionOut]) -> None:
+    rows = [o for o in options if o.state != "not_applicable"]
+    if not rows:
+        console.print("[bold]Ketamine options:[/] none applies to this patient's recorded indications.")
+        return
+    table = Table(title="Ketamine options (ordered by certainty of evidence)", title_justify="left",
+                  expand=True, show_lines=False)
+    for col in ("Option", "For", "GRADE", "State", "Dose · sessions", "Evidence"):
+        table.add_column(col, overflow="fold")
+    for o in rows:
+        state = "[green]offered[/]" if o.state == "offered" else "[red]not offered[/]"
+        detail = escape(f"{o.dose.text if o.dose else ''} · {o.sessions or ''}")
+        if o.reasons:
+            detail += "\n" + escape("; ".join(o.reasons))
+        table.add_row(
+            escape(f"{o.title} ({o.setting.replace('_', '-')})"), escape((o.indication or "").replace("_", " ")),
+            GRADE_LABEL.get(o.grade or "", "-"), state, detail, escape(", ".join(e.id for e in o.evidence)),
+        )
+    console.print(table)
+
+
+def render_problems(problems: list[Problem], console: Console) -> None:
+    """``validate`` output: one line per problem, file:line:col first."""
+    for p in problems:
+        colour = "red" if p.severity == "error" else "yellow"
+        console.print(f"[{colour}]{escape(p.format())}[/]", highlight=False, soft_wrap=True)
+
+
+def render_error(error: KapdecideError, console: Console) -> None:
+    """An error for a person: message, each located problem, and a hint."""
+    console.print(f"[bold red]error:[/] {escape(error.message)}", highlight=False, soft_wrap=True)
+    for p in error.problems:
+        console.print(f"  {escape(p.format())}", highlight=False, soft_wrap=True)
+    if error.hint:
+        console.print(f"[dim]hint: {escape(error.hint)}[/]", highlight=False, soft_wrap=True)
+
