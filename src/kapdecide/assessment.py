@@ -21,7 +21,7 @@ from .conditions import dnf, fields_of
 from .engine import Engine, EngineRule
 from .errors import EngineDisagreementError
 from .evaluator import LeafResult, Truth, evaluate, reasons
-from .facts import FIELDS, Facts, build_facts
+from .facts import FIELDS, Facts, build_facts, text_list
 from .loader import LoadedProtocol
 from .profile import Profile
 from .protocol import GRADE_ORDER, Evidence, Option, Protocol, Regimen, Rule
@@ -36,7 +36,11 @@ DISCLAIMER = (
 Status = Literal["contraindicated", "deferred", "incomplete", "eligible_with_precautions", "eligible"]
 #: Most severe first (reference 0.1).
 STATUS_ORDER: tuple[Status, ...] = (
-    "contraindicated", "deferred", "incomplete", "eligible_with_precautions", "eligible",
+    "contraindicated",
+    "deferred",
+    "incomplete",
+    "eligible_with_precautions",
+    "eligible",
 )
 KIND_STATUS: dict[str, Status] = {
     "contraindication": "contraindicated",
@@ -50,7 +54,7 @@ STATUS_SUMMARY: dict[Status, str] = {
     "contraindicated": "Ketamine-assisted therapy is contraindicated now: see the contraindications and next steps.",
     "deferred": "Defer: temporary barriers must resolve before any ketamine session; reassess after.",
     "incomplete": "Incomplete: safety-critical data is missing or could not be checked. No ketamine option "
-                  "can be offered until it is collected.",
+    "can be offered until it is collected.",
     "eligible_with_precautions": "No contraindication or deferral found in the data given; precautions apply.",
     "eligible": "No contraindication, deferral or precaution found in the data given.",
 }
@@ -276,8 +280,16 @@ def _evidence(cp: CompiledProtocol, ids: Sequence[str]) -> list[EvidenceRef]:
     out = []
     for eid in ids:
         e = cp.evidence[eid]
-        out.append(EvidenceRef(id=e.id, citation=e.citation, doi=e.doi, identifier=e.identifier,
-                               design=e.design, participants=e.participants))
+        out.append(
+            EvidenceRef(
+                id=e.id,
+                citation=e.citation,
+                doi=e.doi,
+                identifier=e.identifier,
+                design=e.design,
+                participants=e.participants,
+            )
+        )
     return out
 
 
@@ -302,11 +314,16 @@ def assess(profile: Profile, protocols: Sequence[LoadedProtocol], as_of: dt.date
         facts = {**fact_set.values, **facts}
         truths = _guarded_truths(cp, fact_set.values)
         for s in fact_set.stale:
-            stale.append(StaleItem(
-                source=s.source, days_old=s.days_old, max_age_days=s.max_age_days, fields=list(s.fields),
-                message=f"Latest {s.source.replace('_', ' ')} is {s.days_old} days old, older than the "
-                        f"{s.max_age_days} days this protocol allows: it was not used. Measure again.",
-            ))
+            stale.append(
+                StaleItem(
+                    source=s.source,
+                    days_old=s.days_old,
+                    max_age_days=s.max_age_days,
+                    fields=list(s.fields),
+                    message=f"Latest {s.source.replace('_', ' ')} is {s.days_old} days old, older than the "
+                    f"{s.max_age_days} days this protocol allows: it was not used. Measure again.",
+                )
+            )
         for rule in p.rules:
             t = truths[_rule_key(rule.id)]
             if rule.kind == "required_data" and t is not False:
@@ -316,10 +333,16 @@ def assess(profile: Profile, protocols: Sequence[LoadedProtocol], as_of: dt.date
             elif t is None:
                 needs = [r.field for r in reasons(rule.when, fact_set.values, None)] or fields_of(rule.when)
                 needs = list(dict.fromkeys(needs))
-                not_checked.append(NotChecked(
-                    rule_id=rule.id, protocol_id=p.id, kind=rule.kind, title=rule.title, needs=needs,
-                    message=f"Could not check: {rule.title}. Needs: {', '.join(needs)}.",
-                ))
+                not_checked.append(
+                    NotChecked(
+                        rule_id=rule.id,
+                        protocol_id=p.id,
+                        kind=rule.kind,
+                        title=rule.title,
+                        needs=needs,
+                        message=f"Could not check: {rule.title}. Needs: {', '.join(needs)}.",
+                    )
+                )
         option_inputs.append((cp, fact_set.values, truths))
         for se in p.substances:
             substance_out.setdefault(se.substance, _substance_out(cp, se.substance))
@@ -334,22 +357,36 @@ def assess(profile: Profile, protocols: Sequence[LoadedProtocol], as_of: dt.date
 
     findings.sort(key=lambda x: (KIND_ORDER[x.kind], not x.urgent, x.protocol_id, x.rule_id))
     not_checked.sort(key=lambda x: (KIND_ORDER[x.kind], x.protocol_id, x.rule_id))
-    missing = sorted({fld for x in not_checked for fld in x.needs}
-                     | {t.field for x in findings if x.kind == "required_data" for t in x.triggered_by})
+    missing = sorted(
+        {fld for x in not_checked for fld in x.needs}
+        | {t.field for x in findings if x.kind == "required_data" for t in x.triggered_by}
+    )
     substances = _patient_substances(facts, substance_out)
     next_steps = list(dict.fromkeys(step for x in findings for step in x.next_steps))
     if status == "incomplete" and "collect_missing_data" not in next_steps:
         next_steps.append("collect_missing_data")
     patient_ref = profile.patient.ref if profile.patient else None
     return Report(
-        schema_version=SCHEMA_VERSION, kapdecide_version=__version__, disclaimer=DISCLAIMER,
-        assessed_on=as_of.isoformat(), patient_ref=patient_ref, status=status,
+        schema_version=SCHEMA_VERSION,
+        kapdecide_version=__version__,
+        disclaimer=DISCLAIMER,
+        assessed_on=as_of.isoformat(),
+        patient_ref=patient_ref,
+        status=status,
         status_summary=STATUS_SUMMARY[status],
-        protocols=[ProtocolRef(id=lp.protocol.id, version=lp.protocol.version, title=lp.protocol.title,
-                               sha256=lp.sha256) for lp in protocols],
-        findings=findings, not_checked=not_checked, missing_data=missing, stale_data=stale,
-        medications=_medications(facts), substances=substances, options=options,
-        standard_care=standard_care, next_steps=next_steps,
+        protocols=[
+            ProtocolRef(id=lp.protocol.id, version=lp.protocol.version, title=lp.protocol.title, sha256=lp.sha256)
+            for lp in protocols
+        ],
+        findings=findings,
+        not_checked=not_checked,
+        missing_data=missing,
+        stale_data=stale,
+        medications=_medications(facts),
+        substances=substances,
+        options=options,
+        standard_care=standard_care,
+        next_steps=next_steps,
     )
 
 
@@ -373,11 +410,18 @@ def _guarded_truths(cp: CompiledProtocol, facts: Facts) -> dict[str, Truth]:
 
 def _finding(cp: CompiledProtocol, rule: Rule, facts: Facts, t: Truth) -> Finding:
     return Finding(
-        rule_id=rule.id, protocol_id=cp.protocol.id, kind=rule.kind, title=rule.title,
-        message=fill(rule.message, facts), action=fill(rule.action, facts), severity=rule.severity,
-        urgent=rule.urgent, rationale=rule.rationale,
+        rule_id=rule.id,
+        protocol_id=cp.protocol.id,
+        kind=rule.kind,
+        title=rule.title,
+        message=fill(rule.message, facts),
+        action=fill(rule.action, facts),
+        severity=rule.severity,
+        urgent=rule.urgent,
+        rationale=rule.rationale,
         triggered_by=[_trigger(r) for r in reasons(rule.when, facts, t)],
-        evidence=_evidence(cp, rule.evidence), next_steps=list(rule.next_steps),
+        evidence=_evidence(cp, rule.evidence),
+        next_steps=list(rule.next_steps),
     )
 
 
@@ -392,39 +436,59 @@ def _substance_out(cp: CompiledProtocol, substance: str) -> SubstanceEvidenceOut
     se = next(s for s in cp.protocol.substances if s.substance == substance)
     label = substance.replace("_", " ")
     if se.insufficient_evidence:
-        statement = (f"Insufficient evidence for ketamine in {label} use disorder: no ketamine option is offered "
-                     "for it. Use standard evidence-based care.")
+        statement = (
+            f"Insufficient evidence for ketamine in {label} use disorder: no ketamine option is offered "
+            "for it. Use standard evidence-based care."
+        )
     else:
         statement = f"Ketamine in {label} use disorder: GRADE certainty {se.grade.replace('_', ' ')} (off-label)."
     return SubstanceEvidenceOut(
-        substance=substance, grade=None if se.grade == "none" else se.grade,
-        insufficient_evidence=se.insufficient_evidence, statement=statement, summary=se.summary,
+        substance=substance,
+        grade=None if se.grade == "none" else se.grade,
+        insufficient_evidence=se.insufficient_evidence,
+        statement=statement,
+        summary=se.summary,
         evidence=_evidence(cp, se.evidence),
     )
 
 
 def _patient_substances(facts: Facts, known: dict[str, SubstanceEvidenceOut]) -> list[SubstanceEvidenceOut]:
     out = []
-    for s in facts.get("substance_use.substances", ()):  # type: ignore[union-attr]
+    for s in text_list(facts, "substance_use.substances") or ():
         s = str(s)
-        out.append(known.get(s) or SubstanceEvidenceOut(
-            substance=s, grade=None, insufficient_evidence=True, summary=None, evidence=[],
-            statement=f"No evidence review for {s.replace('_', ' ')} use disorder in these protocols: "
-                      "insufficient evidence; no ketamine option is offered for it.",
-        ))
+        out.append(
+            known.get(s)
+            or SubstanceEvidenceOut(
+                substance=s,
+                grade=None,
+                insufficient_evidence=True,
+                summary=None,
+                evidence=[],
+                statement=f"No evidence review for {s.replace('_', ' ')} use disorder in these protocols: "
+                "insufficient evidence; no ketamine option is offered for it.",
+            )
+        )
     return out
 
 
 def _medications(facts: Facts) -> Medications:
     if "medications.ingredients" not in facts:
-        return Medications(recorded=False, checked=[], not_checked=[],
-                           message="Medication list not recorded: interactions could not be checked.")
-    checked = [CheckedMedication(ingredient=n, drug_class=v.MEDICATIONS[n].drug_class,
-                                 rxcui=v.MEDICATIONS[n].rxcui or None)
-               for n in facts["medications.ingredients"]]  # type: ignore[union-attr]
-    unchecked = [str(n) for n in facts.get("medications.unchecked", ())]  # type: ignore[union-attr]
-    msg = (f"Not checked for interactions (not in the medication table): {', '.join(unchecked)}. Review them by hand."
-           if unchecked else "Every recorded medication was checked for interactions.")
+        return Medications(
+            recorded=False,
+            checked=[],
+            not_checked=[],
+            message="Medication list not recorded: interactions could not be checked.",
+        )
+    checked = [
+        CheckedMedication(ingredient=n, drug_class=v.MEDICATIONS[n].drug_class, rxcui=v.MEDICATIONS[n].rxcui or None)
+        for n in text_list(facts, "medications.ingredients") or ()
+    ]
+    unchecked = list(text_list(facts, "medications.unchecked") or ())
+    msg = (
+        f"Not checked for interactions (not in the medication table): {', '.join(unchecked)}. Review them by hand."
+        if unchecked
+        else "Every recorded medication was checked for interactions."
+    )
     return Medications(recorded=True, checked=checked, not_checked=unchecked, message=msg)
 
 
@@ -439,7 +503,8 @@ def _dose(reg: Regimen, facts: Facts) -> DoseOut:
             if d.max_mg is not None and computed > d.max_mg:
                 computed, capped = float(d.max_mg), True
             text = f"{d.mg_per_kg:g} mg/kg x {float(weight):g} kg = {computed:g} mg" + (
-                f" (capped at {d.max_mg:g} mg)" if capped else "")
+                f" (capped at {d.max_mg:g} mg)" if capped else ""
+            )
         else:
             text = f"{d.mg_per_kg:g} mg/kg: dose not computable, weight not recorded"
     elif d.fixed_mg is not None:
@@ -447,13 +512,21 @@ def _dose(reg: Regimen, facts: Facts) -> DoseOut:
         text = f"{d.fixed_mg:g} mg fixed dose"
     else:
         text = "no fixed dose in the cited sources"
-    return DoseOut(description=d.description, mg_per_kg=d.mg_per_kg, fixed_mg=d.fixed_mg, max_mg=d.max_mg,
-                   weight_kg=float(weight) if isinstance(weight, int | float) else None,
-                   computed_mg=computed, capped=capped, text=text)
+    return DoseOut(
+        description=d.description,
+        mg_per_kg=d.mg_per_kg,
+        fixed_mg=d.fixed_mg,
+        max_mg=d.max_mg,
+        weight_kg=float(weight) if isinstance(weight, int | float) else None,
+        computed_mg=computed,
+        capped=capped,
+        text=text,
+    )
 
 
-def _options(cp: CompiledProtocol, option: Option, facts: Facts, truths: dict[str, Truth],
-             status: Status) -> list[OptionOut]:
+def _options(
+    cp: CompiledProtocol, option: Option, facts: Facts, truths: dict[str, Truth], status: Status
+) -> list[OptionOut]:
     status_reason = {
         "contraindicated": "Not offered: a contraindication applies.",
         "deferred": "Not offered now: a deferral applies; reassess when it resolves.",
@@ -467,13 +540,13 @@ def _options(cp: CompiledProtocol, option: Option, facts: Facts, truths: dict[st
         elif t is None:
             needs = list(dict.fromkeys(r.field for r in reasons(x.when, facts, None)))
             exclusions.append(f"Could not check ({', '.join(needs)}): {fill(x.reason, facts)}")
-    substances = facts.get("substance_use.substances")
-    conditions = facts.get("psychiatric.conditions")
+    substances = text_list(facts, "substance_use.substances")
+    conditions = text_list(facts, "psychiatric.conditions")
     rows = []
     for reg in option.regimens:
         pool = substances if reg.substance is not None else conditions
         indication = reg.substance or reg.condition
-        if pool is None or indication not in pool:  # type: ignore[operator]
+        if pool is None or indication not in pool:
             continue
         reasons_: list[str] = ([status_reason] if status_reason else []) + exclusions
         rows.append(_option_row(cp, option, reg, facts, "excluded" if reasons_ else "offered", reasons_))
@@ -484,29 +557,62 @@ def _options(cp: CompiledProtocol, option: Option, facts: Facts, truths: dict[st
     else:
         wanted = sorted({str(r.substance or r.condition) for r in option.regimens})
         why = f"No regimen for this patient's indications (option studied for: {', '.join(wanted)})."
-    return [OptionOut(
-        option_id=option.id, protocol_id=cp.protocol.id, title=option.title, route=option.route,
-        setting=option.setting, approach=option.approach, indication=None, grade=None, state="not_applicable",
-        reasons=[why], dose=None, sessions=None, psychotherapy=None, outcome=None,
-        monitoring=list(option.monitoring), evidence=[], note=option.note,
-    )]
+    return [
+        OptionOut(
+            option_id=option.id,
+            protocol_id=cp.protocol.id,
+            title=option.title,
+            route=option.route,
+            setting=option.setting,
+            approach=option.approach,
+            indication=None,
+            grade=None,
+            state="not_applicable",
+            reasons=[why],
+            dose=None,
+            sessions=None,
+            psychotherapy=None,
+            outcome=None,
+            monitoring=list(option.monitoring),
+            evidence=[],
+            note=option.note,
+        )
+    ]
 
 
-def _option_row(cp: CompiledProtocol, option: Option, reg: Regimen, facts: Facts,
-                state: Literal["offered", "excluded"], reasons_: list[str]) -> OptionOut:
+def _option_row(
+    cp: CompiledProtocol,
+    option: Option,
+    reg: Regimen,
+    facts: Facts,
+    state: Literal["offered", "excluded"],
+    reasons_: list[str],
+) -> OptionOut:
     return OptionOut(
-        option_id=option.id, protocol_id=cp.protocol.id, title=option.title, route=option.route,
-        setting=option.setting, approach=option.approach, indication=reg.substance or reg.condition,
-        grade=reg.grade, state=state, reasons=reasons_, dose=_dose(reg, facts),
-        sessions=reg.sessions.description, psychotherapy=reg.psychotherapy, outcome=reg.outcome,
-        monitoring=list(option.monitoring), evidence=_evidence(cp, reg.evidence), note=option.note,
+        option_id=option.id,
+        protocol_id=cp.protocol.id,
+        title=option.title,
+        route=option.route,
+        setting=option.setting,
+        approach=option.approach,
+        indication=reg.substance or reg.condition,
+        grade=reg.grade,
+        state=state,
+        reasons=reasons_,
+        dose=_dose(reg, facts),
+        sessions=reg.sessions.description,
+        psychotherapy=reg.psychotherapy,
+        outcome=reg.outcome,
+        monitoring=list(option.monitoring),
+        evidence=_evidence(cp, reg.evidence),
+        note=option.note,
     )
 
 
-def _option_order(o: OptionOut) -> tuple[int, int, str, str, str]:
+def _option_order(o: OptionOut) -> tuple[bool, int, str, str, str]:
     state = {"offered": 0, "excluded": 1, "not_applicable": 2}[o.state]
     grade = GRADE_ORDER.get(o.grade or "", 9)
-    return (state == 2, grade, o.option_id, o.indication or "", o.protocol_id)  # type: ignore[return-value]
+    return (state == 2, grade, o.option_id, o.indication or "", o.protocol_id)
 
 
 def known_fields() -> list[str]:

@@ -58,8 +58,13 @@ def _console(stream: IO[str]) -> Any:
     from rich.console import Console
 
     no_color = "NO_COLOR" in os.environ or not stream.isatty()
-    return Console(file=stream, no_color=no_color, color_system=None if no_color else "auto",
-                   width=None if stream.isatty() else 100, highlight=False)
+    return Console(
+        file=stream,
+        no_color=no_color,
+        color_system=None if no_color else "auto",
+        width=None if stream.isatty() else 100,
+        highlight=False,
+    )
 
 
 def _parse_date(value: str | None) -> dt.date | None:
@@ -86,10 +91,16 @@ def cli(debug: bool) -> None:
 
 @cli.command()
 @click.argument("profile", metavar="PROFILE")
-@click.option("--protocols", "protocols_dir", type=click.Path(file_okay=True, dir_okay=True),
-              help="Protocol folder or file (default: the shipped protocols).")
+@click.option(
+    "--protocols",
+    "protocols_dir",
+    type=click.Path(file_okay=True, dir_okay=True),
+    help="Protocol folder or file (default: the shipped protocols).",
+)
 @click.option("--format", "fmt", type=FORMAT, default="text", show_default=True, help="Output format.")
-@click.option("--as-of", "as_of", metavar="DATE", help="Assessment date (default: the profile's assessed_on, else today).")
+@click.option(
+    "--as-of", "as_of", metavar="DATE", help="Assessment date (default: the profile's assessed_on, else today)."
+)
 @click.option("--output", "-o", metavar="FILE", help="Write the report to FILE (atomically) instead of stdout.")
 def assess(profile: str, protocols_dir: str | None, fmt: str, as_of: str | None, output: str | None) -> int:
     """Assess a patient profile (YAML or JSON file, or - for stdin).
@@ -152,8 +163,10 @@ def validate(paths: tuple[str, ...], fmt: str) -> int:
 
         render_text(problems, _console(sys.stdout))
         err = _console(sys.stderr)
-        err.print(f"{len(files)} file(s), {len(loaded)} protocol(s): {len(errors)} error(s), "
-                  f"{len(problems) - len(errors)} warning(s)")
+        err.print(
+            f"{len(files)} file(s), {len(loaded)} protocol(s): {len(errors)} error(s), "
+            f"{len(problems) - len(errors)} warning(s)"
+        )
     return ExitCode.FINDINGS if errors else ExitCode.OK
 
 
@@ -205,8 +218,13 @@ def main(argv: list[str] | None = None) -> None:
         code = ExitCode.INTERNAL
         if debug:
             traceback.print_exc()
-        _report_failure(None, code, "internal error: kapdecide failed unexpectedly; no assessment was made. "
-                        "Run again with --debug and report the traceback.", json_mode)
+        _report_failure(
+            None,
+            code,
+            "internal error: kapdecide failed unexpectedly; no assessment was made. "
+            "Run again with --debug and report the traceback.",
+            json_mode,
+        )
     sys.exit(code)
 
 

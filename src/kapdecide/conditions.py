@@ -10,7 +10,7 @@ engine inside the subset measured safe: single facts, ``$and`` of plain tests, n
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, StrictBool, StrictFloat, StrictInt, StrictStr, Tag
 
@@ -28,9 +28,18 @@ MAX_LEAVES_PER_BRANCH = 24
 LIST_SENTINEL = "__none__"
 
 _NEGATE: dict[str, str] = {
-    "==": "!=", "!=": "==", "<": ">=", ">=": "<", ">": "<=", "<=": ">",
-    "in": "not_in", "not_in": "in", "contains": "not_contains", "not_contains": "contains",
-    "is_unknown": "is_known", "is_known": "is_unknown",
+    "==": "!=",
+    "!=": "==",
+    "<": ">=",
+    ">=": "<",
+    ">": "<=",
+    "<=": ">",
+    "in": "not_in",
+    "not_in": "in",
+    "contains": "not_contains",
+    "not_contains": "contains",
+    "is_unknown": "is_known",
+    "is_known": "is_unknown",
 }
 _ENGINE_CMP = {"!=": "$neq", "<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte"}
 
@@ -80,14 +89,15 @@ def _kind(value: Any) -> str | None:
 
 
 Condition = Annotated[
-    Union[
-        Annotated[Leaf, Tag("field")],
-        Annotated[All, Tag("all")],
-        Annotated[AnyOf, Tag("any")],
-        Annotated[Not, Tag("not")],
-    ],
-    Discriminator(_kind, custom_error_type="condition", custom_error_message=(
-        "expected a condition: {field, op, value}, {all: [...]}, {any: [...]} or {not: ...}")),
+    Annotated[Leaf, Tag("field")]
+    | Annotated[All, Tag("all")]
+    | Annotated[AnyOf, Tag("any")]
+    | Annotated[Not, Tag("not")],
+    Discriminator(
+        _kind,
+        custom_error_type="condition",
+        custom_error_message=("expected a condition: {field, op, value}, {all: [...]}, {any: [...]} or {not: ...}"),
+    ),
 ]
 All.model_rebuild()
 AnyOf.model_rebuild()
@@ -140,13 +150,20 @@ def check_leaf(leaf: Leaf) -> list[tuple[str, str]]:
         from .vocabulary import suggest
 
         hint = suggest(leaf.field, list(FIELDS))
-        return [("unknown-profile-field", f"no fact field {leaf.field!r}" + (f"; did you mean {hint!r}?" if hint else ""))]
+        return [
+            ("unknown-profile-field", f"no fact field {leaf.field!r}" + (f"; did you mean {hint!r}?" if hint else ""))
+        ]
     op = leaf.op
     if op in ("is_unknown", "is_known"):
         return [] if leaf.value is None else [("unexpected-value", f"{op} takes no value")]
     allowed = _OPS_BY_TYPE[spec.type]
     if op not in allowed:
-        return [("operator-type-mismatch", f"{op} does not apply to {spec.type} field {spec.name}; use one of {', '.join(allowed)}")]
+        return [
+            (
+                "operator-type-mismatch",
+                f"{op} does not apply to {spec.type} field {spec.name}; use one of {', '.join(allowed)}",
+            )
+        ]
     if op in ("in", "not_in"):
         if not isinstance(leaf.value, list) or not leaf.value:
             return [("type-mismatch", f"{op} needs a non-empty list of values")]
@@ -181,9 +198,14 @@ def _check_value(spec: FactField, value: Any) -> list[tuple[str, str]]:
             from .vocabulary import suggest
 
             hint = suggest(value, spec.vocabulary)
-            return [("value-not-in-vocabulary",
-                     f"{value!r} is not a value of {spec.name}" + (f"; did you mean {hint!r}?" if hint else "")
-                     + f" (allowed: {', '.join(spec.vocabulary)})")]
+            return [
+                (
+                    "value-not-in-vocabulary",
+                    f"{value!r} is not a value of {spec.name}"
+                    + (f"; did you mean {hint!r}?" if hint else "")
+                    + f" (allowed: {', '.join(spec.vocabulary)})",
+                )
+            ]
     if t == "text_list" and not isinstance(value, str):
         return [("type-mismatch", f"{spec.name} holds names; got {value!r}")]
     return []
@@ -197,7 +219,7 @@ Conjunction = tuple[Leaf, ...]
 def negate(cond: ConditionNode) -> ConditionNode:
     """Negation pushed to the leaves (De Morgan; holds in Kleene's three-valued logic)."""
     if isinstance(cond, Leaf):
-        return Leaf(field=cond.field, op=_NEGATE[cond.op], value=cond.value)  # type: ignore[arg-type]
+        return Leaf.model_validate({"field": cond.field, "op": _NEGATE[cond.op], "value": cond.value})
     if isinstance(cond, All):
         return AnyOf(any=[negate(c) for c in cond.all])
     if isinstance(cond, AnyOf):

@@ -125,9 +125,7 @@ class Engine:
     _counter = 0
 
     def __init__(self, rules: Iterable[EngineRule]):
-        branches: list[tuple[str, Conjunction]] = [
-            (rule.name, conj) for rule in rules for conj in rule.branches
-        ]
+        branches: list[tuple[str, Conjunction]] = [(rule.name, conj) for rule in rules for conj in rule.branches]
         self._rulesets: list[_Ruleset] = []
         self._branch_owner: dict[str, str] = {}
         for start in range(0, len(branches), CHUNK):

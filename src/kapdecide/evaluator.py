@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .conditions import All, AnyOf, ConditionNode, Leaf, Not
+from .conditions import All, ConditionNode, Leaf, Not
 from .facts import Facts
 
 Truth = bool | None  # None is unknown

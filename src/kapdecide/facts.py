@@ -9,13 +9,13 @@ exactly the same values.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
 
 from . import vocabulary as v
-from .profile import Profile
+from .profile import MedicalCondition, Profile
 
 FieldType = Literal["bool", "int", "number", "enum", "enum_list", "text_list"]
 Value = bool | int | float | str | tuple[str, ...]
@@ -42,17 +42,26 @@ def _f(name: str, type_: FieldType, description: str, vocabulary: Iterable[str] 
 _f("patient.age", "int", "Age in years (patient.age).")
 _f("patient.sex_at_birth", "enum", "Sex at birth.", v.SEX_AT_BIRTH)
 _f("patient.weight_kg", "number", "Body weight, kg.")
-_f("pregnancy.possible", "bool",
-   "Can become pregnant: pregnancy.can_become_pregnant; false when sex_at_birth is male and the "
-   "pregnancy section is omitted.")
+_f(
+    "pregnancy.possible",
+    "bool",
+    "Can become pregnant: pregnancy.can_become_pregnant; false when sex_at_birth is male and the "
+    "pregnancy section is omitted.",
+)
 _f("pregnancy.status", "enum", "Pregnancy status; a recorded 'unknown' is unknown.", ("pregnant", "not_pregnant"))
 _f("pregnancy.test_pending", "bool", "A pregnancy test was taken and its result is not back.")
 _f("pregnancy.days_since_negative_test", "int", "Whole days from the last negative test to the assessment date.")
-_f("pregnancy.breastfeeding", "bool",
-   "Breastfeeding; false when sex_at_birth is male and the pregnancy section is omitted.")
-_f("vitals.bp_systolic_mmhg", "int",
-   "Mean systolic of all readings on the most recent measurement date, rounded half up; unknown "
-   "when that date is older than the protocol's freshness limit (stale).")
+_f(
+    "pregnancy.breastfeeding",
+    "bool",
+    "Breastfeeding; false when sex_at_birth is male and the pregnancy section is omitted.",
+)
+_f(
+    "vitals.bp_systolic_mmhg",
+    "int",
+    "Mean systolic of all readings on the most recent measurement date, rounded half up; unknown "
+    "when that date is older than the protocol's freshness limit (stale).",
+)
 _f("vitals.bp_diastolic_mmhg", "int", "Mean diastolic, as for vitals.bp_systolic_mmhg.")
 _f("vitals.bp_days_since", "int", "Whole days since the most recent blood-pressure measurement date.")
 _f("vitals.bp_readings", "int", "Number of readings on the most recent measurement date.")
@@ -63,8 +72,11 @@ _f("substance_use.any_intoxicated", "bool", "Any substance: acutely intoxicated 
 _f("substance_use.any_active_withdrawal", "bool", "Any substance: withdrawal recorded as active.")
 _f("substance_use.all_last_use_recorded", "bool", "Every substance has a date of last use.")
 _f("substance_use.all_state_recorded", "bool", "Every substance has withdrawal and intoxication recorded.")
-_f("substance_use.days_since_stimulant_use", "int",
-   "Days since the latest use of cocaine, methamphetamine or other stimulants.")
+_f(
+    "substance_use.days_since_stimulant_use",
+    "int",
+    "Days since the latest use of cocaine, methamphetamine or other stimulants.",
+)
 for _s in v.SUBSTANCES:
     _p = f"substance_use.{_s}"
     _f(f"{_p}.severity", "enum", f"{_s}: DSM-5 severity.", v.SEVERITIES)
@@ -84,15 +96,22 @@ _f("psychiatric.suicidal_behavior_past_3_months", "bool", "Suicidal behaviour in
 _f("psychiatric.conditions", "enum_list", "Co-occurring psychiatric conditions.", tuple(v.PSYCHIATRIC_CONDITIONS))
 _f("medical.conditions", "enum_list", "Medical conditions.", tuple(v.MEDICAL_CONDITIONS))
 _f("medical.coronary_event", "bool", "Any myocardial infarction, acute coronary syndrome or revascularisation.")
-_f("medical.days_since_coronary_event", "int",
-   "Days since the most recent coronary event; unknown if any coronary event has no date.")
+_f(
+    "medical.days_since_coronary_event",
+    "int",
+    "Days since the most recent coronary event; unknown if any coronary event has no date.",
+)
 _f("medical.heart_failure_nyha_class", "enum", "Highest NYHA class recorded for heart failure.", v.NYHA_CLASSES)
 _f("medical.cirrhosis_child_pugh_class", "enum", "Highest Child-Pugh class recorded.", v.CHILD_PUGH_CLASSES)
 _f("medical.hyperthyroidism_controlled", "bool", "Hyperthyroidism recorded as controlled.")
 _f("medical.arrhythmia_controlled", "bool", "Arrhythmia recorded as controlled.")
 _f("medical.valve_disease_significant", "bool", "Valve disease recorded as haemodynamically significant.")
-_f("medications.classes", "enum_list",
-   "Interaction classes of current medications (medications and substance_use[].treatment).", v.DRUG_CLASSES)
+_f(
+    "medications.classes",
+    "enum_list",
+    "Interaction classes of current medications (medications and substance_use[].treatment).",
+    v.DRUG_CLASSES,
+)
 _f("medications.ingredients", "text_list", "Current medication ingredients that the medication table knows.")
 for _c in v.DRUG_CLASSES:
     _f(f"medications.by_class.{_c}", "text_list", f"Current medications in the {_c} class (for messages).")
@@ -132,6 +151,12 @@ class FactSet:
 
     values: Facts
     stale: list[StaleData] = field(default_factory=list)
+
+
+def text_list(facts: Facts, name: str) -> tuple[str, ...] | None:
+    """A list fact, or None when unknown."""
+    value = facts.get(name)
+    return value if isinstance(value, tuple) else None
 
 
 def round_half_up(x: float) -> int:
@@ -199,11 +224,15 @@ def build_facts(profile: Profile, as_of: dt.date, freshness: dict[str, int] | No
         put("substance_use.substances", tuple(sorted({s.substance for s in suds})))
         put("substance_use.count", len(suds))
         put("substance_use.any_intoxicated", _any3([s.intoxicated for s in suds]))
-        put("substance_use.any_active_withdrawal",
-            _any3([None if s.withdrawal is None else s.withdrawal == "active" for s in suds]))
+        put(
+            "substance_use.any_active_withdrawal",
+            _any3([None if s.withdrawal is None else s.withdrawal == "active" for s in suds]),
+        )
         put("substance_use.all_last_use_recorded", all(s.last_use is not None for s in suds))
-        put("substance_use.all_state_recorded",
-            all(s.withdrawal is not None and s.intoxicated is not None for s in suds))
+        put(
+            "substance_use.all_state_recorded",
+            all(s.withdrawal is not None and s.intoxicated is not None for s in suds),
+        )
         stimulant = [s for s in suds if s.substance in ("cocaine", "methamphetamine", "other_stimulants")]
         if stimulant and all(s.last_use is not None for s in stimulant):
             put("substance_use.days_since_stimulant_use", min(days(s.last_use) or 0 for s in stimulant))
@@ -240,8 +269,14 @@ def build_facts(profile: Profile, as_of: dt.date, freshness: dict[str, int] | No
         if coronary and all(c.date is not None for c in coronary):
             put("medical.days_since_coronary_event", min(days(c.date) or 0 for c in coronary))
         _worst(put, "medical.heart_failure_nyha_class", conds, "heart_failure", lambda c: c.nyha_class, v.NYHA_CLASSES)
-        _worst(put, "medical.cirrhosis_child_pugh_class", conds, "cirrhosis",
-               lambda c: c.child_pugh_class, v.CHILD_PUGH_CLASSES)
+        _worst(
+            put,
+            "medical.cirrhosis_child_pugh_class",
+            conds,
+            "cirrhosis",
+            lambda c: c.child_pugh_class,
+            v.CHILD_PUGH_CLASSES,
+        )
         _all_flag(put, "medical.hyperthyroidism_controlled", conds, "hyperthyroidism", lambda c: c.controlled)
         _all_flag(put, "medical.arrhythmia_controlled", conds, "arrhythmia", lambda c: c.controlled)
         valves = [c.haemodynamically_significant for c in conds if c.condition == "valvular_heart_disease"]
@@ -249,13 +284,13 @@ def build_facts(profile: Profile, as_of: dt.date, freshness: dict[str, int] | No
             put("medical.valve_disease_significant", _any3(valves))
 
     if meds_known:
-        names = {v.normalise_name(m.ingredient) for m in profile.medications or []} | set(treatments)
-        known = sorted(n for n in names if n in v.MEDICATIONS)
+        med_names = {v.normalise_name(m.ingredient) for m in profile.medications or []} | set(treatments)
+        known = sorted(n for n in med_names if n in v.MEDICATIONS)
         put("medications.classes", tuple(sorted({v.MEDICATIONS[n].drug_class for n in known})))
         put("medications.ingredients", tuple(known))
         for cls in v.DRUG_CLASSES:
             put(f"medications.by_class.{cls}", tuple(n for n in known if v.MEDICATIONS[n].drug_class == cls))
-        put("medications.unchecked", tuple(sorted(n for n in names if n not in v.MEDICATIONS)))
+        put("medications.unchecked", tuple(sorted(n for n in med_names if n not in v.MEDICATIONS)))
 
     if profile.allergies is not None:
         agents = tuple(sorted({v.normalise_name(a.agent) for a in profile.allergies}))
@@ -281,18 +316,25 @@ def build_facts(profile: Profile, as_of: dt.date, freshness: dict[str, int] | No
 
 
 def _worst(
-    put: Callable[[str, Value | None], None], name: str, conds: list[object], slug: str,
-    get: Callable[[object], str | None], order: tuple[str, ...],
+    put: Callable[[str, Value | None], None],
+    name: str,
+    conds: Sequence[MedicalCondition],
+    slug: str,
+    get: Callable[[MedicalCondition], str | None],
+    order: tuple[str, ...],
 ) -> None:
-    found = [get(c) for c in conds if getattr(c, "condition", None) == slug]
+    found = [get(c) for c in conds if c.condition == slug]
     if found and all(x is not None for x in found):
         put(name, max(found, key=lambda x: order.index(str(x))))
 
 
 def _all_flag(
-    put: Callable[[str, Value | None], None], name: str, conds: list[object], slug: str,
-    get: Callable[[object], bool | None],
+    put: Callable[[str, Value | None], None],
+    name: str,
+    conds: Sequence[MedicalCondition],
+    slug: str,
+    get: Callable[[MedicalCondition], bool | None],
 ) -> None:
-    found = [get(c) for c in conds if getattr(c, "condition", None) == slug]
+    found = [get(c) for c in conds if c.condition == slug]
     if found:
         put(name, None if any(x is None for x in found) else all(found))

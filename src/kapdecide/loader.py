@@ -34,7 +34,7 @@ from .conditions import (
 from .engine import hash_collisions
 from .errors import Problem, ProtocolLoadError
 from .facts import FIELDS
-from .profile import pydantic_problems
+from .problems import pydantic_problems
 from .protocol import Protocol
 from .yaml_source import MAX_PROTOCOL_BYTES, Path, SourceError, SourceMap, decode, load
 
@@ -67,7 +67,9 @@ def protocol_files(paths: Iterable[str | FsPath]) -> tuple[list[FsPath], list[Pr
         if p.is_dir():
             found = sorted(f for f in p.iterdir() if f.suffix in (".yaml", ".yml") and f.is_file())
             if not found:
-                problems.append(Problem(str(p), None, None, "no-protocols", "no protocol files (*.yaml) in this folder"))
+                problems.append(
+                    Problem(str(p), None, None, "no-protocols", "no protocol files (*.yaml) in this folder")
+                )
             files.extend(found)
         elif p.is_file():
             files.append(p)
@@ -92,7 +94,7 @@ def read_protocol(path: FsPath) -> tuple[LoadedProtocol | None, list[Problem]]:
     try:
         protocol = Protocol.model_validate(data)
     except ValidationError as exc:
-        return None, [_protocol_code(p) for p in pydantic_problems(exc, smap)]
+        return None, [_protocol_code(p) for p in pydantic_problems(exc, data, smap, Protocol)]
     loaded = LoadedProtocol(protocol, name, hashlib.sha256(raw).hexdigest(), smap)
     return loaded, list(check_protocol(loaded))
 
@@ -101,9 +103,18 @@ def _protocol_code(p: Problem) -> Problem:
     # Name the two option mistakes validate is documented to catch, rather than a generic code.
     if ".regimens[" in p.path or p.path.startswith("options"):
         if p.path.endswith("grade") and p.code == "missing-field":
-            return Problem(p.file, p.line, p.col, "option-without-grade", "an option regimen needs a GRADE certainty", p.path)
+            return Problem(
+                p.file, p.line, p.col, "option-without-grade", "an option regimen needs a GRADE certainty", p.path
+            )
         if p.path.endswith("evidence") and p.code in ("out-of-range", "missing-field"):
-            return Problem(p.file, p.line, p.col, "option-without-citation", "an option regimen needs at least one evidence id", p.path)
+            return Problem(
+                p.file,
+                p.line,
+                p.col,
+                "option-without-citation",
+                "an option regimen needs at least one evidence id",
+                p.path,
+            )
     return p
 
 
@@ -125,9 +136,12 @@ def check_protocol(lp: LoadedProtocol) -> Iterator[Problem]:
             cited.add(eid)
             if eid not in defined:
                 hint = v.suggest(eid, sorted(defined))
-                yield smap.problem((*path, i), "undefined-evidence",
-                                   f"evidence {eid!r} is not defined in this protocol's evidence list"
-                                   + (f"; did you mean {hint!r}?" if hint else ""))
+                yield smap.problem(
+                    (*path, i),
+                    "undefined-evidence",
+                    f"evidence {eid!r} is not defined in this protocol's evidence list"
+                    + (f"; did you mean {hint!r}?" if hint else ""),
+                )
 
     for i, f in enumerate(p.freshness):
         yield from refs(("freshness", i, "evidence"), f.evidence)
@@ -138,7 +152,9 @@ def check_protocol(lp: LoadedProtocol) -> Iterator[Problem]:
         for key in ("message", "action"):
             yield from _check_placeholders(smap, (*base, key), getattr(r, key))
         if r.kind == "interaction" and r.severity is None:
-            yield smap.problem(base, "interaction-without-severity", "an interaction rule needs severity: major|moderate|minor")
+            yield smap.problem(
+                base, "interaction-without-severity", "an interaction rule needs severity: major|moderate|minor"
+            )
     insufficient = {s.substance for s in p.substances if s.insufficient_evidence}
     for i, s in enumerate(p.substances):
         yield from refs(("substances", i, "evidence"), s.evidence)
@@ -151,11 +167,17 @@ def check_protocol(lp: LoadedProtocol) -> Iterator[Problem]:
             if (reg.substance is None) == (reg.condition is None):
                 yield smap.problem(rpath, "regimen-indication", "a regimen names exactly one of substance or condition")
             if reg.condition is not None and reg.condition not in v.PSYCHIATRIC_CONDITIONS:
-                yield smap.problem((*rpath, "condition"), "value-not-in-vocabulary",
-                                   f"{reg.condition!r} is not a co-occurring condition of the profile vocabulary")
+                yield smap.problem(
+                    (*rpath, "condition"),
+                    "value-not-in-vocabulary",
+                    f"{reg.condition!r} is not a co-occurring condition of the profile vocabulary",
+                )
             if reg.substance in insufficient:
-                yield smap.problem((*rpath, "substance"), "regimen-for-insufficient-substance",
-                                   f"{reg.substance} is marked insufficient_evidence: no ketamine option may be offered for it")
+                yield smap.problem(
+                    (*rpath, "substance"),
+                    "regimen-for-insufficient-substance",
+                    f"{reg.substance} is marked insufficient_evidence: no ketamine option may be offered for it",
+                )
             if reg.dose.mg_per_kg is not None and reg.dose.fixed_mg is not None:
                 yield smap.problem((*rpath, "dose"), "dose-ambiguous", "give mg_per_kg or fixed_mg, not both")
         for j, x in enumerate(o.exclude_when):
@@ -165,9 +187,13 @@ def check_protocol(lp: LoadedProtocol) -> Iterator[Problem]:
             yield from _check_placeholders(smap, (*xpath, "reason"), x.reason)
     for i, e in enumerate(p.evidence):
         if e.id not in cited:
-            yield smap.problem(("evidence", i, "id"), "unused-evidence", f"evidence {e.id!r} is never cited", severity="warning")
+            yield smap.problem(
+                ("evidence", i, "id"), "unused-evidence", f"evidence {e.id!r} is never cited", severity="warning"
+            )
         if e.doi is None and e.identifier is None:
-            yield smap.problem(("evidence", i), "evidence-without-identifier", "give a doi or another identifier (PMID, NCT, label id)")
+            yield smap.problem(
+                ("evidence", i), "evidence-without-identifier", "give a doi or another identifier (PMID, NCT, label id)"
+            )
     used = {leaf.field for c in _conditions(p) for _, leaf in walk_leaves(c)}
     for a, b in hash_collisions(used & set(FIELDS)):
         yield smap.problem((), "hash-collision", f"field names {a!r} and {b!r} share the engine's 32-bit hash")
@@ -196,7 +222,9 @@ def _check_condition(smap: SourceMap, path: Path, cond: ConditionNode) -> Iterat
             yield smap.problem((*path, *sub_path), "empty-condition", "all/any needs at least one condition")
     for leaf_path, leaf in walk_leaves(cond):
         for code, msg in check_leaf(leaf):
-            target = "field" if code in ("unknown-profile-field",) else "op" if code == "operator-type-mismatch" else "value"
+            target = (
+                "field" if code in ("unknown-profile-field",) else "op" if code == "operator-type-mismatch" else "value"
+            )
             yield smap.problem((*path, *leaf_path, target), code, msg)
     if depth(cond) > MAX_CONDITION_DEPTH:
         yield smap.problem(path, "engine-limit", f"condition nested deeper than {MAX_CONDITION_DEPTH} levels")
@@ -204,8 +232,11 @@ def _check_condition(smap: SourceMap, path: Path, cond: ConditionNode) -> Iterat
     try:
         branches = dnf(cond)
     except TooManyBranches as exc:
-        yield smap.problem(path, "engine-limit",
-                           f"condition expands to {exc.args[0]}+ engine rules; the limit is {MAX_BRANCHES_PER_RULE}: simplify it")
+        yield smap.problem(
+            path,
+            "engine-limit",
+            f"condition expands to {exc.args[0]}+ engine rules; the limit is {MAX_BRANCHES_PER_RULE}: simplify it",
+        )
         return
     if any(len(b) > MAX_LEAVES_PER_BRANCH for b in branches):
         yield smap.problem(path, "engine-limit", f"a branch has more than {MAX_LEAVES_PER_BRANCH} tests")
@@ -222,8 +253,11 @@ def _check_placeholders(smap: SourceMap, path: Path, text: str) -> Iterator[Prob
     for name in PLACEHOLDER.findall(text):
         if name not in FIELDS:
             hint = v.suggest(name, list(FIELDS))
-            yield smap.problem(path, "unknown-placeholder",
-                               f"{{{name}}} is not a fact field" + (f"; did you mean {{{hint}}}?" if hint else ""))
+            yield smap.problem(
+                path,
+                "unknown-placeholder",
+                f"{{{name}}} is not a fact field" + (f"; did you mean {{{hint}}}?" if hint else ""),
+            )
 
 
 def validate_paths(paths: Iterable[str | FsPath]) -> tuple[list[LoadedProtocol], list[Problem]]:
@@ -236,6 +270,8 @@ def validate_paths(paths: Iterable[str | FsPath]) -> tuple[list[LoadedProtocol],
         if lp is not None:
             loaded.append(lp)
     problems.extend(_cross_file(loaded))
+    order = {str(f): i for i, f in enumerate(files)}
+    problems.sort(key=lambda p: (order.get(p.file, -1), p.line or 0, p.col or 0, p.code))
     return loaded, problems
 
 
@@ -248,7 +284,9 @@ def _cross_file(loaded: list[LoadedProtocol]) -> Iterator[Problem]:
         items += [("option", o.id, ("options", i, "id")) for i, o in enumerate(p.options)]
         for what, ident, path in items:
             if (what, ident) in owners and owners[(what, ident)] != lp.path:
-                yield lp.source.problem(path, "duplicate-id", f"{what} id {ident!r} is also defined in {owners[(what, ident)]}")
+                yield lp.source.problem(
+                    path, "duplicate-id", f"{what} id {ident!r} is also defined in {owners[(what, ident)]}"
+                )
             owners.setdefault((what, ident), lp.path)
 
 

@@ -26,6 +26,7 @@ from pydantic import (
 
 from . import vocabulary as v
 from .errors import InvalidInputError, Problem
+from .problems import pydantic_problems
 from .yaml_source import MAX_PROFILE_BYTES, SourceError, SourceMap, decode, load
 
 # ---------------------------------------------------------------- typed scalars
@@ -62,8 +63,17 @@ Number = StrictInt | StrictFloat
 ShortText = Annotated[StrictStr, Field(max_length=200)]
 
 Substance = Literal[
-    "alcohol", "opioids", "cocaine", "methamphetamine", "other_stimulants", "cannabis",
-    "nicotine", "sedatives", "hallucinogens", "ketamine", "other",
+    "alcohol",
+    "opioids",
+    "cocaine",
+    "methamphetamine",
+    "other_stimulants",
+    "cannabis",
+    "nicotine",
+    "sedatives",
+    "hallucinogens",
+    "ketamine",
+    "other",
 ]
 Severity = Literal["mild", "moderate", "severe"]
 Withdrawal = Literal["none", "active", "completed"]
@@ -209,15 +219,13 @@ class Profile(_Model):
     vitals: Vitals | None = None
     substance_use: Annotated[list[SubstanceUse], Field(max_length=20)] | None = None
     psychiatric: Psychiatric | None = None
-    medical_conditions: Annotated[
-        list[Annotated[MedicalCondition, BeforeValidator(_condition_entry)]], Field(max_length=100)
-    ] | None = None
-    medications: Annotated[
-        list[Annotated[Medication, BeforeValidator(_medication_entry)]], Field(max_length=100)
-    ] | None = None
-    allergies: Annotated[
-        list[Annotated[Allergy, BeforeValidator(_allergy_entry)]], Field(max_length=100)
-    ] | None = None
+    medical_conditions: (
+        Annotated[list[Annotated[MedicalCondition, BeforeValidator(_condition_entry)]], Field(max_length=100)] | None
+    ) = None
+    medications: (
+        Annotated[list[Annotated[Medication, BeforeValidator(_medication_entry)]], Field(max_length=100)] | None
+    ) = None
+    allergies: Annotated[list[Annotated[Allergy, BeforeValidator(_allergy_entry)]], Field(max_length=100)] | None = None
     ketamine_history: KetamineHistory | None = None
     screening: Screening | None = None
     context: Context | None = None
@@ -228,7 +236,8 @@ def _check_vocab(values: list[str] | None, known: tuple[str, ...], what: str) ->
         if item not in known:
             hint = v.suggest(item, known)
             raise ValueError(
-                f"unknown {what} {item!r}" + (f"; did you mean {hint!r}?" if hint else "")
+                f"unknown {what} {item!r}"
+                + (f"; did you mean {hint!r}?" if hint else "")
                 + " (see the README's vocabulary)"
             )
     return values
@@ -257,59 +266,7 @@ def validate_profile_data(data: Any, smap: SourceMap) -> Profile:
     try:
         return Profile.model_validate(data)
     except ValidationError as exc:
-        raise InvalidInputError("the profile is invalid", pydantic_problems(exc, smap)) from None
-
-
-def pydantic_problems(exc: ValidationError, smap: SourceMap) -> list[Problem]:
-    """Turn pydantic errors into located Problems with a stable code and a readable message."""
-    problems = []
-    for err in exc.errors(include_url=False):
-        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and "[" in p))
-        etype = err["type"]
-        if etype == "extra_forbidden":
-            key = str(loc[-1]) if loc else ""
-            parent = loc[:-1]
-            allowed = _allowed_keys(exc, parent)
-            hint = v.suggest(key, allowed) if allowed else None
-            msg = f"unknown field {key!r}" + (f"; did you mean {hint!r}?" if hint else "")
-            problems.append(smap.problem(loc, "unknown-field", msg, key=True))
-            continue
-        code = {
-            "missing": "missing-field",
-            "literal_error": "not-in-vocabulary",
-            "value_error": "invalid-value",
-        }.get(etype, "out-of-range" if etype in _RANGE_ERRORS else "wrong-type")
-        msg = str(err["msg"]).removeprefix("Value error, ")
-        if etype != "value_error" and "input" in err and not isinstance(err["input"], dict | list):
-            msg += f" (got {err['input']!r})"
-        problems.append(smap.problem(loc, code, msg))
-    return sorted(set(problems), key=lambda p: (p.line or 0, p.col or 0, p.path, p.code))
-
-
-_RANGE_ERRORS = {"greater_than", "greater_than_equal", "less_than", "less_than_equal", "too_long"}
-
-
-def _allowed_keys(exc: ValidationError, parent: tuple[Any, ...]) -> list[str]:
-    model: type[BaseModel] | None = Profile
-    for part in parent:
-        if model is None or isinstance(part, int):
-            continue
-        annotation = model.model_fields[str(part)].annotation if str(part) in model.model_fields else None
-        model = _model_in(annotation)
-    return list(model.model_fields) if model else []
-
-
-def _model_in(annotation: Any) -> type[BaseModel] | None:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in getattr(annotation, "__args__", ()) or ():
-        found = _model_in(arg)
-        if found:
-            return found
-    for meta in getattr(annotation, "__metadata__", ()) or ():
-        _ = meta
-    origin = getattr(annotation, "__origin__", None)
-    return _model_in(origin) if origin not in (None, annotation) else None
+        raise InvalidInputError("the profile is invalid", pydantic_problems(exc, data, smap, Profile)) from None
 
 
 # ---------------------------------------------------------------- contradictions
@@ -324,42 +281,63 @@ def check_consistency(profile: Profile, as_of: dt.date, smap: SourceMap) -> list
 
     def not_future(path: tuple[str | int, ...], when: dt.date | None, what: str) -> None:
         if when is not None and when > as_of:
-            bad(path, "date-after-assessment", f"{what} {when.isoformat()} is after the assessment date {as_of.isoformat()}")
+            bad(
+                path,
+                "date-after-assessment",
+                f"{what} {when.isoformat()} is after the assessment date {as_of.isoformat()}",
+            )
 
     for i, r in enumerate(profile.vitals.blood_pressure or [] if profile.vitals else []):
         if r.systolic_mmhg <= r.diastolic_mmhg:
-            bad(("vitals", "blood_pressure", i), "invalid_bp_systolic_not_above_diastolic",
-                f"systolic {r.systolic_mmhg} mmHg is not above diastolic {r.diastolic_mmhg} mmHg; check the reading")
+            bad(
+                ("vitals", "blood_pressure", i),
+                "invalid_bp_systolic_not_above_diastolic",
+                f"systolic {r.systolic_mmhg} mmHg is not above diastolic {r.diastolic_mmhg} mmHg; check the reading",
+            )
         not_future(("vitals", "blood_pressure", i, "taken_at"), r.taken_at, "blood pressure taken")
     preg = profile.pregnancy
     if preg is not None:
         if preg.can_become_pregnant is False and preg.status == "pregnant":
-            bad(("pregnancy", "status"), "invalid_pregnancy_contradiction",
-                "status is pregnant but can_become_pregnant is false")
+            bad(
+                ("pregnancy", "status"),
+                "invalid_pregnancy_contradiction",
+                "status is pregnant but can_become_pregnant is false",
+            )
         if preg.can_become_pregnant is False and preg.test_pending:
-            bad(("pregnancy", "test_pending"), "invalid_pregnancy_contradiction",
-                "a pregnancy test is pending but can_become_pregnant is false")
-        if preg.status == "pregnant" and preg.last_negative_test is not None and preg.test_pending is None:
-            pass  # a negative test followed by a positive one is possible: not a contradiction
+            bad(
+                ("pregnancy", "test_pending"),
+                "invalid_pregnancy_contradiction",
+                "a pregnancy test is pending but can_become_pregnant is false",
+            )
         not_future(("pregnancy", "last_negative_test"), preg.last_negative_test, "negative pregnancy test")
     if profile.patient and profile.patient.sex_at_birth == "male" and preg is not None and preg.status == "pregnant":
-        bad(("pregnancy", "status"), "invalid_pregnancy_contradiction",
-            "status is pregnant but sex_at_birth is male; check the record")
+        bad(
+            ("pregnancy", "status"),
+            "invalid_pregnancy_contradiction",
+            "status is pregnant but sex_at_birth is male; check the record",
+        )
     seen: set[str] = set()
     for i, s in enumerate(profile.substance_use or []):
         if s.substance in seen:
-            bad(("substance_use", i, "substance"), "duplicate-substance",
-                f"{s.substance} is listed twice; give one entry per substance use disorder")
+            bad(
+                ("substance_use", i, "substance"),
+                "duplicate-substance",
+                f"{s.substance} is listed twice; give one entry per substance use disorder",
+            )
         seen.add(s.substance)
         not_future(("substance_use", i, "last_use"), s.last_use, "last use")
         if s.remission == "sustained" and s.last_use is not None and (as_of - s.last_use).days < 365:
-            bad(("substance_use", i, "remission"), "invalid_remission_contradiction",
-                f"sustained remission (DSM-5: >=12 months) contradicts last use on {s.last_use.isoformat()}")
+            bad(
+                ("substance_use", i, "remission"),
+                "invalid_remission_contradiction",
+                f"sustained remission (DSM-5: >=12 months) contradicts last use on {s.last_use.isoformat()}",
+            )
         if s.intoxicated and s.last_use is not None and s.last_use < as_of - dt.timedelta(days=1):
-            bad(("substance_use", i, "intoxicated"), "invalid_intoxication_contradiction",
-                f"intoxicated at assessment but last use was {s.last_use.isoformat()}")
+            bad(
+                ("substance_use", i, "intoxicated"),
+                "invalid_intoxication_contradiction",
+                f"intoxicated at assessment but last use was {s.last_use.isoformat()}",
+            )
     for i, c in enumerate(profile.medical_conditions or []):
         not_future(("medical_conditions", i, "date"), c.date, f"{c.condition} date")
-    if profile.assessed_on is not None and profile.assessed_on != as_of:
-        pass  # --as-of overrides the profile's date on purpose
     return out

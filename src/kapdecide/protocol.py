@@ -40,9 +40,21 @@ class Evidence(_Model):
     identifier: Text | None = None
     """Another stable identifier: PMID, NCT number, label set id, URL."""
     design: Literal[
-        "rct", "systematic_review", "meta_analysis", "non_randomised_controlled", "crossover",
-        "open_label", "case_series", "cohort", "retrospective", "trial_registration", "label",
-        "guideline", "consensus", "review", "other",
+        "rct",
+        "systematic_review",
+        "meta_analysis",
+        "non_randomised_controlled",
+        "crossover",
+        "open_label",
+        "case_series",
+        "cohort",
+        "retrospective",
+        "trial_registration",
+        "label",
+        "guideline",
+        "consensus",
+        "review",
+        "other",
     ]
     participants: Annotated[StrictInt, Field(ge=1)] | None = None
     """Number of participants, for studies."""

@@ -59,9 +59,7 @@ class SourceMap:
                 return None, None
             p = p[:-1]
 
-    def problem(
-        self, path: Path, code: str, message: str, *, key: bool = False, severity: str = "error"
-    ) -> Problem:
+    def problem(self, path: Path, code: str, message: str, *, key: bool = False, severity: str = "error") -> Problem:
         """A Problem located at ``path`` in this file."""
         line, col = self.locate(path, key=key)
         return Problem(self.file, line, col, code, message, format_path(path), severity)
@@ -89,31 +87,29 @@ class SourceError(Exception):
 class _Loader(yaml.SafeLoader):
     """Composes nodes only: no implicit typing, no aliases, bounded depth."""
 
-    yaml_implicit_resolvers: dict[Any, Any] = {}  # noqa: RUF012 - PyYAML's own class attribute
+    yaml_implicit_resolvers: dict[Any, Any] = {}
 
     def __init__(self, stream: str):
         super().__init__(stream)
         self._depth = 0
         self._nodes = 0
 
-    def compose_node(self, parent: Node | None, index: Any) -> Node | None:  # type: ignore[override]
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
         if self.check_event(AliasEvent):
-            event = self.peek_event()
+            event = self.peek_event()  # type: ignore[no-untyped-call]
             raise yaml.MarkedYAMLError(
                 None, None, "YAML aliases (*name) are not allowed: write the value out", event.start_mark
             )
         self._depth += 1
         self._nodes += 1
         if self._depth > MAX_DEPTH:
-            event = self.peek_event()
-            raise yaml.MarkedYAMLError(
-                None, None, f"nested deeper than {MAX_DEPTH} levels", event.start_mark
-            )
+            event = self.peek_event()  # type: ignore[no-untyped-call]
+            raise yaml.MarkedYAMLError(None, None, f"nested deeper than {MAX_DEPTH} levels", event.start_mark)
         if self._nodes > MAX_NODES:
-            event = self.peek_event()
+            event = self.peek_event()  # type: ignore[no-untyped-call]
             raise yaml.MarkedYAMLError(None, None, f"more than {MAX_NODES} values", event.start_mark)
         try:
-            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+            return super().compose_node(parent, index)
         finally:
             self._depth -= 1
 
@@ -220,8 +216,14 @@ def _convert(node: Node, path: Path, smap: SourceMap, problems: list[Problem]) -
     if node.tag != expected:
         line, col = _pos(node)
         problems.append(
-            Problem(smap.file, line, col, "yaml-tag", f"YAML tag {node.tag!r} is not allowed: plain data only",
-                    format_path(path))
+            Problem(
+                smap.file,
+                line,
+                col,
+                "yaml-tag",
+                f"YAML tag {node.tag!r} is not allowed: plain data only",
+                format_path(path),
+            )
         )
         return None
     if isinstance(node, ScalarNode):
@@ -239,8 +241,14 @@ def _convert(node: Node, path: Path, smap: SourceMap, problems: list[Problem]) -
             line, col = _pos(key_node)
             first = smap.keys.get((*path, key), (None, None))[0]
             problems.append(
-                Problem(smap.file, line, col, "duplicate-key",
-                        f"duplicate key {key!r} (first given on line {first})", format_path((*path, key)))
+                Problem(
+                    smap.file,
+                    line,
+                    col,
+                    "duplicate-key",
+                    f"duplicate key {key!r} (first given on line {first})",
+                    format_path((*path, key)),
+                )
             )
             continue
         smap.keys[(*path, key)] = _pos(key_node)

@@ -22,29 +22,33 @@ def render_report(report: Report) -> str:
 def render_error(error: KapdecideError | None, exit_code: int, message: str | None = None) -> str:
     """The error object printed on stdout in JSON mode, so a caller always has a document to parse."""
     problems = error.problems if error else []
-    return dumps({
-        "schema_version": SCHEMA_VERSION,
-        "status": "error",
-        "disclaimer": DISCLAIMER,
-        "error": {
-            "exit_code": exit_code,
-            "meaning": EXIT_MEANING.get(exit_code, "error"),
-            "code": error.code if error else "usage",
-            "message": message if message is not None else str(error),
-            "hint": error.hint if error else None,
-            "problems": [p.to_dict() for p in problems],
-        },
-    })
+    return dumps(
+        {
+            "schema_version": SCHEMA_VERSION,
+            "status": "error",
+            "disclaimer": DISCLAIMER,
+            "error": {
+                "exit_code": exit_code,
+                "meaning": EXIT_MEANING.get(exit_code, "error"),
+                "code": error.code if error else "usage",
+                "message": message if message is not None else str(error),
+                "hint": error.hint if error else None,
+                "problems": [p.to_dict() for p in problems],
+            },
+        }
+    )
 
 
 def render_problems(problems: list[Problem], files: list[str]) -> str:
     """The result of ``validate`` as data."""
     errors = sum(p.severity == "error" for p in problems)
-    return dumps({
-        "schema_version": SCHEMA_VERSION,
-        "status": "fail" if errors else "ok",
-        "files": files,
-        "errors": errors,
-        "warnings": len(problems) - errors,
-        "problems": [p.to_dict() for p in problems],
-    })
+    return dumps(
+        {
+            "schema_version": SCHEMA_VERSION,
+            "status": "fail" if errors else "ok",
+            "files": files,
+            "errors": errors,
+            "warnings": len(problems) - errors,
+            "problems": [p.to_dict() for p in problems],
+        }
+    )

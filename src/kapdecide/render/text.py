@@ -47,8 +47,8 @@ def render_report(report: Report, console: Console) -> None:
         console.print(f"[bold yellow]Could not be checked ({len(report.not_checked)})[/]")
         for n in report.not_checked:
             console.print(f"  ? {escape(n.title)} [dim]({n.rule_id}; needs {escape(', '.join(n.needs))})[/]")
-    for s in report.stale_data:
-        console.print(f"[bold yellow]Stale data[/] {escape(s.message)}")
+    for item in report.stale_data:
+        console.print(f"[bold yellow]Stale data[/] {escape(item.message)}")
     if report.medications.not_checked or not report.medications.recorded:
         console.print(f"[bold yellow]Medications[/] {escape(report.medications.message)}")
     if report.missing_data:
@@ -80,8 +80,9 @@ def _options(console: Console, options: list[OptionOut]) -> None:
     if not rows:
         console.print("[bold]Ketamine options:[/] none applies to this patient's recorded indications.")
         return
-    table = Table(title="Ketamine options (ordered by certainty of evidence)", title_justify="left",
-                  expand=True, show_lines=False)
+    table = Table(
+        title="Ketamine options (ordered by certainty of evidence)", title_justify="left", expand=True, show_lines=False
+    )
     for col in ("Option", "For", "GRADE", "State", "Dose · sessions", "Evidence"):
         table.add_column(col, overflow="fold")
     for o in rows:
@@ -90,8 +91,12 @@ def _options(console: Console, options: list[OptionOut]) -> None:
         if o.reasons:
             detail += "\n" + escape("; ".join(o.reasons))
         table.add_row(
-            escape(f"{o.title} ({o.setting.replace('_', '-')})"), escape((o.indication or "").replace("_", " ")),
-            GRADE_LABEL.get(o.grade or "", "-"), state, detail, escape(", ".join(e.id for e in o.evidence)),
+            escape(f"{o.title} ({o.setting.replace('_', '-')})"),
+            escape((o.indication or "").replace("_", " ")),
+            GRADE_LABEL.get(o.grade or "", "-"),
+            state,
+            detail,
+            escape(", ".join(e.id for e in o.evidence)),
         )
     console.print(table)
 
@@ -110,4 +115,3 @@ def render_error(error: KapdecideError, console: Console) -> None:
         console.print(f"  {escape(p.format())}", highlight=False, soft_wrap=True)
     if error.hint:
         console.print(f"[dim]hint: {escape(error.hint)}[/]", highlight=False, soft_wrap=True)
-

@@ -1,0 +1,178 @@
+"""Protocol test cases: profiles with the outcome a protocol author expects, kept beside protocols.
+
+A cases file has ``bases`` (named complete profiles) and ``cases``; a case's ``profile`` is merged
+onto its base (mappings key by key, lists replaced, ``null`` deletes a key so the value becomes
+unknown). Each merged profile is validated like any profile, so a broken fixture cannot pass.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path as FsPath
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError
+
+from .assessment import Report, Status, assess
+from .errors import InvalidInputError, Problem
+from .loader import LoadedProtocol
+from .problems import pydantic_problems
+from .profile import check_consistency, validate_profile_data
+from .yaml_source import MAX_PROTOCOL_BYTES, Path, SourceError, SourceMap, decode, load
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Expect(_Model):
+    status: Status
+    findings: list[StrictStr] = []
+    """Rule ids that must be reported as findings."""
+    absent: list[StrictStr] = []
+    """Rule ids that must not be reported as findings."""
+    not_checked: list[StrictStr] = []
+    """Rule ids that must be reported as could-not-be-checked."""
+    offered: list[StrictStr] = []
+    not_offered: list[StrictStr] = []
+
+
+class CaseModel(_Model):
+    name: StrictStr = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,99}$")
+    description: StrictStr | None = None
+    base: StrictStr | None = None
+    profile: dict[str, Any] = {}
+    as_of: StrictStr | None = None
+    todo: StrictStr | None = None
+    """A known gap: the case runs but a failure does not fail the suite."""
+    expect: Expect
+
+
+class CasesFile(_Model):
+    bases: dict[str, dict[str, Any]] = {}
+    cases: list[CaseModel]
+
+
+@dataclass
+class Case:
+    file: str
+    line: int | None
+    model: CaseModel
+    data: dict[str, Any]
+    source: SourceMap
+
+
+@dataclass
+class CaseResult:
+    case: Case
+    failures: list[str] = field(default_factory=list)
+    report: Report | None = None
+    error: str | None = None
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures and self.error is None
+
+
+def merge(base: Any, patch: Any) -> Any:
+    """Deep merge: mappings key by key, ``None`` deletes, anything else replaces."""
+    if not isinstance(base, dict) or not isinstance(patch, dict):
+        return patch
+    out = dict(base)
+    for key, value in patch.items():
+        if value is None:
+            out.pop(key, None)
+        else:
+            out[key] = merge(out.get(key), value)
+    return out
+
+
+def _case_source(smap: SourceMap, base: str | None, index: int) -> SourceMap:
+    """Positions for a merged profile: the case's own values first, then its base's."""
+    view = SourceMap(smap.file)
+    for prefix in ((("bases", base),) if base else ()) + ((("cases", index, "profile"),)):
+        n = len(prefix)
+        for table, into in ((smap.values, view.values), (smap.keys, view.keys)):
+            for path, pos in table.items():
+                if path[:n] == prefix:
+                    into[path[n:]] = pos
+    view.values.setdefault((), smap.values.get(("cases", index), (1, 1)))
+    return view
+
+
+def load_cases(path: FsPath) -> tuple[list[Case], list[Problem]]:
+    """Read a cases file; every problem (schema, unknown base, invalid profile) is returned."""
+    name = str(path)
+    try:
+        data, smap = load(decode(path.read_bytes(), name, MAX_PROTOCOL_BYTES), name)
+    except OSError as exc:
+        return [], [Problem(name, None, None, "unreadable", exc.strerror or str(exc))]
+    except SourceError as exc:
+        return [], exc.problems
+    try:
+        model = CasesFile.model_validate(data)
+    except ValidationError as exc:
+        return [], pydantic_problems(exc, data, smap, CasesFile)
+    cases: list[Case] = []
+    problems: list[Problem] = []
+    names: set[str] = set()
+    for i, c in enumerate(model.cases):
+        where: Path = ("cases", i)
+        if c.name in names:
+            problems.append(smap.problem((*where, "name"), "duplicate-id", f"case {c.name!r} is defined twice"))
+        names.add(c.name)
+        if c.base is not None and c.base not in model.bases:
+            problems.append(smap.problem((*where, "base"), "unknown-base", f"no base profile named {c.base!r}"))
+            continue
+        merged = merge(model.bases.get(c.base, {}) if c.base else {}, c.profile)
+        line = smap.values.get(where, (None, None))[0]
+        cases.append(Case(name, line, c, merged, _case_source(smap, c.base, i)))
+    return cases, problems
+
+
+def run_case(case: Case, protocols: Sequence[LoadedProtocol]) -> CaseResult:
+    """Assess the case's profile and compare the report with what the case expects."""
+    result = CaseResult(case)
+    try:
+        profile = validate_profile_data(case.data, case.source)
+        as_of = dt.date.fromisoformat(case.model.as_of) if case.model.as_of else profile.assessed_on
+        if as_of is None:
+            raise InvalidInputError("the case needs assessed_on or as_of", [])
+        problems = check_consistency(profile, as_of, case.source)
+        if problems:
+            raise InvalidInputError("contradictory profile", problems)
+    except InvalidInputError as exc:
+        result.error = "invalid profile: " + "; ".join(p.format() for p in exc.problems) or exc.message
+        return result
+    report = assess(profile, protocols, as_of)
+    result.report = report
+    e = case.model.expect
+    fired = {f.rule_id for f in report.findings}
+    unchecked = {n.rule_id for n in report.not_checked}
+    offered = {o.option_id for o in report.options if o.state == "offered"}
+    if report.status != e.status:
+        result.failures.append(f"status: expected {e.status}, got {report.status}")
+    for rid in e.findings:
+        if rid not in fired:
+            state = "could not be checked" if rid in unchecked else "not reported"
+            result.failures.append(f"finding {rid}: expected, {state}")
+    for rid in e.absent:
+        if rid in fired:
+            result.failures.append(f"finding {rid}: expected absent, but reported")
+    for rid in e.not_checked:
+        if rid not in unchecked:
+            result.failures.append(f"not_checked {rid}: expected could-not-be-checked")
+    for oid in e.offered:
+        if oid not in offered:
+            why = "; ".join(r for o in report.options if o.option_id == oid for r in o.reasons)
+            result.failures.append(f"option {oid}: expected offered, not offered ({why or 'not applicable'})")
+    for oid in e.not_offered:
+        if oid in offered:
+            result.failures.append(f"option {oid}: expected not offered, but offered")
+    if result.failures:
+        extra = sorted(fired - set(e.findings))
+        if extra:
+            result.failures.append(f"(also reported: {', '.join(extra)})")
+    return result
