@@ -39,6 +39,8 @@ from .protocol import Protocol
 from .yaml_source import MAX_PROTOCOL_BYTES, Path, SourceError, SourceMap, decode, load
 
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+#: Engine rules per protocol, well inside the 4,096 per ruleset measured (rules are chunked anyway).
+MAX_ENGINE_RULES = 2000
 
 
 @dataclass(frozen=True)
@@ -194,6 +196,18 @@ def check_protocol(lp: LoadedProtocol) -> Iterator[Problem]:
             yield smap.problem(
                 ("evidence", i), "evidence-without-identifier", "give a doi or another identifier (PMID, NCT, label id)"
             )
+    branches = 0
+    for c in _conditions(p):
+        try:
+            branches += len(dnf(c))
+        except TooManyBranches:
+            pass  # reported on the rule itself
+    if branches > MAX_ENGINE_RULES:
+        yield smap.problem(
+            ("rules",),
+            "engine-limit",
+            f"the protocol compiles to {branches} engine rules; the limit is {MAX_ENGINE_RULES}",
+        )
     used = {leaf.field for c in _conditions(p) for _, leaf in walk_leaves(c)}
     for a, b in hash_collisions(used & set(FIELDS)):
         yield smap.problem((), "hash-collision", f"field names {a!r} and {b!r} share the engine's 32-bit hash")

@@ -26,12 +26,7 @@ def resolve(loc: tuple[int | str, ...], data: Any) -> Path:
     parts = list(loc)
     for i, part in enumerate(parts):
         nxt = parts[i + 1] if i + 1 < len(parts) else None
-        if (
-            isinstance(node, dict)
-            and part in node
-            and nxt in node
-            and not isinstance(node[part], dict | list)
-        ):
+        if isinstance(node, dict) and part in node and nxt in node and not isinstance(node[part], dict | list):
             continue  # a union tag that is also a key name (a leaf's "field"): the next part is the key
         if isinstance(node, dict) and isinstance(part, str) and part in node:
             out.append(part)

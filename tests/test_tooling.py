@@ -1,0 +1,27 @@
+"""The code stays ruff- and mypy-clean (both are test dependencies)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", *args], cwd=ROOT, capture_output=True, text=True, timeout=300)
+
+
+def test_ruff_clean() -> None:
+    pytest.importorskip("ruff")
+    result = _run("ruff", "check", "src", "tests")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_mypy_strict_clean() -> None:
+    pytest.importorskip("mypy")
+    result = _run("mypy")
+    assert result.returncode == 0, result.stdout + result.stderr
