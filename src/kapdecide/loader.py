@@ -194,7 +194,8 @@ def check_protocol(lp: LoadedProtocol) -> Iterator[Problem]:
             )
         if e.doi is None and e.identifier is None:
             yield smap.problem(
-                ("evidence", i), "evidence-without-identifier", "give a doi or another identifier (PMID, NCT, label id)"
+                ("evidence", i), "evidence-without-identifier", "give a doi or another identifier (PMID, NCT, label id)",
+                severity="warning",
             )
     branches = 0
     for c in _conditions(p):

@@ -1,0 +1,57 @@
+"""Rendered output against golden files (tests/golden/). Regenerate: KAPDECIDE_UPDATE_GOLDEN=1 pytest tests/render."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import os
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from kapdecide.assessment import Report, assess
+from kapdecide.loader import LoadedProtocol, load_protocols
+from kapdecide.profile import load_profile_bytes
+from kapdecide.render import json as json_render
+from kapdecide.render import text as text_render
+
+ROOT = Path(__file__).resolve().parents[2]
+GOLDEN = ROOT / "tests" / "golden"
+EXAMPLES = ["eligible-alcohol", "deferred-bp-alcohol", "incomplete-stale-bp", "contraindicated-pregnancy",
+            "precautions-alcohol-benzodiazepine"]
+UPDATE = os.environ.get("KAPDECIDE_UPDATE_GOLDEN") == "1"
+
+
+@pytest.fixture(scope="module")
+def protocols() -> list[LoadedProtocol]:
+    return load_protocols([ROOT / "protocols"])
+
+
+def _report(name: str, protocols: list[LoadedProtocol]) -> Report:
+    path = ROOT / "examples" / f"{name}.yaml"
+    profile, _ = load_profile_bytes(path.read_bytes(), str(path))
+    return assess(profile, protocols, profile.assessed_on or dt.date(2026, 11, 21))
+
+
+def _check(name: str, actual: str) -> None:
+    target = GOLDEN / name
+    if UPDATE:
+        target.write_text(actual, encoding="utf-8")
+    assert target.exists(), f"missing golden file {target}; run with KAPDECIDE_UPDATE_GOLDEN=1"
+    assert actual == target.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_text_report_golden(name: str, protocols: list[LoadedProtocol]) -> None:
+    buf = io.StringIO()
+    text_render.render_report(_report(name, protocols), Console(file=buf, width=100, color_system=None))
+    _check(f"{name}.txt", buf.getvalue())
+
+
+@pytest.mark.parametrize("name", EXAMPLES[:2])
+def test_json_report_golden(name: str, protocols: list[LoadedProtocol]) -> None:
+    rendered = json_render.render_report(_report(name, protocols))
+    json.loads(rendered)
+    _check(f"{name}.json", rendered)
