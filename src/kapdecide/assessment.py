@@ -60,6 +60,14 @@ STATUS_SUMMARY: dict[Status, str] = {
 }
 
 
+#: Why no option is offered while the status is not eligible (stated once per option row).
+STATUS_OPTION_REASON: dict[str, str] = {
+    "contraindicated": "Not offered: a contraindication applies.",
+    "deferred": "Not offered now: a deferral applies; reassess when it resolves.",
+    "incomplete": "Not offered until the missing safety data is collected and checked.",
+}
+
+
 class _Out(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -174,6 +182,11 @@ class OptionOut(_Out):
     note: str | None
 
 
+class NextStep(_Out):
+    id: str
+    label: str
+
+
 class ProtocolRef(_Out):
     id: str
     version: str
@@ -200,7 +213,7 @@ class Report(_Out):
     substances: list[SubstanceEvidenceOut]
     options: list[OptionOut]
     standard_care: list[str]
-    next_steps: list[str]
+    next_steps: list[NextStep]
 
 
 # ---------------------------------------------------------------- compiled protocols
@@ -362,9 +375,10 @@ def assess(profile: Profile, protocols: Sequence[LoadedProtocol], as_of: dt.date
         | {t.field for x in findings if x.kind == "required_data" for t in x.triggered_by}
     )
     substances = _patient_substances(facts, substance_out)
-    next_steps = list(dict.fromkeys(step for x in findings for step in x.next_steps))
-    if status == "incomplete" and "collect_missing_data" not in next_steps:
-        next_steps.append("collect_missing_data")
+    step_ids = list(dict.fromkeys(step for x in findings for step in x.next_steps))
+    if status == "incomplete" and "collect_missing_data" not in step_ids:
+        step_ids.append("collect_missing_data")
+    next_steps = [NextStep(id=s, label=v.NEXT_STEPS.get(s, s.replace("_", " "))) for s in step_ids]
     patient_ref = profile.patient.ref if profile.patient else None
     return Report(
         schema_version=SCHEMA_VERSION,
@@ -527,11 +541,7 @@ def _dose(reg: Regimen, facts: Facts) -> DoseOut:
 def _options(
     cp: CompiledProtocol, option: Option, facts: Facts, truths: dict[str, Truth], status: Status
 ) -> list[OptionOut]:
-    status_reason = {
-        "contraindicated": "Not offered: a contraindication applies.",
-        "deferred": "Not offered now: a deferral applies; reassess when it resolves.",
-        "incomplete": "Not offered until the missing safety data is collected and checked.",
-    }.get(status)
+    status_reason = STATUS_OPTION_REASON.get(status)
     exclusions: list[str] = []
     for x in option.exclude_when:
         t = truths[_excl_key(option.id, x.id)]

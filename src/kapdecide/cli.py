@@ -42,7 +42,12 @@ def _write_output(text: str, output: str | None) -> None:
         return
     # Atomic: a reader sees the complete report or the previous file, never a partial one.
     target = Path(output)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or Path("."))
+    if target.is_dir():
+        raise InvalidInputError(f"--output {output} is a folder; give a file name")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or Path("."))
+    except OSError as exc:
+        raise InvalidInputError(f"cannot write --output {output}: {exc.strerror or exc}") from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)

@@ -153,6 +153,14 @@ def check_protocol(lp: LoadedProtocol) -> Iterator[Problem]:
         yield from _check_condition(smap, (*base, "when"), r.when)
         for key in ("message", "action"):
             yield from _check_placeholders(smap, (*base, key), getattr(r, key))
+        for j, step in enumerate(r.next_steps):
+            if step not in v.NEXT_STEPS:
+                hint = v.suggest(step, tuple(v.NEXT_STEPS))
+                yield smap.problem(
+                    (*base, "next_steps", j),
+                    "value-not-in-vocabulary",
+                    f"unknown next step {step!r}" + (f"; did you mean {hint!r}?" if hint else ""),
+                )
         if r.kind == "interaction" and r.severity is None:
             yield smap.problem(
                 base, "interaction-without-severity", "an interaction rule needs severity: major|moderate|minor"
@@ -194,7 +202,9 @@ def check_protocol(lp: LoadedProtocol) -> Iterator[Problem]:
             )
         if e.doi is None and e.identifier is None:
             yield smap.problem(
-                ("evidence", i), "evidence-without-identifier", "give a doi or another identifier (PMID, NCT, label id)",
+                ("evidence", i),
+                "evidence-without-identifier",
+                "give a doi or another identifier (PMID, NCT, label id)",
                 severity="warning",
             )
     branches = 0

@@ -15,7 +15,16 @@ from .errors import Problem
 from .vocabulary import suggest
 from .yaml_source import Path, SourceMap
 
-_RANGE_ERRORS = {"greater_than", "greater_than_equal", "less_than", "less_than_equal", "too_long", "too_short"}
+_RANGE_ERRORS = {
+    "greater_than",
+    "greater_than_equal",
+    "less_than",
+    "less_than_equal",
+    "too_long",
+    "too_short",
+    "string_too_long",
+    "string_too_short",
+}
 _CODES = {"missing": "missing-field", "literal_error": "not-in-vocabulary", "value_error": "invalid-value"}
 
 
@@ -59,7 +68,8 @@ def pydantic_problems(exc: ValidationError, data: Any, smap: SourceMap, root: ty
         msg = str(err["msg"]).removeprefix("Value error, ")
         given = err.get("input")
         if etype not in ("value_error", "missing") and not isinstance(given, dict | list):
-            msg += f" (got {given!r})"
+            shown = repr(given)
+            msg += f" (got {shown if len(shown) <= 60 else shown[:57] + '...'})"
         problems.setdefault((path, "any"), smap.problem(path, code, msg, key=etype == "missing"))
     return sorted(problems.values(), key=lambda p: (p.line or 0, p.col or 0, p.path, p.code))
 

@@ -9,15 +9,16 @@ give are marked DESIGN CHOICE below.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
     StrictBool,
-    StrictFloat,
     StrictInt,
     StrictStr,
     ValidationError,
@@ -59,8 +60,25 @@ def _iso_date_or_datetime(value: Any) -> dt.date:
 
 IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
 IsoDateOrDateTime = Annotated[dt.date, BeforeValidator(_iso_date_or_datetime)]
-Number = StrictInt | StrictFloat
-ShortText = Annotated[StrictStr, Field(max_length=200)]
+
+
+def _number(value: Any) -> float | int:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"expected a number (got {value!r:.40})")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError("expected a finite number")
+    return value
+
+
+def _plain_text(value: str) -> str:
+    # Control characters could rewrite the clinician's terminal (escape sequences) or hide text.
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        raise ValueError("control characters (such as escape sequences or line breaks) are not allowed")
+    return value
+
+
+Number = Annotated[float | int, BeforeValidator(_number)]
+ShortText = Annotated[StrictStr, Field(max_length=200), AfterValidator(_plain_text)]
 
 Substance = Literal[
     "alcohol",
@@ -136,6 +154,14 @@ class SubstanceUse(_Model):
     """Current medication treatment for this disorder by ingredient; [] = none."""
 
 
+def _psychiatric_condition(value: str) -> str:
+    _check_vocab([value], tuple(v.PSYCHIATRIC_CONDITIONS), "co-occurring condition")
+    return value
+
+
+PsychiatricCondition = Annotated[ShortText, AfterValidator(_psychiatric_condition)]
+
+
 class Psychiatric(_Model):
     psychotic_disorder: Literal["none", "past", "active"] | None = None
     family_history_psychosis: StrictBool | None = None
@@ -143,13 +169,8 @@ class Psychiatric(_Model):
     mania: Literal["none", "past", "active"] | None = None
     suicidal_ideation: Literal["none", "passive", "active_without_plan", "active_with_plan"] | None = None
     suicidal_behavior_past_3_months: StrictBool | None = None
-    conditions: Annotated[list[ShortText], Field(max_length=50)] | None = None
+    conditions: Annotated[list[PsychiatricCondition], Field(max_length=50)] | None = None
     """Co-occurring conditions from the documented vocabulary; [] = none."""
-
-    @field_validator("conditions")
-    @classmethod
-    def _known_conditions(cls, value: list[str] | None) -> list[str] | None:
-        return _check_vocab(value, tuple(v.PSYCHIATRIC_CONDITIONS), "co-occurring condition")
 
 
 class MedicalCondition(_Model):

@@ -84,7 +84,7 @@ class Rule(_Model):
     urgent: bool = False
     """Needs same-day action (severe hypertension, acute suicide risk)."""
     next_steps: list[Slug] = []
-    """Next-step actions this finding calls for (e.g. withdrawal_management)."""
+    """Next-step actions this finding calls for, from the documented list (e.g. withdrawal_management)."""
 
 
 class Freshness(_Model):

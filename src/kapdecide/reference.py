@@ -58,8 +58,8 @@ def markdown() -> str:
         "|---|---|",
     ]
     for cls in v.DRUG_CLASSES:
-        items = [m for m in v.MEDICATIONS.values() if m.drug_class == cls]
-        out.append(f"| `{cls}` | " + ", ".join(f"{m.name} ({m.rxcui or 'n/a'})" for m in items) + " |")
+        members = [m for m in v.MEDICATIONS.values() if m.drug_class == cls]
+        out.append(f"| `{cls}` | " + ", ".join(f"{m.name} ({m.rxcui or 'n/a'})" for m in members) + " |")
     return "\n".join(out) + "\n"
 
 

@@ -96,6 +96,27 @@ MEDICAL_CONDITIONS: dict[str, str] = {
     "chronic_kidney_disease": "Chronic kidney disease",
 }
 
+#: Next-step actions a finding can call for (clinical reference, section e.3), with their labels.
+NEXT_STEPS: dict[str, str] = {
+    "withdrawal_management": "Withdrawal management first",
+    "bp_optimization_then_reassess": "Optimise blood pressure, then reassess",
+    "same_day_medical_evaluation": "Same-day medical evaluation (emergency care if symptomatic)",
+    "reassess_heart_rate_cause": "Look for the cause of the raised heart rate, then reassess",
+    "urgent_safety_evaluation": "Urgent suicide-risk evaluation and higher level of care",
+    "safety_plan": "Safety plan",
+    "await_pregnancy_test_then_reassess": "Await the pregnancy test result, then reassess",
+    "repeat_pregnancy_test": "Repeat the pregnancy test",
+    "supervised_benzodiazepine_taper": "Supervised benzodiazepine taper or stabilisation",
+    "collect_missing_data": "Collect the missing safety data, then reassess",
+    "cardiology_review_then_reassess": "Cardiology review, then reassess",
+    "urgent_cardiology_review": "Urgent cardiology review",
+    "psychiatric_stabilisation_then_reassess": "Psychiatric stabilisation, then reassess",
+    "hepatology_review": "Hepatology review",
+    "endocrinology_review": "Endocrinology review",
+    "reassess_after_5_days_abstinent": "Reassess after 5 full days without alcohol",
+    "adolescent_sud_and_mental_health_services": "Refer to adolescent substance use and mental health services",
+}
+
 #: Conditions whose date decides a rule (days since the event become a fact).
 CORONARY_EVENTS = ("myocardial_infarction", "acute_coronary_syndrome", "coronary_revascularization")
 

@@ -142,13 +142,27 @@ def looks_like_json(text: str, file: str) -> bool:
 def load(text: str, file: str) -> tuple[Any, SourceMap]:
     """Parse ``text`` (YAML, or JSON when it looks like JSON) into plain data and a SourceMap."""
     if looks_like_json(text, file):
-        data = _load_json(text, file)
+        try:
+            data = _load_json(text, file)
+        except SourceError as exc:
+            if exc.problems[0].code == "json-invalid":
+                _locate_json_error(text, file)  # raises a located duplicate-key problem where YAML finds one
+            raise
         try:
             _, smap = _load_yaml(text, file)
         except SourceError:
             smap = SourceMap(file)  # valid JSON that YAML cannot compose: positions unknown
         return data, smap
     return _load_yaml(text, file)
+
+
+def _locate_json_error(text: str, file: str) -> None:
+    try:
+        _load_yaml(text, file)
+    except SourceError as exc:
+        located = [p for p in exc.problems if p.code == "duplicate-key"]
+        if located:
+            raise SourceError(located) from None
 
 
 def _load_json(text: str, file: str) -> Any:
@@ -227,7 +241,12 @@ def _convert(node: Node, path: Path, smap: SourceMap, problems: list[Problem]) -
         )
         return None
     if isinstance(node, ScalarNode):
-        return _scalar(node)
+        try:
+            return _scalar(node)
+        except ValueError as exc:
+            line, col = _pos(node)
+            problems.append(Problem(smap.file, line, col, "out-of-range", str(exc), format_path(path)))
+            return None
     if isinstance(node, SequenceNode):
         return [_convert(item, (*path, i), smap, problems) for i, item in enumerate(node.value)]
     out: dict[str, Any] = {}
@@ -267,6 +286,8 @@ def _scalar(node: ScalarNode) -> Any:
     if value in _FALSE:
         return False
     if _INT_RE.fullmatch(value):
+        if len(value) > 30:
+            raise ValueError(f"a number with {len(value)} digits is out of range")
         return int(value)
     if _FLOAT_RE.fullmatch(value):
         number = float(value)

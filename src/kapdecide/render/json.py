@@ -30,7 +30,7 @@ def render_error(error: KapdecideError | None, exit_code: int, message: str | No
             "error": {
                 "exit_code": exit_code,
                 "meaning": EXIT_MEANING.get(exit_code, "error"),
-                "code": error.code if error else "usage",
+                "code": error.code if error else ("internal-error" if exit_code == 4 else "usage"),
                 "message": message if message is not None else str(error),
                 "hint": error.hint if error else None,
                 "problems": [p.to_dict() for p in problems],

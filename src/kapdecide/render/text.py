@@ -5,10 +5,9 @@ from __future__ import annotations
 from rich.console import Console
 from rich.markup import escape
 from rich.panel import Panel
-from rich.table import Table
 from rich.text import Text
 
-from ..assessment import Finding, OptionOut, Report
+from ..assessment import STATUS_OPTION_REASON, Finding, Report
 from ..errors import KapdecideError, Problem
 
 STATUS_STYLE = {
@@ -26,6 +25,7 @@ SECTIONS = (
     ("interaction", "Interactions", "cyan"),
 )
 GRADE_LABEL = {"high": "high", "moderate": "moderate", "low": "low", "very_low": "very low"}
+MAX_REASONS = 3
 
 
 def render_report(report: Report, console: Console) -> None:
@@ -59,9 +59,9 @@ def render_report(report: Report, console: Console) -> None:
         for s in report.substances:
             ids = ", ".join(e.id for e in s.evidence)
             console.print(f"  • {escape(s.statement)}" + (f" [dim][{escape(ids)}][/]" if ids else ""))
-    _options(console, report.options)
+    _options(console, report)
     if report.next_steps:
-        console.print("[bold]Next steps:[/] " + escape(", ".join(s.replace("_", " ") for s in report.next_steps)))
+        console.print("[bold]Next steps:[/] " + escape("; ".join(step.label for step in report.next_steps)))
     for care in report.standard_care:
         console.print(f"[bold]Standard care (always):[/] {escape(care)}")
     console.print(Text(report.disclaimer, style="italic"))
@@ -75,30 +75,34 @@ def _finding(console: Console, f: Finding) -> None:
     console.print(f"     [dim]{f.rule_id} · {escape(ids)}[/]")
 
 
-def _options(console: Console, options: list[OptionOut]) -> None:
-    rows = [o for o in options if o.state != "not_applicable"]
+def _options(console: Console, report: Report) -> None:
+    rows = [o for o in report.options if o.state != "not_applicable"]
+    console.print("[bold]Ketamine options[/] [dim](off-label; ordered by certainty of evidence)[/]")
     if not rows:
-        console.print("[bold]Ketamine options:[/] none applies to this patient's recorded indications.")
+        console.print("  None applies to this patient's recorded indications.")
         return
-    table = Table(
-        title="Ketamine options (ordered by certainty of evidence)", title_justify="left", expand=True, show_lines=False
-    )
-    for col in ("Option", "For", "GRADE", "State", "Dose · sessions", "Evidence"):
-        table.add_column(col, overflow="fold")
+    shared = STATUS_OPTION_REASON.get(report.status)
+    if shared:
+        console.print(f"  {escape(shared)} Listed for planning:")
     for o in rows:
-        state = "[green]offered[/]" if o.state == "offered" else "[red]not offered[/]"
-        detail = escape(f"{o.dose.text if o.dose else ''} · {o.sessions or ''}")
-        if o.reasons:
-            detail += "\n" + escape("; ".join(o.reasons))
-        table.add_row(
-            escape(f"{o.title} ({o.setting.replace('_', '-')})"),
-            escape((o.indication or "").replace("_", " ")),
-            GRADE_LABEL.get(o.grade or "", "-"),
-            state,
-            detail,
-            escape(", ".join(e.id for e in o.evidence)),
-        )
-    console.print(table)
+        mark = "[green]✓ offered[/]" if o.state == "offered" else "[red]✗ not offered[/]"
+        grade = GRADE_LABEL.get(o.grade or "", "-")
+        indication = (o.indication or "").replace("_", " ")
+        console.print(f"  {mark} · GRADE {grade} · {escape(o.title)} · for {escape(indication)}")
+        detail = " · ".join(x for x in (o.dose.text if o.dose else "", o.sessions or "") if x)
+        ids = ", ".join(e.id for e in o.evidence)
+        console.print(f"     {escape(detail)} [dim][{escape(ids)}][/]")
+        if o.state == "offered" and o.psychotherapy:
+            console.print(f"     with {escape(o.psychotherapy)}")
+        own = [r for r in o.reasons if r != shared]
+        for reason in own[:MAX_REASONS]:
+            console.print(f"     – {escape(_short(reason))}")
+        if len(own) > MAX_REASONS:
+            console.print(f"     [dim](+{len(own) - MAX_REASONS} more reasons: see --format json)[/]")
+
+
+def _short(text: str, limit: int = 160) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def render_problems(problems: list[Problem], console: Console) -> None:

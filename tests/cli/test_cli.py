@@ -1,0 +1,488 @@
+"""The command line through a real subprocess: exit codes, error reporting, output contracts.
+
+Every test runs ``python -m kapdecide`` in the repository root with ``NO_COLOR=1``, as a user or a
+calling program would. Protocol-dependent tests use the small fixture protocol in
+``tests/fixtures/protocols/valid`` so they do not change when the shipped protocol does.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = ROOT / "tests" / "fixtures"
+VALID_PROTOCOLS = "tests/fixtures/protocols/valid"
+BROKEN_PROTOCOLS = "tests/fixtures/protocols/invalid_cli"
+INVALID_PROFILES = FIXTURES / "profiles" / "invalid"
+EXAMPLES = ROOT / "examples"
+ELIGIBLE = "examples/eligible-alcohol.yaml"
+DISCLAIMER_WORDS = "decision support for clinician review"
+
+EXPECTED_INVALID: dict[str, dict[str, Any]] = yaml.safe_load(
+    (INVALID_PROFILES / "expected.yaml").read_text(encoding="utf-8")
+)
+INVALID_FILES = sorted(p.name for p in INVALID_PROFILES.iterdir() if p.name != "expected.yaml")
+EXAMPLE_FILES = sorted(p.name for p in EXAMPLES.iterdir() if p.suffix in (".yaml", ".json"))
+
+
+def run(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[str]:
+    """Run kapdecide in a subprocess from the repository root; text stdout/stderr."""
+    env = {**os.environ, "NO_COLOR": "1"}
+    env.pop("FORCE_COLOR", None)
+    proc = subprocess.run(
+        [sys.executable, "-m", "kapdecide", *args],
+        cwd=ROOT,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    return subprocess.CompletedProcess(
+        proc.args, proc.returncode, proc.stdout.decode("utf-8"), proc.stderr.decode("utf-8")
+    )
+
+
+def one_json_document(text: str) -> Any:
+    """Exactly one JSON document (plus trailing whitespace) on stdout; return it."""
+    doc, end = json.JSONDecoder().raw_decode(text)
+    assert text[end:].strip() == "", f"extra output after the JSON document: {text[end:]!r}"
+    return doc
+
+
+def squash(text: str) -> str:
+    """Lower-case text with whitespace and rich's box characters collapsed (text output wraps at 100)."""
+    return " ".join(re.sub(r"[│╭╮╰╯─]", " ", text).split()).lower()
+
+
+def no_crash(proc: subprocess.CompletedProcess[str]) -> None:
+    assert "Traceback" not in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stdout
+    assert proc.returncode != 4, proc.stderr
+
+
+@pytest.fixture(scope="module")
+def schemas() -> dict[str, dict[str, Any]]:
+    out = {}
+    for name in ("profile", "protocol", "report"):
+        proc = run("schema", name)
+        assert proc.returncode == 0, proc.stderr
+        out[name] = one_json_document(proc.stdout)
+    return out
+
+
+# ---------------------------------------------------------------- exit 0
+
+
+def test_exit_0_assess_text_report() -> None:
+    proc = run("assess", ELIGIBLE, "--protocols", VALID_PROTOCOLS)
+    assert proc.returncode == 0, proc.stderr
+    out = squash(proc.stdout)
+    assert DISCLAIMER_WORDS in out
+    assert "eligible" in out
+    assert "MRN-204117".lower() in out
+    no_crash(proc)
+
+
+def test_exit_0_assess_whatever_the_clinical_status() -> None:
+    """A deferred (or contraindicated) patient is still a successful run: exit 0."""
+    proc = run("assess", "examples/deferred-bp-alcohol.yaml", "--protocols", VALID_PROTOCOLS, "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    doc = one_json_document(proc.stdout)
+    assert doc["status"] == "deferred"
+    assert [f["rule_id"] for f in doc["findings"]] == ["bp_above_hold_threshold"]
+
+
+def test_validate_valid_protocols_exit_0() -> None:
+    proc = run("validate", VALID_PROTOCOLS)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "0 error(s)" in proc.stderr
+
+
+# ---------------------------------------------------------------- exit 1
+
+
+def test_exit_1_validate_broken_protocol() -> None:
+    proc = run("validate", BROKEN_PROTOCOLS)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    text = squash(proc.stdout)
+    assert "broken.yaml:16:19" in text  # the unknown fact field, located
+    assert "unknown-profile-field" in text and "did you mean 'vitals.bp_systolic_mmhg'" in text
+    assert "undefined-evidence" in text
+    no_crash(proc)
+
+
+def test_exit_1_validate_json_lists_every_problem() -> None:
+    proc = run("validate", BROKEN_PROTOCOLS, "--format", "json")
+    assert proc.returncode == 1
+    doc = one_json_document(proc.stdout)
+    assert doc["status"] == "fail"
+    assert doc["errors"] == 2
+    assert sorted(p["code"] for p in doc["problems"]) == ["undefined-evidence", "unknown-profile-field"]
+
+
+# ---------------------------------------------------------------- exit 2: the bad-profile corpus
+
+
+def test_every_invalid_fixture_has_an_expectation() -> None:
+    assert set(INVALID_FILES) == set(EXPECTED_INVALID)
+    assert len(INVALID_FILES) >= 25
+
+
+@pytest.mark.parametrize("name", INVALID_FILES)
+def test_invalid_profile_exit_2(name: str) -> None:
+    """Rejected with exit 2, one located problem with the expected code, no traceback.
+
+    One run per file in JSON mode checks both channels: the JSON error document on stdout and the
+    human-readable message (file:line:col) on stderr.
+    """
+    want = EXPECTED_INVALID[name]
+    rel = f"tests/fixtures/profiles/invalid/{name}"
+    proc = run("assess", rel, "--protocols", VALID_PROTOCOLS, "--format", "json")
+    no_crash(proc)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+
+    doc = one_json_document(proc.stdout)
+    assert doc["status"] == "error"
+    assert doc["error"]["exit_code"] == 2
+    problems = doc["error"]["problems"]
+    assert len(problems) == 1, problems
+    p = problems[0]
+    assert p["code"] == want["code"]
+    assert (p["line"], p["col"]) == (want["line"], want["col"])
+    assert p["file"] == rel
+
+    err = " ".join(proc.stderr.split())
+    location = rel if want["line"] is None else f"{rel}:{want['line']}:{want['col']}"
+    assert f"{location}: error [{want['code']}]" in err, proc.stderr
+    if "message_contains" in want:
+        assert want["message_contains"] in p["message"]
+        assert want["message_contains"] in err
+
+
+def test_invalid_profile_text_mode_stdout_empty() -> None:
+    proc = run("assess", "tests/fixtures/profiles/invalid/systolic-1200.yaml", "--protocols", VALID_PROTOCOLS)
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    assert "systolic-1200.yaml:10:23: error [out-of-range]" in proc.stderr
+    no_crash(proc)
+
+
+def test_python_tag_is_never_executed(tmp_path: Path) -> None:
+    marker = tmp_path / "pwned"
+    profile = tmp_path / "tag.yaml"
+    profile.write_text(f'patient:\n  ref: !!python/object/apply:os.system ["touch {marker}"]\n', encoding="utf-8")
+    proc = run("assess", str(profile), "--protocols", VALID_PROTOCOLS)
+    assert proc.returncode == 2
+    assert "yaml-tag" in proc.stderr
+    assert not marker.exists()
+
+
+def test_unreadable_profile_exit_2() -> None:
+    proc = run("assess", "no/such/profile.yaml", "--protocols", VALID_PROTOCOLS)
+    assert proc.returncode == 2
+    assert "no/such/profile.yaml" in proc.stderr and "unreadable" in proc.stderr
+    no_crash(proc)
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["assess", ELIGIBLE, "--format", "xml"], "'xml' is not one of"),
+        (["assess", ELIGIBLE, "--as-of", "2026-13-01"], "'2026-13-01' is not a date"),
+        (["assess", ELIGIBLE, "--as-of", "21/11/2026"], "is not a date"),
+        (["assess"], "Missing argument"),
+        (["assess", ELIGIBLE, "--no-such-option"], "No such option"),
+        (["frobnicate"], "No such command"),
+        (["schema", "patient"], "'patient' is not one of"),
+    ],
+    ids=[
+        "format-xml",
+        "as-of-month-13",
+        "as-of-not-iso",
+        "missing-profile",
+        "unknown-option",
+        "unknown-command",
+        "unknown-schema",
+    ],
+)
+def test_bad_usage_exit_2(args: list[str], needle: str) -> None:
+    proc = run(*args)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert needle in proc.stderr
+    assert proc.stdout == ""
+    no_crash(proc)
+
+
+def test_as_of_before_a_reading_is_invalid() -> None:
+    """--as-of earlier than a recorded date makes that date 'after the assessment': exit 2."""
+    proc = run("assess", ELIGIBLE, "--protocols", VALID_PROTOCOLS, "--as-of", "2026-11-20")
+    assert proc.returncode == 2
+    assert "date-after-assessment" in proc.stderr
+    assert f"{ELIGIBLE}:17:58" in proc.stderr  # the first reading's taken_at
+    assert f"{ELIGIBLE}:18:58" in proc.stderr  # and the second: every problem, not just the first
+
+
+# ---------------------------------------------------------------- exit 3
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_exit_3_empty_protocol_folder(tmp_path: Path, fmt: str) -> None:
+    proc = run("assess", ELIGIBLE, "--protocols", str(tmp_path), "--format", fmt)
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    assert "no-protocols" in proc.stderr
+    no_crash(proc)
+    if fmt == "json":
+        doc = one_json_document(proc.stdout)
+        assert doc["status"] == "error"
+        assert doc["error"]["exit_code"] == 3
+    else:
+        assert proc.stdout == ""
+
+
+def test_exit_3_broken_protocol() -> None:
+    proc = run("assess", ELIGIBLE, "--protocols", BROKEN_PROTOCOLS)
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    assert "broken.yaml:16:19" in proc.stderr
+    assert proc.stdout == ""
+    no_crash(proc)
+
+
+def test_exit_3_missing_protocol_folder(tmp_path: Path) -> None:
+    proc = run("assess", ELIGIBLE, "--protocols", str(tmp_path / "nope"))
+    assert proc.returncode == 3
+    no_crash(proc)
+
+
+# ---------------------------------------------------------------- JSON output
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (["assess", "tests/fixtures/profiles/invalid/duplicate-key.yaml", "--protocols", VALID_PROTOCOLS], 2),
+        (["assess", ELIGIBLE, "--as-of", "2026-13-01"], 2),
+        (["assess", "missing.yaml"], 2),
+        (["assess", ELIGIBLE, "--protocols", BROKEN_PROTOCOLS], 3),
+    ],
+    ids=["invalid-profile", "bad-as-of", "unreadable", "broken-protocol"],
+)
+def test_json_error_is_one_document(args: list[str], code: int) -> None:
+    proc = run(*args, "--format", "json")
+    assert proc.returncode == code
+    doc = one_json_document(proc.stdout)
+    assert doc["status"] == "error"
+    assert doc["error"]["exit_code"] == code
+    assert isinstance(doc["error"]["message"], str) and doc["error"]["message"]
+    assert DISCLAIMER_WORDS in doc["disclaimer"].lower()
+    no_crash(proc)
+
+
+def test_json_format_equals_form() -> None:
+    """``--format=json`` is recognised for error documents too."""
+    proc = run("assess", ELIGIBLE, "--as-of=2026-13-01", "--format=json")
+    assert proc.returncode == 2
+    assert one_json_document(proc.stdout)["error"]["exit_code"] == 2
+
+
+def test_json_output_is_byte_identical_across_runs() -> None:
+    args = (
+        "assess",
+        "examples/precautions-alcohol-benzodiazepine.yaml",
+        "--protocols",
+        VALID_PROTOCOLS,
+        "--format",
+        "json",
+    )
+    first, second = run(*args), run(*args)
+    assert first.returncode == second.returncode == 0
+    assert first.stdout == second.stdout
+    assert first.stdout.endswith("\n")
+
+
+@pytest.mark.parametrize("name", EXAMPLE_FILES)
+def test_examples_assess_to_schema_valid_json(name: str, schemas: dict[str, dict[str, Any]]) -> None:
+    """Every example profile is accepted and gives one report that matches the report schema."""
+    proc = run("assess", f"examples/{name}", "--protocols", VALID_PROTOCOLS, "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""
+    doc = one_json_document(proc.stdout)
+    jsonschema.Draft202012Validator(schemas["report"]).validate(doc)
+    assert doc["assessed_on"] == "2026-11-21"
+    assert DISCLAIMER_WORDS in doc["disclaimer"].lower()
+    assert doc["status"] in {"eligible", "eligible_with_precautions", "incomplete", "deferred", "contraindicated"}
+
+
+def _readme_expectations() -> dict[str, str]:
+    """``examples/README.md`` table: file -> expected status."""
+    rows = re.findall(r"^\| `([^`]+)` \| `([a-z_]+)` \|", (EXAMPLES / "README.md").read_text(encoding="utf-8"), re.M)
+    return dict(rows)
+
+
+def test_readme_lists_every_example() -> None:
+    expected = _readme_expectations()
+    assert set(expected) == set(EXAMPLE_FILES)
+    assert {"eligible", "eligible_with_precautions", "incomplete", "deferred", "contraindicated"} <= set(
+        expected.values()
+    )
+
+
+@pytest.fixture(scope="module")
+def shipped_protocols_load() -> None:
+    proc = run("validate")
+    if proc.returncode != 0:
+        pytest.skip(
+            "the shipped protocols do not validate yet (`kapdecide validate` exit "
+            f"{proc.returncode}); example statuses cannot be checked"
+        )
+
+
+@pytest.mark.parametrize("name", EXAMPLE_FILES)
+def test_example_status_with_shipped_protocol(name: str, shipped_protocols_load: None) -> None:
+    """The status each example's header and the README predict, under protocols/kap-sud.yaml."""
+    proc = run("assess", f"examples/{name}", "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    assert one_json_document(proc.stdout)["status"] == _readme_expectations()[name]
+
+
+def test_json_example_is_the_same_patient_as_yaml() -> None:
+    a = run("assess", "examples/eligible-alcohol.yaml", "--protocols", VALID_PROTOCOLS, "--format", "json")
+    b = run("assess", "examples/eligible-alcohol.json", "--protocols", VALID_PROTOCOLS, "--format", "json")
+    assert a.returncode == b.returncode == 0
+    assert a.stdout == b.stdout
+
+
+# ---------------------------------------------------------------- stdin, --output, --as-of
+
+
+@pytest.mark.parametrize("source", ["examples/eligible-alcohol.yaml", "examples/eligible-alcohol.json"])
+def test_stdin_dash(source: str) -> None:
+    from_file = run("assess", source, "--protocols", VALID_PROTOCOLS, "--format", "json")
+    from_stdin = run(
+        "assess", "-", "--protocols", VALID_PROTOCOLS, "--format", "json", stdin=(ROOT / source).read_bytes()
+    )
+    assert from_stdin.returncode == 0, from_stdin.stderr
+    assert from_stdin.stdout == from_file.stdout
+
+
+def test_stdin_errors_are_located_as_stdin() -> None:
+    proc = run("assess", "-", "--protocols", VALID_PROTOCOLS, stdin=b"patient:\n  age: 250\n")
+    assert proc.returncode == 2
+    assert "<stdin>:2:8: error [out-of-range]" in proc.stderr
+
+
+@pytest.mark.parametrize("fmt", ["json", "text"])
+def test_output_file(tmp_path: Path, fmt: str) -> None:
+    target = tmp_path / f"report.{fmt}"
+    proc = run("assess", ELIGIBLE, "--protocols", VALID_PROTOCOLS, "--format", fmt, "--output", str(target))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == ""
+    written = target.read_text(encoding="utf-8")
+    if fmt == "json":
+        assert one_json_document(written)["status"] == "eligible"
+    else:
+        assert DISCLAIMER_WORDS in squash(written)
+    assert [p.name for p in tmp_path.iterdir()] == [target.name]  # no temporary file left behind
+
+
+def test_output_file_not_written_on_error(tmp_path: Path) -> None:
+    target = tmp_path / "report.json"
+    proc = run(
+        "assess",
+        "tests/fixtures/profiles/invalid/age-250.yaml",
+        "--protocols",
+        VALID_PROTOCOLS,
+        "--output",
+        str(target),
+    )
+    assert proc.returncode == 2
+    assert not target.exists()
+
+
+def test_as_of_overrides_assessed_on() -> None:
+    """45 days later the 2026-11-21 blood pressure is older than 30 days: stale, so incomplete."""
+    proc = run("assess", ELIGIBLE, "--protocols", VALID_PROTOCOLS, "--format", "json", "--as-of", "2027-01-05")
+    assert proc.returncode == 0, proc.stderr
+    doc = one_json_document(proc.stdout)
+    assert doc["assessed_on"] == "2027-01-05"
+    assert doc["status"] == "incomplete"
+    assert [s["source"] for s in doc["stale_data"]] == ["blood_pressure"]
+    assert doc["stale_data"][0]["days_old"] == 45
+
+
+def test_profile_without_assessed_on_uses_as_of() -> None:
+    text = (ROOT / ELIGIBLE).read_text(encoding="utf-8").replace("assessed_on: 2026-11-21\n", "")
+    proc = run(
+        "assess", "-", "--protocols", VALID_PROTOCOLS, "--format", "json", "--as-of", "2026-11-22", stdin=text.encode()
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert one_json_document(proc.stdout)["assessed_on"] == "2026-11-22"
+
+
+# ---------------------------------------------------------------- schemas
+
+
+@pytest.mark.parametrize("name", ["profile", "protocol", "report"])
+def test_schema_is_valid_json_schema(name: str, schemas: dict[str, dict[str, Any]]) -> None:
+    jsonschema.Draft202012Validator.check_schema(schemas[name])
+
+
+def test_profile_schema_accepts_the_json_example(schemas: dict[str, dict[str, Any]]) -> None:
+    data = json.loads((EXAMPLES / "eligible-alcohol.json").read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator(schemas["profile"]).validate(data)
+
+
+def test_protocol_schema_accepts_the_fixture_protocol(schemas: dict[str, dict[str, Any]]) -> None:
+    data = yaml.safe_load((FIXTURES / "protocols" / "valid" / "mini.yaml").read_text(encoding="utf-8"))
+    data = json.loads(json.dumps(data, default=str))  # YAML dates -> ISO strings, as in a JSON file
+    jsonschema.Draft202012Validator(schemas["protocol"]).validate(data)
+
+
+# ---------------------------------------------------------------- disclaimer in every report
+
+
+@pytest.mark.parametrize(
+    "name", ["contraindicated-pregnancy.yaml", "incomplete-missing-bp.yaml", "nicotine-only-insufficient-evidence.yaml"]
+)
+def test_text_report_carries_disclaimer(name: str) -> None:
+    proc = run("assess", f"examples/{name}", "--protocols", VALID_PROTOCOLS)
+    assert proc.returncode == 0, proc.stderr
+    assert DISCLAIMER_WORDS in squash(proc.stdout)
+
+
+# ---------------------------------------------------------------- regressions: hostile input and unwritable output
+
+
+def test_huge_yaml_integer_is_invalid_input_not_a_crash() -> None:
+    proc = run("assess", "-", "--protocols", VALID_PROTOCOLS, stdin=b"patient:\n  age: " + b"9" * 5000 + b"\n")
+    assert proc.returncode == 2, proc.stderr
+
+
+def test_control_characters_are_not_echoed_raw() -> None:
+    proc = run(
+        "assess",
+        "-",
+        "--protocols",
+        VALID_PROTOCOLS,
+        stdin=ELIGIBLE_TEXT.replace('ref: "MRN-204117"', 'ref: "\\e[2J\\e[31mMRN"').encode(),
+    )
+    assert proc.returncode in (0, 2)
+    assert "\x1b" not in proc.stdout and "\x1b" not in proc.stderr
+
+
+ELIGIBLE_TEXT = (ROOT / ELIGIBLE).read_text(encoding="utf-8")
+
+
+def test_unwritable_output_is_a_usage_error(tmp_path: Path) -> None:
+    proc = run("assess", ELIGIBLE, "--protocols", VALID_PROTOCOLS, "--output", str(tmp_path / "no" / "r.json"))
+    assert proc.returncode == 2, proc.stderr
