@@ -11,6 +11,7 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -327,6 +328,8 @@ def assess(profile: Profile, protocols: Sequence[LoadedProtocol], as_of: dt.date
         facts = {**fact_set.values, **facts}
         truths = _guarded_truths(cp, fact_set.values)
         for s in fact_set.stale:
+            if any(x.source == s.source and x.max_age_days == s.max_age_days for x in stale):
+                continue  # several protocols with the same limit: report the stale reading once
             stale.append(
                 StaleItem(
                     source=s.source,
@@ -513,7 +516,7 @@ def _dose(reg: Regimen, facts: Facts) -> DoseOut:
     capped = False
     if d.mg_per_kg is not None:
         if isinstance(weight, int | float) and not isinstance(weight, bool):
-            computed = round(d.mg_per_kg * float(weight), 1)
+            computed = float(Decimal(repr(d.mg_per_kg * float(weight))).quantize(Decimal("0.1"), ROUND_HALF_UP))
             if d.max_mg is not None and computed > d.max_mg:
                 computed, capped = float(d.max_mg), True
             text = f"{d.mg_per_kg:g} mg/kg x {float(weight):g} kg = {computed:g} mg" + (

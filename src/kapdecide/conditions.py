@@ -164,6 +164,8 @@ def check_leaf(leaf: Leaf) -> list[tuple[str, str]]:
                 f"{op} does not apply to {spec.type} field {spec.name}; use one of {', '.join(allowed)}",
             )
         ]
+    if leaf.value == LIST_SENTINEL or (isinstance(leaf.value, list) and LIST_SENTINEL in leaf.value):
+        return [("reserved-value", f"{LIST_SENTINEL!r} is reserved by kapdecide's engine adapter")]
     if op in ("in", "not_in"):
         if not isinstance(leaf.value, list) or not leaf.value:
             return [("type-mismatch", f"{op} needs a non-empty list of values")]
@@ -237,6 +239,8 @@ def dnf(cond: ConditionNode, limit: int = MAX_BRANCHES_PER_RULE) -> list[Conjunc
         return dnf(negate(cond.not_), limit)
     if isinstance(cond, Leaf):
         if cond.op == "in":
+            if len(_as_list(cond.value)) > limit:
+                raise TooManyBranches(len(_as_list(cond.value)))
             return [(Leaf(field=cond.field, op="==", value=v),) for v in _as_list(cond.value)]
         if cond.op == "not_in":
             return [tuple(Leaf(field=cond.field, op="!=", value=v) for v in _as_list(cond.value))]

@@ -31,13 +31,14 @@ from .facts import Facts
 CHUNK = 48
 END = "__end__"
 _ABANDON_LIMIT = 900  # sids per ruleset before rebuilding (the engine allows 1,024 live sessions)
-_EXP_INT = re.compile(r"(?<![\d.])(-?\d+)e", re.IGNORECASE)
+# A JSON string (left alone), or an integer mantissa followed by an exponent (rewritten).
+_STRING_OR_EXP_INT = re.compile(r'"(?:[^"\\]|\\.)*"|(?<![\d.])(-?\d+)([eE])')
 
 
 def dumps(data: Any) -> str:
     """JSON the engine accepts: no NaN/Infinity, and ``1e-05`` written as ``1.0e-05`` (pitfall P3)."""
     text = json.dumps(data, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-    return _EXP_INT.sub(r"\1.0e", text)
+    return _STRING_OR_EXP_INT.sub(lambda m: m.group(0) if m.group(1) is None else f"{m.group(1)}.0{m.group(2)}", text)
 
 
 def fnv1a_32(text: str) -> int:

@@ -28,23 +28,34 @@ _RANGE_ERRORS = {
 _CODES = {"missing": "missing-field", "literal_error": "not-in-vocabulary", "value_error": "invalid-value"}
 
 
-def resolve(loc: tuple[int | str, ...], data: Any) -> Path:
-    """The part of ``loc`` that names real keys and indexes in ``data`` (union tags dropped)."""
+def resolve(loc: tuple[int | str, ...], data: Any, keep_missing: bool = False) -> Path:
+    """The part of ``loc`` that names real keys and indexes in ``data`` (union tags dropped).
+
+    ``keep_missing`` keeps a final key that is not in the data (a missing or unknown field).
+    """
     out: list[str | int] = []
     node = data
     parts = list(loc)
     for i, part in enumerate(parts):
-        nxt = parts[i + 1] if i + 1 < len(parts) else None
-        if isinstance(node, dict) and part in node and nxt in node and not isinstance(node[part], dict | list):
-            continue  # a union tag that is also a key name (a leaf's "field"): the next part is the key
+        rest = parts[i + 1 :]
         if isinstance(node, dict) and isinstance(part, str) and part in node:
+            child = node[part]
+            nxt = rest[0] if rest else None
+            # A union tag can share its name with a key (a leaf's "field"): it is a tag when the next
+            # part is another key of this mapping, or the missing key the error is about.
+            if (
+                not isinstance(child, dict | list)
+                and isinstance(nxt, str)
+                and (nxt in node or (keep_missing and len(rest) == 1))
+            ):
+                continue
             out.append(part)
-            node = node[part]
+            node = child
         elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
             out.append(part)
             node = node[part]
-        elif isinstance(node, dict) and isinstance(part, str) and i == len(parts) - 1:
-            out.append(part)  # a missing or unknown key: keep it, it is what the error is about
+        elif keep_missing and isinstance(node, dict) and isinstance(part, str) and i == len(parts) - 1:
+            out.append(part)
         # anything else is a union tag or member-type name: skip it
     return tuple(out)
 
@@ -53,8 +64,8 @@ def pydantic_problems(exc: ValidationError, data: Any, smap: SourceMap, root: ty
     """One located Problem per field in error (the first error where a union tried several types)."""
     problems: dict[tuple[Path, str], Problem] = {}
     for err in exc.errors(include_url=False):
-        path = resolve(err["loc"], data)
         etype = err["type"]
+        path = resolve(err["loc"], data, keep_missing=etype in ("missing", "extra_forbidden"))
         if etype == "extra_forbidden":
             key = str(path[-1]) if path else ""
             allowed = _fields_at(root, path[:-1])
@@ -75,25 +86,27 @@ def pydantic_problems(exc: ValidationError, data: Any, smap: SourceMap, root: ty
 
 
 def _fields_at(root: type[BaseModel], parent: Path) -> list[str]:
-    """Field names of the model at ``parent`` (by alias), for did-you-mean hints."""
-    model: type[BaseModel] | None = root
+    """Field names (by alias) of the models that may stand at ``parent``, for did-you-mean hints."""
+    models: list[type[BaseModel]] = [root]
     for part in parent:
-        if model is None:
-            return []
         if isinstance(part, int):
             continue
-        info = model.model_fields.get(str(part))
-        model = _model_in(info.annotation) if info else None
-    if model is None:
-        return []
-    return [info.alias or name for name, info in model.model_fields.items()]
+        step: list[type[BaseModel]] = []
+        for model in models:
+            info = model.model_fields.get(str(part)) or next(
+                (f for f in model.model_fields.values() if f.alias == part), None
+            )
+            if info is not None:
+                step.extend(_models_in(info.annotation))
+        models = step
+    names = [info.alias or name for model in models for name, info in model.model_fields.items()]
+    return list(dict.fromkeys(names))
 
 
-def _model_in(annotation: Any) -> type[BaseModel] | None:
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
+        return [annotation]
+    found: list[type[BaseModel]] = []
     for arg in getattr(annotation, "__args__", ()) or ():
-        found = _model_in(arg)
-        if found is not None:
-            return found
-    return None
+        found.extend(_models_in(arg))
+    return found

@@ -33,7 +33,9 @@ _STR_TAG = "tag:yaml.org,2002:str"
 _SEQ_TAG = "tag:yaml.org,2002:seq"
 _MAP_TAG = "tag:yaml.org,2002:map"
 _INT_RE = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
-_FLOAT_RE = re.compile(r"[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+|[0-9]+)(?:[eE][-+]?[0-9]+)?")
+_FLOAT_RE = re.compile(
+    r"[-+]?(?:(?:0|[1-9][0-9]*)\.[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?|[-+]?(?:0|[1-9][0-9]*)[eE][-+]?[0-9]+"
+)
 _NULLS = {"", "~", "null", "Null", "NULL"}
 _TRUE = {"true", "True", "TRUE"}
 _FALSE = {"false", "False", "FALSE"}
@@ -84,6 +86,14 @@ class SourceError(Exception):
         self.problems = problems
 
 
+class _Refused(yaml.MarkedYAMLError):
+    """Valid YAML that kapdecide refuses (tags, aliases, size), with a stable problem code."""
+
+    def __init__(self, code: str, problem: str, mark: Any):
+        super().__init__(None, None, problem, mark)
+        self.code = code
+
+
 class _Loader(yaml.SafeLoader):
     """Composes nodes only: no implicit typing, no aliases, bounded depth."""
 
@@ -97,17 +107,18 @@ class _Loader(yaml.SafeLoader):
     def compose_node(self, parent: Node | None, index: Any) -> Node | None:
         if self.check_event(AliasEvent):
             event = self.peek_event()  # type: ignore[no-untyped-call]
-            raise yaml.MarkedYAMLError(
-                None, None, "YAML aliases (*name) are not allowed: write the value out", event.start_mark
-            )
+            raise _Refused("yaml-alias", "YAML aliases (*name) are not allowed: write the value out", event.start_mark)
+        event = self.peek_event()  # type: ignore[no-untyped-call]
+        if getattr(event, "tag", None) is not None:
+            raise _Refused("yaml-tag", f"YAML tag {event.tag!r} is not allowed: plain data only", event.start_mark)
         self._depth += 1
         self._nodes += 1
         if self._depth > MAX_DEPTH:
             event = self.peek_event()  # type: ignore[no-untyped-call]
-            raise yaml.MarkedYAMLError(None, None, f"nested deeper than {MAX_DEPTH} levels", event.start_mark)
+            raise _Refused("too-deep", f"nested deeper than {MAX_DEPTH} levels", event.start_mark)
         if self._nodes > MAX_NODES:
             event = self.peek_event()  # type: ignore[no-untyped-call]
-            raise yaml.MarkedYAMLError(None, None, f"more than {MAX_NODES} values", event.start_mark)
+            raise _Refused("too-large", f"more than {MAX_NODES} values", event.start_mark)
         try:
             return super().compose_node(parent, index)
         finally:
@@ -203,7 +214,8 @@ def _load_yaml(text: str, file: str) -> tuple[Any, SourceMap]:
         what = exc.problem or exc.context or "invalid YAML"
         if "expected a single document" in str(exc.context or ""):
             what = "several YAML documents in one file; give exactly one"
-        raise SourceError([Problem(file, line, col, "yaml-syntax", what)]) from None
+        code = exc.code if isinstance(exc, _Refused) else "yaml-syntax"
+        raise SourceError([Problem(file, line, col, code, what)]) from None
     except yaml.YAMLError as exc:
         raise SourceError([Problem(file, None, None, "yaml-syntax", str(exc))]) from None
     except RecursionError:

@@ -19,8 +19,13 @@ from kapdecide.render import text as text_render
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "tests" / "golden"
-EXAMPLES = ["eligible-alcohol", "deferred-bp-alcohol", "incomplete-stale-bp", "contraindicated-pregnancy",
-            "precautions-alcohol-benzodiazepine"]
+EXAMPLES = [
+    "eligible-alcohol",
+    "deferred-bp-alcohol",
+    "incomplete-stale-bp",
+    "contraindicated-pregnancy",
+    "precautions-alcohol-benzodiazepine",
+]
 UPDATE = os.environ.get("KAPDECIDE_UPDATE_GOLDEN") == "1"
 
 
