@@ -18,14 +18,14 @@ from pydantic import BaseModel, ConfigDict
 
 from . import __version__
 from . import vocabulary as v
-from .conditions import dnf, fields_of
+from .conditions import describe, dnf, fields_of
 from .engine import Engine, EngineRule
 from .errors import EngineDisagreementError
 from .evaluator import LeafResult, Truth, evaluate, reasons
 from .facts import FIELDS, Facts, build_facts, text_list
 from .loader import LoadedProtocol
 from .profile import Profile
-from .protocol import GRADE_ORDER, Evidence, Option, Protocol, Regimen, Rule
+from .protocol import GRADE_ORDER, Evidence, Option, Protocol, Regimen, Rule, SessionPlan
 
 SCHEMA_VERSION = "1.0"
 DISCLAIMER = (
@@ -50,7 +50,7 @@ KIND_STATUS: dict[str, Status] = {
     "caution": "eligible_with_precautions",
     "interaction": "eligible_with_precautions",
 }
-KIND_ORDER = {k: i for i, k in enumerate(KIND_STATUS)}
+KIND_ORDER = {k: i for i, k in enumerate([*KIND_STATUS, "info"])}
 STATUS_SUMMARY: dict[Status, str] = {
     "contraindicated": "Ketamine-assisted therapy is contraindicated now: see the contraindications and next steps.",
     "deferred": "Defer: temporary barriers must resolve before any ketamine session; reassess after.",
@@ -107,6 +107,7 @@ class Finding(_Out):
     triggered_by: list[Trigger]
     evidence: list[EvidenceRef]
     next_steps: list[str]
+    strengthens: list[str]
 
 
 class NotChecked(_Out):
@@ -141,12 +142,22 @@ class Medications(_Out):
     message: str
 
 
+class TrialOut(_Out):
+    evidence_id: str
+    design: str
+    participants: int | None
+    regimen: str
+    adjunct: str | None
+    outcome: str
+
+
 class SubstanceEvidenceOut(_Out):
     substance: str
     grade: str | None
     insufficient_evidence: bool
     statement: str
     summary: str | None
+    trials: list[TrialOut]
     evidence: list[EvidenceRef]
 
 
@@ -181,6 +192,37 @@ class OptionOut(_Out):
     monitoring: list[str]
     evidence: list[EvidenceRef]
     note: str | None
+    supported_by: list[str] = []
+    """Info findings (rule ids) that strengthen the case for this option, e.g. treatment-resistant depression."""
+
+
+class PreDoseCheck(_Out):
+    rule_id: str
+    title: str
+    do_not_dose_if: str
+    action: str
+
+
+class HoldOut(_Out):
+    id: str
+    when: str
+    action: str
+    evidence: list[str]
+
+
+class SessionChecklist(_Out):
+    """Generated from the protocol's session plan and its own rules, so decision and monitoring agree."""
+
+    protocol_id: str
+    applies_to: list[str]
+    pre_dose: list[PreDoseCheck]
+    pre_dose_checks: list[str]
+    in_session_holds: list[HoldOut]
+    observation_minutes: int
+    observation: str
+    discharge: list[str]
+    follow_up: list[str]
+    evidence: list[EvidenceRef]
 
 
 class NextStep(_Out):
@@ -213,6 +255,9 @@ class Report(_Out):
     medications: Medications
     substances: list[SubstanceEvidenceOut]
     options: list[OptionOut]
+    session_checklists: list[SessionChecklist]
+    """For offered options: pre-dose checks (printed from the protocol's own rules), in-session holds,
+    observation, discharge and follow-up."""
     standard_care: list[str]
     next_steps: list[NextStep]
 
@@ -342,7 +387,10 @@ def assess(profile: Profile, protocols: Sequence[LoadedProtocol], as_of: dt.date
             )
         for rule in p.rules:
             t = truths[_rule_key(rule.id)]
-            if rule.kind == "required_data" and t is not False:
+            if rule.kind == "info":
+                if t is True:  # information never changes the status, and unknown is not missing data
+                    findings.append(_finding(cp, rule, fact_set.values, True))
+            elif rule.kind == "required_data" and t is not False:
                 findings.append(_finding(cp, rule, fact_set.values, t))
             elif t is True:
                 findings.append(_finding(cp, rule, fact_set.values, True))
@@ -366,9 +414,14 @@ def assess(profile: Profile, protocols: Sequence[LoadedProtocol], as_of: dt.date
             standard_care.append(p.standard_care)
 
     status = _status(findings, not_checked, stale)
+    support = {(f.protocol_id, oid): f.rule_id for f in findings if f.kind == "info" for oid in f.strengthens}
+    checklists: list[SessionChecklist] = []
     for cp, f, truths in option_inputs:
-        for option in cp.protocol.options:
-            options.extend(_options(cp, option, f, truths, status))
+        rows = [row for option in cp.protocol.options for row in _options(cp, option, f, truths, status, support)]
+        options.extend(rows)
+        offered = sorted({o.option_id for o in rows if o.state == "offered"})
+        if offered and cp.protocol.session is not None:
+            checklists.append(_checklist(cp, cp.protocol.session, offered))
     options.sort(key=_option_order)
 
     findings.sort(key=lambda x: (KIND_ORDER[x.kind], not x.urgent, x.protocol_id, x.rule_id))
@@ -402,6 +455,7 @@ def assess(profile: Profile, protocols: Sequence[LoadedProtocol], as_of: dt.date
         medications=_medications(facts),
         substances=substances,
         options=options,
+        session_checklists=checklists,
         standard_care=standard_care,
         next_steps=next_steps,
     )
@@ -439,11 +493,12 @@ def _finding(cp: CompiledProtocol, rule: Rule, facts: Facts, t: Truth) -> Findin
         triggered_by=[_trigger(r) for r in reasons(rule.when, facts, t)],
         evidence=_evidence(cp, rule.evidence),
         next_steps=list(rule.next_steps),
+        strengthens=list(rule.strengthens),
     )
 
 
 def _status(findings: list[Finding], not_checked: list[NotChecked], stale: list[StaleItem]) -> Status:
-    raised = {KIND_STATUS[f.kind] for f in findings}
+    raised = {KIND_STATUS[f.kind] for f in findings if f.kind in KIND_STATUS}
     if not_checked or stale:
         raised.add("incomplete")
     return next((s for s in STATUS_ORDER if s in raised), "eligible")
@@ -465,6 +520,17 @@ def _substance_out(cp: CompiledProtocol, substance: str) -> SubstanceEvidenceOut
         insufficient_evidence=se.insufficient_evidence,
         statement=statement,
         summary=se.summary,
+        trials=[
+            TrialOut(
+                evidence_id=t.evidence,
+                design=t.design,
+                participants=t.participants,
+                regimen=t.regimen,
+                adjunct=t.adjunct,
+                outcome=t.outcome,
+            )
+            for t in se.trials
+        ],
         evidence=_evidence(cp, se.evidence),
     )
 
@@ -481,6 +547,7 @@ def _patient_substances(facts: Facts, known: dict[str, SubstanceEvidenceOut]) ->
                 insufficient_evidence=True,
                 summary=None,
                 evidence=[],
+                trials=[],
                 statement=f"No evidence review for {s.replace('_', ' ')} use disorder in these protocols: "
                 "insufficient evidence; no ketamine option is offered for it.",
             )
@@ -541,11 +608,41 @@ def _dose(reg: Regimen, facts: Facts) -> DoseOut:
     )
 
 
+def _checklist(cp: CompiledProtocol, plan: SessionPlan, offered: list[str]) -> SessionChecklist:
+    rules = {r.id: r for r in cp.protocol.rules}
+    return SessionChecklist(
+        protocol_id=cp.protocol.id,
+        applies_to=offered,
+        pre_dose=[
+            PreDoseCheck(
+                rule_id=rid, title=rules[rid].title, do_not_dose_if=describe(rules[rid].when), action=rules[rid].action
+            )
+            for rid in plan.pre_dose_rules
+        ],
+        pre_dose_checks=list(plan.pre_dose_checks),
+        in_session_holds=[
+            HoldOut(id=h.id, when=h.when, action=h.action, evidence=list(h.evidence)) for h in plan.holds
+        ],
+        observation_minutes=plan.observation_minutes,
+        observation=plan.observation,
+        discharge=list(plan.discharge),
+        follow_up=list(plan.follow_up),
+        evidence=_evidence(cp, plan.evidence),
+    )
+
+
 def _options(
-    cp: CompiledProtocol, option: Option, facts: Facts, truths: dict[str, Truth], status: Status
+    cp: CompiledProtocol,
+    option: Option,
+    facts: Facts,
+    truths: dict[str, Truth],
+    status: Status,
+    support: dict[tuple[str, str], str],
 ) -> list[OptionOut]:
     status_reason = STATUS_OPTION_REASON.get(status)
     exclusions: list[str] = []
+    if option.insufficient_evidence is not None:
+        exclusions.append(f"Insufficient evidence: {option.insufficient_evidence}")
     for x in option.exclude_when:
         t = truths[_excl_key(option.id, x.id)]
         if t is True:
@@ -562,7 +659,9 @@ def _options(
         if pool is None or indication not in pool:
             continue
         reasons_: list[str] = ([status_reason] if status_reason else []) + exclusions
-        rows.append(_option_row(cp, option, reg, facts, "excluded" if reasons_ else "offered", reasons_))
+        row = _option_row(cp, option, reg, facts, "excluded" if reasons_ else "offered", reasons_)
+        supported = support.get((cp.protocol.id, option.id))
+        rows.append(row.model_copy(update={"supported_by": [supported]}) if supported else row)
     if rows:
         return rows
     if substances is None:

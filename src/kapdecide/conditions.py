@@ -213,6 +213,52 @@ def _check_value(spec: FactField, value: Any) -> list[tuple[str, str]]:
     return []
 
 
+# ---------------------------------------------------------------- readable text
+
+_OP_TEXT = {
+    "==": "is",
+    "!=": "is not",
+    "<": "<",
+    "<=": "≤",
+    ">": ">",
+    ">=": "≥",
+    "in": "is one of",
+    "not_in": "is none of",
+    "contains": "includes",
+    "not_contains": "does not include",
+}
+
+
+def describe(cond: ConditionNode) -> str:
+    """A condition in words, with field labels and the thresholds as written in the protocol."""
+    from .facts import label
+
+    if isinstance(cond, Leaf):
+        name = label(cond.field)
+        if cond.op == "is_unknown":
+            return f"{name} not recorded"
+        if cond.op == "is_known":
+            return f"{name} recorded"
+        value = cond.value
+        if isinstance(value, list):
+            shown = ", ".join(_show(v) for v in value)
+        else:
+            shown = _show(value)
+        return f"{name} {_OP_TEXT[cond.op]} {shown}"
+    if isinstance(cond, Not):
+        return f"not ({describe(cond.not_)})"
+    items = cond.all if isinstance(cond, All) else cond.any
+    joiner = " and " if isinstance(cond, All) else " or "
+    parts = [describe(c) if isinstance(c, Leaf) else f"({describe(c)})" for c in items]
+    return joiner.join(parts)
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value).replace("_", " ")
+
+
 # ---------------------------------------------------------------- normal forms
 
 Conjunction = tuple[Leaf, ...]

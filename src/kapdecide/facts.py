@@ -128,6 +128,42 @@ _f("context.support_person_available", "bool", "A responsible adult present afte
 _f("context.secure_storage", "bool", "Medication can be stored locked at home.")
 _f("context.prior_supervised_dose_tolerated", "bool", "A supervised in-clinic dose was tolerated before.")
 
+#: Short labels for the fields clinicians read most in checklists and explanations.
+LABELS: dict[str, str] = {
+    "patient.age": "age (years)",
+    "vitals.bp_systolic_mmhg": "mean systolic BP (mmHg)",
+    "vitals.bp_diastolic_mmhg": "mean diastolic BP (mmHg)",
+    "vitals.bp_days_since": "days since the BP reading",
+    "vitals.heart_rate_bpm": "resting heart rate (bpm)",
+    "pregnancy.possible": "can become pregnant",
+    "pregnancy.status": "pregnancy status",
+    "pregnancy.test_pending": "pregnancy test pending",
+    "pregnancy.days_since_negative_test": "days since the last negative pregnancy test",
+    "pregnancy.breastfeeding": "breastfeeding",
+    "substance_use.substances": "substance use disorders",
+    "substance_use.any_intoxicated": "acutely intoxicated",
+    "substance_use.any_active_withdrawal": "withdrawal active",
+    "substance_use.days_since_stimulant_use": "days since stimulant use",
+    "psychiatric.suicidal_ideation": "suicidal ideation",
+    "psychiatric.suicidal_behavior_past_3_months": "suicidal behaviour in the past 3 months",
+    "screening.cssrs_screen": "C-SSRS screen",
+    "medications.classes": "current medication classes",
+    "medical.conditions": "medical conditions",
+    "psychiatric.conditions": "co-occurring conditions",
+}
+
+
+def label(name: str) -> str:
+    """A field as a clinician reads it (``substance_use.alcohol.ciwa_ar`` -> ``alcohol CIWA-Ar``)."""
+    if name in LABELS:
+        return LABELS[name]
+    parts = name.split(".")
+    if parts[0] == "substance_use" and len(parts) == 3:
+        attr = {"ciwa_ar": "CIWA-Ar", "cows": "COWS"}.get(parts[2], parts[2].replace("_", " "))
+        return f"{parts[1].replace('_', ' ')} {attr}"
+    return parts[-1].replace("_", " ")
+
+
 #: Dated data whose age a protocol may limit (``freshness``), and the fields it feeds.
 DATED_SOURCES: dict[str, tuple[str, ...]] = {
     "blood_pressure": ("vitals.bp_systolic_mmhg", "vitals.bp_diastolic_mmhg"),

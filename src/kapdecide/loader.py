@@ -168,6 +168,28 @@ def check_protocol(lp: LoadedProtocol) -> Iterator[Problem]:
     insufficient = {s.substance for s in p.substances if s.insufficient_evidence}
     for i, s in enumerate(p.substances):
         yield from refs(("substances", i, "evidence"), s.evidence)
+        for j, t in enumerate(s.trials):
+            yield from refs(("substances", i, "trials", j, "evidence"), [t.evidence])
+    rule_kinds = {r.id: r.kind for r in p.rules}
+    option_ids = {o.id for o in p.options}
+    for i, r in enumerate(p.rules):
+        for j, oid in enumerate(r.strengthens):
+            if oid not in option_ids:
+                yield smap.problem(
+                    ("rules", i, "strengthens", j), "unknown-option", f"no option {oid!r} in this protocol"
+                )
+    if p.session is not None:
+        yield from refs(("session", "evidence"), p.session.evidence)
+        for j, rid in enumerate(p.session.pre_dose_rules):
+            if rule_kinds.get(rid) not in ("contraindication", "deferral"):
+                why = (
+                    "is not a rule of this protocol"
+                    if rid not in rule_kinds
+                    else "is not a contraindication or deferral"
+                )
+                yield smap.problem(("session", "pre_dose_rules", j), "unknown-rule", f"{rid!r} {why}")
+        for j, h in enumerate(p.session.holds):
+            yield from refs(("session", "holds", j, "evidence"), h.evidence)
     for i, o in enumerate(p.options):
         base = ("options", i)
         yield from _duplicates(smap, (*base, "exclude_when"), [x.id for x in o.exclude_when], "exclusion id")
@@ -182,7 +204,7 @@ def check_protocol(lp: LoadedProtocol) -> Iterator[Problem]:
                     "value-not-in-vocabulary",
                     f"{reg.condition!r} is not a co-occurring condition of the profile vocabulary",
                 )
-            if reg.substance in insufficient:
+            if reg.substance in insufficient and o.insufficient_evidence is None:
                 yield smap.problem(
                     (*rpath, "substance"),
                     "regimen-for-insufficient-substance",

@@ -19,7 +19,7 @@ EvidenceId = Annotated[StrictStr, Field(pattern=r"^[A-Z0-9][A-Z0-9-]{0,63}$")]
 Text = Annotated[StrictStr, Field(min_length=1, max_length=2000)]
 ProtocolDate = Annotated[dt.date, BeforeValidator(_iso_date)]
 Grade = Literal["high", "moderate", "low", "very_low"]
-RuleKind = Literal["contraindication", "deferral", "required_data", "caution", "interaction"]
+RuleKind = Literal["contraindication", "deferral", "required_data", "caution", "interaction", "info"]
 
 GRADE_ORDER: dict[str, int] = {"high": 0, "moderate": 1, "low": 2, "very_low": 3}
 
@@ -68,7 +68,8 @@ class Rule(_Model):
     id: Slug
     kind: RuleKind
     """contraindication (absolute), deferral (temporary), required_data (safety-critical data),
-    caution (relative contraindication or precaution), interaction (concurrent medication)."""
+    caution (relative contraindication or precaution), interaction (concurrent medication),
+    info (does not change the status: e.g. a co-occurring condition that strengthens the case)."""
     title: Text
     when: Condition
     """The condition; for required_data, the condition under which the data is missing."""
@@ -85,6 +86,8 @@ class Rule(_Model):
     """Needs same-day action (severe hypertension, acute suicide risk)."""
     next_steps: list[Slug] = []
     """Next-step actions this finding calls for, from the documented list (e.g. withdrawal_management)."""
+    strengthens: list[Slug] = []
+    """For info rules: option ids whose case this finding strengthens."""
 
 
 class Freshness(_Model):
@@ -94,6 +97,20 @@ class Freshness(_Model):
     max_age_days: Annotated[StrictInt, Field(ge=0, le=3650)]
     rationale: Text
     evidence: Annotated[list[EvidenceId], Field(min_length=1)]
+
+
+class Trial(_Model):
+    """One study behind a substance's grade, as the report shows it."""
+
+    evidence: EvidenceId
+    design: Text
+    """Design and size in words, e.g. ``double-blind RCT, n=96``."""
+    participants: Annotated[StrictInt, Field(ge=1)] | None = None
+    regimen: Text
+    """Dose, route and schedule."""
+    adjunct: Text | None = None
+    """Adjunct psychotherapy."""
+    outcome: Text
 
 
 class SubstanceEvidence(_Model):
@@ -106,6 +123,7 @@ class SubstanceEvidence(_Model):
     """True: no ketamine option is offered for this substance; the report says so plainly."""
     summary: Text
     evidence: list[EvidenceId] = []
+    trials: list[Trial] = []
 
 
 class Dose(_Model):
@@ -160,6 +178,33 @@ class Option(_Model):
     exclude_when: list[Exclusion] = []
     monitoring: Annotated[list[Text], Field(min_length=1)]
     note: Text | None = None
+    insufficient_evidence: Text | None = None
+    """Set when no evidence supports this option for any SUD: it is listed, never offered, with this text."""
+
+
+class Hold(_Model):
+    """An in-session threshold at which dosing is paused or stopped."""
+
+    id: Slug
+    when: Text
+    """The threshold in words, e.g. ``blood pressure >=180 systolic or >=110 diastolic on two readings 5 min apart``."""
+    action: Text
+    evidence: Annotated[list[EvidenceId], Field(min_length=1)]
+
+
+class SessionPlan(_Model):
+    """The session checklist printed with every offered option, built from this protocol's own rules."""
+
+    pre_dose_rules: Annotated[list[Slug], Field(min_length=1)]
+    """Rules re-checked on every session day before dosing; their thresholds are printed from the rules."""
+    pre_dose_checks: list[Text] = []
+    """Checks with no profile field (e.g. breath alcohol 0.00)."""
+    holds: Annotated[list[Hold], Field(min_length=1)]
+    observation_minutes: Annotated[StrictInt, Field(ge=0, le=1440)]
+    observation: Text
+    discharge: Annotated[list[Text], Field(min_length=1)]
+    follow_up: list[Text] = []
+    evidence: Annotated[list[EvidenceId], Field(min_length=1)]
 
 
 class ChangelogEntry(_Model):
@@ -187,5 +232,6 @@ class Protocol(_Model):
     rules: list[Rule] = []
     substances: list[SubstanceEvidence] = []
     options: list[Option] = []
+    session: SessionPlan | None = None
     standard_care: Text | None = None
     """First-line evidence-based care, always listed so that no patient is left with no option."""

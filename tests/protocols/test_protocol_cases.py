@@ -1,7 +1,7 @@
 """The shipped protocols against their test cases (protocols/tests/*.cases.yaml).
 
 Every rule must fire in at least one case and be expected absent in at least one near-miss case,
-and every option must be offered in at least one case.
+and every option must be offered in at least one case (an option marked insufficient_evidence never).
 """
 
 from __future__ import annotations
@@ -60,8 +60,10 @@ def test_every_rule_fires_and_has_a_near_miss(protocols: list[LoadedProtocol]) -
     expected_absent = {rid for c in CASES for rid in c.model.expect.absent}
     expected_fired = {rid for c in CASES for rid in c.model.expect.findings}
     rules = {r.id for lp in protocols for r in lp.protocol.rules}
-    options = {o.id for lp in protocols for o in lp.protocol.options}
+    options = {o.id for lp in protocols for o in lp.protocol.options if o.insufficient_evidence is None}
+    unsupported = {o.id for lp in protocols for o in lp.protocol.options if o.insufficient_evidence is not None}
     assert sorted(rules - fired) == [], "rules that no case makes fire"
+    assert sorted(offered & unsupported) == [], "an option marked insufficient_evidence was offered"
     assert sorted(rules - expected_fired) == [], "rules no case expects to fire"
     assert sorted(rules - expected_absent) == [], "rules without a near-miss case (expect.absent)"
     assert sorted(options - offered) == [], "options no case offers"

@@ -7,7 +7,7 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.text import Text
 
-from ..assessment import STATUS_OPTION_REASON, Finding, Report
+from ..assessment import STATUS_OPTION_REASON, Finding, Report, SessionChecklist
 from ..errors import KapdecideError, Problem
 
 STATUS_STYLE = {
@@ -23,6 +23,7 @@ SECTIONS = (
     ("required_data", "Missing safety data", "yellow"),
     ("caution", "Cautions", "cyan"),
     ("interaction", "Interactions", "cyan"),
+    ("info", "Notes", "blue"),
 )
 GRADE_LABEL = {"high": "high", "moderate": "moderate", "low": "low", "very_low": "very low"}
 MAX_REASONS = 3
@@ -60,6 +61,8 @@ def render_report(report: Report, console: Console) -> None:
             ids = ", ".join(e.id for e in s.evidence)
             console.print(f"  • {escape(s.statement)}" + (f" [dim][{escape(ids)}][/]" if ids else ""))
     _options(console, report)
+    for checklist in report.session_checklists:
+        _checklist(console, checklist)
     if report.next_steps:
         console.print("[bold]Next steps:[/] " + escape("; ".join(step.label for step in report.next_steps)))
     for care in report.standard_care:
@@ -94,11 +97,31 @@ def _options(console: Console, report: Report) -> None:
         console.print(f"     {escape(detail)} [dim][{escape(ids)}][/]")
         if o.state == "offered" and o.psychotherapy:
             console.print(f"     with {escape(o.psychotherapy)}")
+        if o.supported_by:
+            console.print(f"     [dim]strengthened by: {escape(', '.join(o.supported_by))}[/]")
         own = [r for r in o.reasons if r != shared]
         for reason in own[:MAX_REASONS]:
             console.print(f"     – {escape(_short(reason))}")
         if len(own) > MAX_REASONS:
             console.print(f"     [dim](+{len(own) - MAX_REASONS} more reasons: see --format json)[/]")
+
+
+def _checklist(console: Console, c: SessionChecklist) -> None:
+    console.print(
+        f"[bold]Session checklist[/] [dim](for {escape(', '.join(c.applies_to))}; protocol {c.protocol_id})[/]"
+    )
+    console.print("  Before dosing, on the session day, do not dose if:")
+    for check in c.pre_dose:
+        console.print(f"    – {escape(check.do_not_dose_if)} [dim]({check.rule_id})[/]")
+    for item in c.pre_dose_checks:
+        console.print(f"    – {escape(item)}")
+    console.print("  Pause or stop dosing if:")
+    for hold in c.in_session_holds:
+        console.print(f"    – {escape(hold.when)} → {escape(hold.action)}")
+    console.print(f"  Observe at least {c.observation_minutes} min: {escape(c.observation)}")
+    console.print(f"  Discharge: {escape('; '.join(c.discharge))}")
+    if c.follow_up:
+        console.print(f"  Follow-up: {escape('; '.join(c.follow_up))}")
 
 
 def _short(text: str, limit: int = 160) -> str:
