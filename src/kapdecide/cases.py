@@ -19,7 +19,7 @@ from .assessment import Report, Status, assess
 from .errors import InvalidInputError, Problem
 from .loader import LoadedProtocol
 from .problems import pydantic_problems
-from .profile import check_consistency, validate_profile_data
+from .profile import Profile, check_consistency, validate_profile_data
 from .yaml_source import MAX_PROTOCOL_BYTES, Path, SourceError, SourceMap, decode, load
 
 
@@ -70,10 +70,19 @@ class CaseResult:
     failures: list[str] = field(default_factory=list)
     report: Report | None = None
     error: str | None = None
+    profile: Profile | None = None
+    as_of: dt.date | None = None
 
     @property
     def passed(self) -> bool:
         return not self.failures and self.error is None
+
+    @property
+    def outcome(self) -> str:
+        """passed, failed, todo (a known gap that failed) or fixed (a todo case that now passes)."""
+        if self.case.model.todo:
+            return "fixed" if self.passed else "todo"
+        return "passed" if self.passed else "failed"
 
 
 def merge(base: Any, patch: Any) -> Any:
@@ -148,6 +157,8 @@ def run_case(case: Case, protocols: Sequence[LoadedProtocol]) -> CaseResult:
         return result
     report = assess(profile, protocols, as_of)
     result.report = report
+    result.profile = profile
+    result.as_of = as_of
     e = case.model.expect
     fired = {f.rule_id for f in report.findings}
     unchecked = {n.rule_id for n in report.not_checked}
@@ -176,3 +187,129 @@ def run_case(case: Case, protocols: Sequence[LoadedProtocol]) -> CaseResult:
         if extra:
             result.failures.append(f"(also reported: {', '.join(extra)})")
     return result
+
+
+# ---------------------------------------------------------------- suites and coverage
+
+
+@dataclass
+class Suite:
+    """Every case of the given files, run against the given protocols."""
+
+    files: list[str]
+    results: list[CaseResult]
+    problems: list[Problem]
+
+    def count(self, outcome: str) -> int:
+        return sum(r.outcome == outcome for r in self.results)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and self.count("failed") == 0
+
+
+def case_files(paths: Sequence[str | FsPath]) -> list[FsPath]:
+    """``*.cases.yaml`` files named directly or found (recursively) in folders."""
+    out: list[FsPath] = []
+    for raw in paths:
+        p = FsPath(raw)
+        out.extend(sorted(p.rglob("*.cases.yaml")) if p.is_dir() else [p])
+    return out
+
+
+def run_suite(files: Sequence[FsPath], protocols: Sequence[LoadedProtocol]) -> Suite:
+    """Load and run every case; file problems are collected, never raised."""
+    results: list[CaseResult] = []
+    problems: list[Problem] = []
+    for f in files:
+        cases, probs = load_cases(f)
+        problems.extend(probs)
+        results.extend(run_case(c, protocols) for c in cases)
+    return Suite([str(f) for f in files], results, problems)
+
+
+@dataclass
+class Coverage:
+    """What the cases exercised in one protocol."""
+
+    protocol_id: str
+    rules: list[str]
+    rules_fired: set[str]
+    options: list[str]
+    options_offered: set[str]
+    leaves: dict[str, set[bool | None]]
+
+    @property
+    def uncovered_rules(self) -> list[str]:
+        return [r for r in self.rules if r not in self.rules_fired]
+
+    @property
+    def uncovered_options(self) -> list[str]:
+        return [o for o in self.options if o not in self.options_offered]
+
+    @property
+    def uncovered_leaves(self) -> list[str]:
+        """Condition leaves that no case made both true and false."""
+        return [name for name, seen in self.leaves.items() if not {True, False} <= seen]
+
+    @staticmethod
+    def _pct(done: int, total: int) -> float:
+        return 100.0 if total == 0 else round(100.0 * done / total, 1)
+
+    @property
+    def rule_pct(self) -> float:
+        return self._pct(len(self.rules) - len(self.uncovered_rules), len(self.rules))
+
+    @property
+    def option_pct(self) -> float:
+        return self._pct(len(self.options) - len(self.uncovered_options), len(self.options))
+
+    @property
+    def leaf_pct(self) -> float:
+        return self._pct(len(self.leaves) - len(self.uncovered_leaves), len(self.leaves))
+
+
+def coverage(suite: Suite, protocols: Sequence[LoadedProtocol]) -> list[Coverage]:
+    """Rule, option and condition-leaf coverage per protocol (options marked insufficient_evidence
+    can never be offered and are not counted)."""
+    from .conditions import describe, walk_leaves
+    from .evaluator import evaluate_leaf
+    from .facts import build_facts
+    from .yaml_source import format_path
+
+    out = []
+    for lp in protocols:
+        p = lp.protocol
+        conditions = [(r.id, r.when) for r in p.rules] + [
+            (f"{o.id}.{x.id}", x.when) for o in p.options for x in o.exclude_when
+        ]
+        leaves: dict[str, set[bool | None]] = {}
+        named = [
+            (f"{owner} {format_path(path) or 'when'}: {describe(leaf)}", leaf)
+            for owner, cond in conditions
+            for path, leaf in walk_leaves(cond)
+        ]
+        for name, _ in named:
+            leaves.setdefault(name, set())
+        fired: set[str] = set()
+        offered: set[str] = set()
+        freshness: dict[str, int] = {f.source: f.max_age_days for f in p.freshness}
+        for r in suite.results:
+            if r.report is None or r.profile is None or r.as_of is None:
+                continue
+            fired |= {f.rule_id for f in r.report.findings if f.protocol_id == p.id}
+            offered |= {o.option_id for o in r.report.options if o.protocol_id == p.id and o.state == "offered"}
+            facts = build_facts(r.profile, r.as_of, freshness).values
+            for name, leaf in named:
+                leaves[name].add(evaluate_leaf(leaf, facts))
+        out.append(
+            Coverage(
+                protocol_id=p.id,
+                rules=[r.id for r in p.rules],
+                rules_fired=fired,
+                options=[o.id for o in p.options if o.insufficient_evidence is None],
+                options_offered=offered,
+                leaves=leaves,
+            )
+        )
+    return out

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from ..assessment import DISCLAIMER, SCHEMA_VERSION, Report
+from ..cases import Coverage, Suite
 from ..errors import EXIT_MEANING, KapdecideError, Problem
 
 
@@ -50,5 +51,44 @@ def render_problems(problems: list[Problem], files: list[str]) -> str:
             "errors": errors,
             "warnings": len(problems) - errors,
             "problems": [p.to_dict() for p in problems],
+        }
+    )
+
+
+def render_suite(suite: Suite, coverages: list[Coverage] | None) -> str:
+    """``kapdecide test --format json``: every case with its outcome, and coverage when asked."""
+    return dumps(
+        {
+            "schema_version": SCHEMA_VERSION,
+            "status": "ok" if suite.ok else "fail",
+            "files": suite.files,
+            "summary": {k: suite.count(k) for k in ("passed", "failed", "todo", "fixed")},
+            "problems": [p.to_dict() for p in suite.problems],
+            "cases": [
+                {
+                    "name": r.case.model.name,
+                    "file": r.case.file,
+                    "line": r.case.line,
+                    "outcome": r.outcome,
+                    "status": r.report.status if r.report else None,
+                    "error": r.error,
+                    "failures": r.failures,
+                }
+                for r in suite.results
+            ],
+            "coverage": None
+            if coverages is None
+            else [
+                {
+                    "protocol_id": c.protocol_id,
+                    "rules_percent": c.rule_pct,
+                    "options_percent": c.option_pct,
+                    "condition_leaves_percent": c.leaf_pct,
+                    "uncovered_rules": c.uncovered_rules,
+                    "uncovered_options": c.uncovered_options,
+                    "uncovered_condition_leaves": c.uncovered_leaves,
+                }
+                for c in coverages
+            ],
         }
     )

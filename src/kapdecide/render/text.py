@@ -8,6 +8,7 @@ from rich.panel import Panel
 from rich.text import Text
 
 from ..assessment import STATUS_OPTION_REASON, Finding, Report, SessionChecklist
+from ..cases import Coverage, Suite
 from ..errors import KapdecideError, Problem
 
 STATUS_STYLE = {
@@ -142,3 +143,37 @@ def render_error(error: KapdecideError, console: Console) -> None:
         console.print(f"  {escape(p.format())}", highlight=False, soft_wrap=True)
     if error.hint:
         console.print(f"[dim]hint: {escape(error.hint)}[/]", highlight=False, soft_wrap=True)
+
+
+def render_suite(suite: Suite, coverages: list[Coverage] | None, console: Console) -> None:
+    """``kapdecide test``: each failure with what was expected and what came out, then a summary."""
+    for p in suite.problems:
+        console.print(f"[red]{escape(p.format())}[/]", soft_wrap=True)
+    for r in suite.results:
+        if r.outcome not in ("failed", "fixed"):
+            continue
+        where = f"{r.case.file}:{r.case.line}" if r.case.line else r.case.file
+        if r.outcome == "fixed":
+            console.print(
+                f"[yellow]FIXED[/] {escape(r.case.model.name)} ({escape(where)}): "
+                "marked todo but passes now; remove `todo`"
+            )
+            continue
+        console.print(f"[bold red]FAIL[/] {escape(r.case.model.name)} ({escape(where)})")
+        if r.error:
+            console.print(f"  {escape(r.error)}", soft_wrap=True)
+        for line in r.failures:
+            console.print(f"  {escape(line)}", soft_wrap=True)
+    summary = ", ".join(f"{suite.count(k)} {k}" for k in ("passed", "failed", "todo", "fixed") if suite.count(k))
+    console.print(f"{len(suite.results)} case(s) in {len(suite.files)} file(s): {summary or 'none'}")
+    for c in coverages or []:
+        console.print(
+            f"[bold]Coverage {c.protocol_id}[/]: rules {c.rule_pct:g}% · options {c.option_pct:g}% · "
+            f"condition leaves true and false {c.leaf_pct:g}%"
+        )
+        for rid in c.uncovered_rules:
+            console.print(f"  rule never fired: {rid}")
+        for oid in c.uncovered_options:
+            console.print(f"  option never offered: {oid}")
+        for leaf in c.uncovered_leaves:
+            console.print(f"  [dim]leaf not both true and false: {escape(leaf)}[/]", soft_wrap=True)

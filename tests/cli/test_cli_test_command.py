@@ -1,0 +1,125 @@
+"""`kapdecide test`: protocol test cases from the command line (real subprocesses)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+MINI = ROOT / "tests" / "fixtures" / "protocols" / "valid" / "mini.yaml"
+
+BASE = """
+bases:
+  adult:
+    assessed_on: 2026-11-21
+    patient: {age: 40, sex_at_birth: male, weight_kg: 70}
+    vitals: {blood_pressure: [{systolic_mmhg: 120, diastolic_mmhg: 70, taken_at: 2026-11-21}]}
+    substance_use: [{substance: alcohol, last_use: 2026-11-01}]
+    medications: []
+cases:
+  - name: eligible_adult
+    base: adult
+    expect: {status: eligible, absent: [bp_above_hold_threshold], offered: [iv_ketamine_clinic]}
+  - name: bp_hold_at_140
+    base: adult
+    profile: {vitals: {blood_pressure: [{systolic_mmhg: 140, diastolic_mmhg: 70, taken_at: 2026-11-21}]}}
+    expect: {status: deferred, findings: [bp_above_hold_threshold], not_offered: [iv_ketamine_clinic]}
+"""
+FAILING = """
+  - name: wrong_expectation
+    base: adult
+    expect: {status: deferred, findings: [bp_above_hold_threshold]}
+"""
+TODO = """
+  - name: known_gap
+    base: adult
+    todo: the mini protocol has no benzodiazepine dose rule yet
+    expect: {status: deferred}
+"""
+
+
+def make(tmp_path: Path, cases: str) -> Path:
+    shutil.copy(MINI, tmp_path / "mini.yaml")
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "mini.cases.yaml").write_text(cases, encoding="utf-8")
+    return tmp_path
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "NO_COLOR": "1"}
+    return subprocess.run(
+        [sys.executable, "-m", "kapdecide", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_passing_cases_exit_0(tmp_path: Path) -> None:
+    proc = run("test", "--protocols", str(make(tmp_path, BASE)))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "2 case(s) in 1 file(s): 2 passed" in proc.stdout
+
+
+def test_failure_shows_expected_and_actual_and_exits_1(tmp_path: Path) -> None:
+    proc = run("test", "--protocols", str(make(tmp_path, BASE + FAILING)))
+    assert proc.returncode == 1
+    assert "FAIL wrong_expectation" in proc.stdout
+    assert "status: expected deferred, got eligible" in proc.stdout
+    assert "finding bp_above_hold_threshold: expected, not reported" in proc.stdout
+    assert "mini.cases.yaml:" in proc.stdout  # file:line of the case
+
+
+def test_todo_case_does_not_fail_the_run(tmp_path: Path) -> None:
+    proc = run("test", "--protocols", str(make(tmp_path, BASE + TODO)), "--format", "json")
+    assert proc.returncode == 0
+    doc = json.loads(proc.stdout)
+    assert doc["summary"] == {"passed": 2, "failed": 0, "todo": 1, "fixed": 0}
+    assert [c["outcome"] for c in doc["cases"]] == ["passed", "passed", "todo"]
+
+
+def test_junit_output(tmp_path: Path) -> None:
+    proc = run("test", "--protocols", str(make(tmp_path, BASE + FAILING + TODO)), "--format", "junit")
+    assert proc.returncode == 1
+    suite = ET.fromstring(proc.stdout).find("testsuite")
+    assert suite is not None
+    assert (suite.get("tests"), suite.get("failures"), suite.get("skipped")) == ("4", "1", "1")
+    failed = [tc.get("name") for tc in suite if tc.find("failure") is not None]
+    assert failed == ["wrong_expectation"]
+
+
+def test_coverage_names_what_no_case_exercises(tmp_path: Path) -> None:
+    proc = run("test", "--protocols", str(make(tmp_path, BASE)), "--coverage", "--format", "json")
+    (cov,) = json.loads(proc.stdout)["coverage"]
+    assert cov["uncovered_rules"] == ["missing_bp", "benzodiazepine_interaction"]
+    assert cov["rules_percent"] == 33.3 and cov["options_percent"] == 100.0
+    assert any("includes benzodiazepine" in leaf for leaf in cov["uncovered_condition_leaves"])
+
+
+@pytest.mark.parametrize(("minimum", "code"), [("33", 0), ("34", 1)])
+def test_min_coverage(tmp_path: Path, minimum: str, code: int) -> None:
+    proc = run("test", "--protocols", str(make(tmp_path, BASE)), "--min-coverage", minimum)
+    assert proc.returncode == code, proc.stdout + proc.stderr
+
+
+def test_a_broken_fixture_cannot_pass(tmp_path: Path) -> None:
+    broken = BASE.replace("age: 40", "age: 400")
+    proc = run("test", "--protocols", str(make(tmp_path, broken)))
+    assert proc.returncode == 1
+    assert "invalid profile" in proc.stdout and "out-of-range" in proc.stdout
+
+
+def test_invalid_cases_file_exits_2(tmp_path: Path) -> None:
+    proc = run("test", "--protocols", str(make(tmp_path, BASE.replace("expect:", "expectt:", 1))))
+    assert proc.returncode == 2
+    assert "unknown field 'expectt'" in proc.stdout
