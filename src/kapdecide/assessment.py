@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
@@ -22,7 +22,7 @@ from .conditions import describe, dnf, fields_of
 from .engine import Engine, EngineRule
 from .errors import EngineDisagreementError
 from .evaluator import LeafResult, Truth, evaluate, reasons
-from .facts import FIELDS, Facts, build_facts, text_list
+from .facts import FIELDS, Facts, Value, build_facts, text_list
 from .loader import LoadedProtocol
 from .profile import Profile
 from .protocol import GRADE_ORDER, Evidence, Option, Protocol, Regimen, Rule, SessionPlan
@@ -230,6 +230,43 @@ class NextStep(_Out):
     label: str
 
 
+class LeafExplanation(_Out):
+    path: str
+    field: str
+    label: str
+    value: Any
+    operator: str
+    threshold: Any
+    result: Literal["true", "false", "unknown"]
+
+
+class RuleExplanation(_Out):
+    """Why a rule (or an option exclusion) did or did not fire."""
+
+    protocol_id: str
+    rule_id: str
+    kind: str
+    title: str
+    result: Literal["true", "false", "unknown"]
+    fired: bool
+    leaves: list[LeafExplanation]
+
+
+class Scenario(_Out):
+    values: dict[str, Any]
+    status: str
+    findings: list[str]
+    """Findings (rule ids) this scenario adds to those of the profile as given."""
+
+
+class WhatIf(_Out):
+    """What would change the answer if an unknown field (or field group) were known."""
+
+    fields: list[str]
+    label: str
+    scenarios: list[Scenario]
+
+
 class ProtocolRef(_Out):
     id: str
     version: str
@@ -242,6 +279,8 @@ class Report(_Out):
 
     schema_version: str
     kapdecide_version: str
+    what_if_overrides: dict[str, Any]
+    """Fact values replaced with --what-if (null: made unknown). Non-empty means a HYPOTHETICAL result."""
     disclaimer: str
     assessed_on: str
     patient_ref: str | None
@@ -260,6 +299,10 @@ class Report(_Out):
     observation, discharge and follow-up."""
     standard_care: list[str]
     next_steps: list[NextStep]
+    explanation: list[RuleExplanation] | None = None
+    """With --explain: every rule and option exclusion, each condition leaf with value, operator, threshold, result."""
+    what_would_change: list[WhatIf] | None = None
+    """With --explain: for each unknown that blocks the decision, the status under representative values."""
 
 
 # ---------------------------------------------------------------- compiled protocols
@@ -355,8 +398,17 @@ def _evidence(cp: CompiledProtocol, ids: Sequence[str]) -> list[EvidenceRef]:
 # ---------------------------------------------------------------- assess
 
 
-def assess(profile: Profile, protocols: Sequence[LoadedProtocol], as_of: dt.date) -> Report:
-    """Assess ``profile`` on ``as_of`` against validated protocols."""
+def assess(
+    profile: Profile,
+    protocols: Sequence[LoadedProtocol],
+    as_of: dt.date,
+    overrides: Mapping[str, Value | None] | None = None,
+) -> Report:
+    """Assess ``profile`` on ``as_of`` against validated protocols.
+
+    ``overrides`` replaces fact values (None makes a fact unknown) for what-if questions; the report
+    lists them, so a hypothetical result is never mistaken for the patient's.
+    """
     findings: list[Finding] = []
     not_checked: list[NotChecked] = []
     stale: list[StaleItem] = []
@@ -370,6 +422,11 @@ def assess(profile: Profile, protocols: Sequence[LoadedProtocol], as_of: dt.date
         cp = compile_protocol(lp)
         p = cp.protocol
         fact_set = build_facts(profile, as_of, {f.source: f.max_age_days for f in p.freshness})
+        for name, value in (overrides or {}).items():
+            if value is None:
+                fact_set.values.pop(name, None)
+            else:
+                fact_set.values[name] = value
         facts = {**fact_set.values, **facts}
         truths = _guarded_truths(cp, fact_set.values)
         for s in fact_set.stale:
@@ -442,6 +499,7 @@ def assess(profile: Profile, protocols: Sequence[LoadedProtocol], as_of: dt.date
         disclaimer=DISCLAIMER,
         assessed_on=as_of.isoformat(),
         patient_ref=patient_ref,
+        what_if_overrides={k: list(v) if isinstance(v, tuple) else v for k, v in sorted((overrides or {}).items())},
         status=status,
         status_summary=STATUS_SUMMARY[status],
         protocols=[

@@ -107,24 +107,40 @@ def cli(debug: bool) -> None:
     "--as-of", "as_of", metavar="DATE", help="Assessment date (default: the profile's assessed_on, else today)."
 )
 @click.option("--output", "-o", metavar="FILE", help="Write the report to FILE (atomically) instead of stdout.")
-def assess(profile: str, protocols_dir: str | None, fmt: str, as_of: str | None, output: str | None) -> int:
+@click.option(
+    "--explain", is_flag=True, help="Add why each rule did or did not fire, and what would change the answer."
+)
+@click.option(
+    "--what-if",
+    "what_if",
+    multiple=True,
+    metavar="FIELD=VALUE",
+    help="Re-run with a fact field overridden (repeatable; VALUE 'unknown' removes it). Marked HYPOTHETICAL.",
+)
+def assess(
+    profile: str,
+    protocols_dir: str | None,
+    fmt: str,
+    as_of: str | None,
+    output: str | None,
+    explain: bool,
+    what_if: tuple[str, ...],
+) -> int:
     """Assess a patient profile (YAML or JSON file, or - for stdin).
 
     Example: kapdecide assess examples/eligible-alcohol.yaml --format json
     """
     from .assessment import assess as run_assessment
     from .loader import default_protocol_dir, load_protocols
-    from .profile import check_consistency, load_profile_bytes
 
-    when = _parse_date(as_of)
-    raw, name = _read_input(profile)
-    model, smap = load_profile_bytes(raw, name)
-    day = when or model.assessed_on or dt.date.today()
-    problems = check_consistency(model, day, smap)
-    if problems:
-        raise InvalidInputError("the profile has contradictory or impossible values", problems)
+    model, day = _load_for_assessment(profile, as_of)
     loaded = load_protocols([protocols_dir or default_protocol_dir()])
-    report = run_assessment(model, loaded, day)
+    overrides = _overrides(what_if)
+    report = run_assessment(model, loaded, day, overrides)
+    if explain:
+        from .explain import with_explanation
+
+        report = with_explanation(report, model, loaded, day, overrides)
     if fmt == "json":
         from .render.json import render_report
 
@@ -140,6 +156,93 @@ def assess(profile: str, protocols_dir: str | None, fmt: str, as_of: str | None,
             _write_output(buf.getvalue(), output)
         else:
             render_text(report, _console(sys.stdout))
+    return ExitCode.OK
+
+
+def _overrides(items: tuple[str, ...]) -> dict[str, Any]:
+    from .facts import parse_fact_value
+
+    out: dict[str, Any] = {}
+    for item in items:
+        name, sep, text = item.partition("=")
+        if not sep:
+            raise click.BadParameter(f"{item!r}: expected FIELD=VALUE", param_hint="--what-if")
+        try:
+            out[name.strip()] = parse_fact_value(name.strip(), text.strip())
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--what-if") from None
+    return out
+
+
+def _load_for_assessment(profile: str, as_of: str | None) -> tuple[Any, dt.date]:
+    from .profile import check_consistency, load_profile_bytes
+
+    when = _parse_date(as_of)
+    raw, name = _read_input(profile)
+    model, smap = load_profile_bytes(raw, name)
+    day = when or model.assessed_on or dt.date.today()
+    problems = check_consistency(model, day, smap)
+    if problems:
+        raise InvalidInputError("the profile has contradictory or impossible values", problems)
+    return model, day
+
+
+@cli.command()
+@click.argument("profile", metavar="PROFILE")
+@click.option(
+    "--rule",
+    "rules",
+    multiple=True,
+    required=True,
+    metavar="ID",
+    help="Rule id, or OPTION.EXCLUSION for an option exclusion (repeatable).",
+)
+@click.option("--protocols", "protocols_dir", type=click.Path(), help="Protocol folder or file.")
+@click.option("--format", "fmt", type=FORMAT, default="text", show_default=True, help="Output format.")
+@click.option("--as-of", "as_of", metavar="DATE", help="Assessment date.")
+@click.option("--what-if", "what_if", multiple=True, metavar="FIELD=VALUE", help="Override a fact field.")
+def explain(
+    profile: str,
+    rules: tuple[str, ...],
+    protocols_dir: str | None,
+    fmt: str,
+    as_of: str | None,
+    what_if: tuple[str, ...],
+) -> int:
+    """Explain why rules did or did not fire for a profile: each condition leaf with its value.
+
+    Example: kapdecide explain examples/deferred-bp-alcohol.yaml --rule bp_above_hold_threshold
+    """
+    from .explain import explain_rules
+    from .loader import default_protocol_dir, load_protocols
+
+    model, day = _load_for_assessment(profile, as_of)
+    loaded = load_protocols([protocols_dir or default_protocol_dir()])
+    overrides = _overrides(what_if)
+    explanations = explain_rules(model, loaded, day, overrides, rules)
+    known = {e.rule_id for e in explanations}
+    unknown = [r for r in rules if r not in known]
+    if unknown:
+        raise InvalidInputError(f"no rule or option exclusion named {', '.join(unknown)} in these protocols")
+    if fmt == "json":
+        from .render.json import dumps
+
+        sys.stdout.write(
+            dumps(
+                {
+                    "schema_version": "1.0",
+                    "as_of": day.isoformat(),
+                    "what_if_overrides": {
+                        k: list(v) if isinstance(v, tuple) else v for k, v in sorted(overrides.items())
+                    },
+                    "explanation": [e.model_dump(mode="json") for e in explanations],
+                }
+            )
+        )
+    else:
+        from .render.text import render_explanation
+
+        render_explanation(explanations, _console(sys.stdout))
     return ExitCode.OK
 
 

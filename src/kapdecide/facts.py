@@ -374,3 +374,40 @@ def _all_flag(
     found = [get(c) for c in conds if c.condition == slug]
     if found:
         put(name, None if any(x is None for x in found) else all(found))
+
+
+#: Fields that only mean something together: a what-if varies them jointly.
+FIELD_GROUPS: dict[str, tuple[tuple[str, ...], str]] = {
+    "vitals.bp_systolic_mmhg": (("vitals.bp_systolic_mmhg", "vitals.bp_diastolic_mmhg"), "blood pressure"),
+    "vitals.bp_diastolic_mmhg": (("vitals.bp_systolic_mmhg", "vitals.bp_diastolic_mmhg"), "blood pressure"),
+}
+
+
+def parse_fact_value(name: str, text: str) -> Value | None:
+    """A ``--what-if FIELD=VALUE`` value, typed by the field; ``unknown`` makes the field unknown."""
+    spec = FIELDS.get(name)
+    if spec is None:
+        hint = v.suggest(name, list(FIELDS))
+        raise ValueError(
+            f"no fact field {name!r}" + (f"; did you mean {hint!r}?" if hint else "") + " (see docs/reference.md)"
+        )
+    if text == "unknown":
+        return None
+    if spec.type == "bool":
+        if text not in ("true", "false"):
+            raise ValueError(f"{name} takes true, false or unknown")
+        return text == "true"
+    if spec.type in ("int", "number"):
+        try:
+            return int(text) if spec.type == "int" else float(text)
+        except ValueError:
+            raise ValueError(f"{name} takes a {'whole ' if spec.type == 'int' else ''}number") from None
+    if spec.type == "enum":
+        if text not in spec.vocabulary:
+            raise ValueError(f"{name} takes one of {', '.join(spec.vocabulary)}")
+        return text
+    items = tuple(sorted({x.strip() for x in text.split(",") if x.strip()}))
+    bad = [x for x in items if spec.type == "enum_list" and x not in spec.vocabulary]
+    if bad:
+        raise ValueError(f"{name}: {', '.join(bad)} not in {', '.join(spec.vocabulary)}")
+    return items

@@ -55,6 +55,20 @@ def test_text_report_golden(name: str, protocols: list[LoadedProtocol]) -> None:
     _check(f"{name}.txt", buf.getvalue())
 
 
+@pytest.mark.parametrize("name", ["incomplete-missing-bp", "deferred-bp-alcohol"])
+def test_explain_golden(name: str, protocols: list[LoadedProtocol]) -> None:
+    from kapdecide.explain import with_explanation
+
+    path = ROOT / "examples" / f"{name}.yaml"
+    profile, _ = load_profile_bytes(path.read_bytes(), str(path))
+    day = profile.assessed_on or dt.date(2026, 11, 21)
+    report = with_explanation(assess(profile, protocols, day), profile, protocols, day)
+    buf = io.StringIO()
+    text_render.render_report(report, Console(file=buf, width=100, color_system=None))
+    _check(f"{name}.explain.txt", buf.getvalue())
+    _check(f"{name}.explain.json", json_render.render_report(report))
+
+
 @pytest.mark.parametrize("name", EXAMPLES[:2])
 def test_json_report_golden(name: str, protocols: list[LoadedProtocol]) -> None:
     rendered = json_render.render_report(_report(name, protocols))

@@ -7,7 +7,7 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.text import Text
 
-from ..assessment import STATUS_OPTION_REASON, Finding, Report, SessionChecklist
+from ..assessment import STATUS_OPTION_REASON, Finding, Report, RuleExplanation, SessionChecklist
 from ..cases import Coverage, Suite
 from ..errors import KapdecideError, Problem
 
@@ -37,6 +37,9 @@ def render_report(report: Report, console: Console) -> None:
     who = f"Patient {escape(report.patient_ref)} · " if report.patient_ref else ""
     console.print(Text("kapdecide · decision support for clinician review, not an order", style="bold"))
     console.print(f"{who}assessed for {report.assessed_on} · protocols: {escape(refs)}")
+    if report.what_if_overrides:
+        shown = ", ".join(f"{k}={v}" for k, v in report.what_if_overrides.items())
+        console.print(Text(f"HYPOTHETICAL — values overridden with --what-if: {shown}", style="bold reverse"))
     console.print(Panel(Text(f"{label}\n", style=style) + Text(report.status_summary), expand=True))
 
     for kind, title, colour in SECTIONS:
@@ -68,6 +71,18 @@ def render_report(report: Report, console: Console) -> None:
         console.print("[bold]Next steps:[/] " + escape("; ".join(step.label for step in report.next_steps)))
     for care in report.standard_care:
         console.print(f"[bold]Standard care (always):[/] {escape(care)}")
+    if report.what_would_change:
+        console.print("[bold]What would change the answer[/]")
+        for w in report.what_would_change:
+            parts = [
+                "/".join(_value(x) for x in sc.values.values())
+                + f" → {sc.status}"
+                + (f" (+{', '.join(sc.findings)})" if sc.findings else "")
+                for sc in w.scenarios
+            ]
+            console.print(f"  {escape(w.label)} unknown: " + escape("; ".join(parts)), soft_wrap=True)
+    if report.explanation is not None:
+        render_explanation(report.explanation, console)
     console.print(Text(report.disclaimer, style="italic"))
 
 
@@ -177,3 +192,30 @@ def render_suite(suite: Suite, coverages: list[Coverage] | None, console: Consol
             console.print(f"  option never offered: {oid}")
         for leaf in c.uncovered_leaves:
             console.print(f"  [dim]leaf not both true and false: {escape(leaf)}[/]", soft_wrap=True)
+
+
+def _value(value: object) -> str:
+    if value is None:
+        return "unknown"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(str(x) for x in value) or "none"
+    return str(value)
+
+
+_RESULT_MARK = {"true": "[green]✓ true[/]", "false": "[dim]✗ false[/]", "unknown": "[yellow]? unknown[/]"}
+
+
+def render_explanation(explanations: list[RuleExplanation], console: Console) -> None:
+    """Each rule with its result, and each condition leaf: value, operator, threshold, result."""
+    console.print("[bold]Explanation[/] [dim](rule → result; leaf: value  operator threshold → result)[/]")
+    for e in explanations:
+        console.print(f"  {_RESULT_MARK[e.result]} {escape(e.rule_id)} [dim]({e.kind})[/] {escape(e.title)}")
+        for leaf in e.leaves:
+            threshold = "" if leaf.threshold is None else f" {_value(leaf.threshold)}"
+            console.print(
+                f"      {escape(leaf.label)} = {escape(_value(leaf.value))}  {escape(leaf.operator)}"
+                f"{escape(threshold)} → {_RESULT_MARK[leaf.result]} [dim]{escape(leaf.field)}[/]",
+                soft_wrap=True,
+            )
