@@ -259,7 +259,7 @@ def validate(paths: tuple[str, ...], fmt: str) -> int:
     from .loader import default_protocol_dir, protocol_files, validate_paths
 
     targets = list(paths) or [str(default_protocol_dir())]
-    loaded, problems = validate_paths(targets)
+    loaded, problems = validate_paths(targets, dt.date.today())
     files = [str(f) for f in protocol_files(targets)[0]]
     errors = [p for p in problems if p.severity == "error"]
     if fmt == "json":

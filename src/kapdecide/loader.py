@@ -6,6 +6,7 @@ stable code. ``load_protocols`` refuses to assess with a protocol that has any e
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import re
 from collections import Counter
@@ -307,8 +308,15 @@ def _check_placeholders(smap: SourceMap, path: Path, text: str) -> Iterator[Prob
             )
 
 
-def validate_paths(paths: Iterable[str | FsPath]) -> tuple[list[LoadedProtocol], list[Problem]]:
-    """Read and check every protocol file; also checks ids that must be unique across files."""
+def validate_paths(
+    paths: Iterable[str | FsPath], today: dt.date | None = None
+) -> tuple[list[LoadedProtocol], list[Problem]]:
+    """Read, check and lint every protocol file; also checks ids that must be unique across files.
+
+    ``today`` (from the caller; the core reads no clock) enables the review-overdue check.
+    """
+    from .lint import lint_protocol
+
     files, problems = protocol_files(paths)
     loaded: list[LoadedProtocol] = []
     for f in files:
@@ -316,6 +324,7 @@ def validate_paths(paths: Iterable[str | FsPath]) -> tuple[list[LoadedProtocol],
         problems.extend(probs)
         if lp is not None:
             loaded.append(lp)
+            problems.extend(lint_protocol(lp, today))
     problems.extend(_cross_file(loaded))
     order = {str(f): i for i, f in enumerate(files)}
     problems.sort(key=lambda p: (order.get(p.file, -1), p.line or 0, p.col or 0, p.code))

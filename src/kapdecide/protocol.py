@@ -62,6 +62,14 @@ class Evidence(_Model):
     """True where a detail could not be checked against the primary text."""
 
 
+class Tier(_Model):
+    """Membership of a rule in a group of numeric tiers on the same field(s) (e.g. blood pressure)."""
+
+    group: Slug
+    nested_in: Slug | None = None
+    """The rule this tier lies inside on purpose (severe hypertension inside the hold tier)."""
+
+
 class Rule(_Model):
     """A safety rule: when its condition is true, the finding applies."""
 
@@ -88,6 +96,8 @@ class Rule(_Model):
     """Next-step actions this finding calls for, from the documented list (e.g. withdrawal_management)."""
     strengthens: list[Slug] = []
     """For info rules: option ids whose case this finding strengthens."""
+    tier: Tier | None = None
+    """Numeric tiers of one group must not leave gaps or overlap unless ``nested_in`` declares it."""
 
 
 class Freshness(_Model):
