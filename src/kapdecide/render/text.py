@@ -9,6 +9,7 @@ from rich.text import Text
 
 from ..assessment import STATUS_OPTION_REASON, Finding, Report, RuleExplanation, SessionChecklist
 from ..cases import Coverage, Suite
+from ..diff import Impact
 from ..errors import KapdecideError, Problem
 
 STATUS_STYLE = {
@@ -219,3 +220,29 @@ def render_explanation(explanations: list[RuleExplanation], console: Console) ->
                 f"{escape(threshold)} → {_RESULT_MARK[leaf.result]} [dim]{escape(leaf.field)}[/]",
                 soft_wrap=True,
             )
+
+
+def render_impact(result: Impact, console: Console) -> None:
+    """``kapdecide diff``: one block per changed profile."""
+    old = ", ".join(f"{p.id} {p.version}" for p in result.old) or "-"
+    new = ", ".join(f"{p.id} {p.version}" for p in result.new) or "-"
+    console.print(
+        f"[bold]{escape(old)} → {escape(new)}[/]: {len(result.changed)} of {result.profiles} profile(s) change"
+    )
+    for c in result.changed:
+        if c.error:
+            console.print(f"[red]{escape(c.profile)}: invalid profile: {escape(c.error)}[/]", soft_wrap=True)
+            continue
+        status = f"{c.old_status} → {c.new_status}" if c.old_status != c.new_status else f"{c.new_status} (same)"
+        console.print(f"[bold]{escape(c.profile)}[/]: status {status}")
+        for rid in c.findings_added:
+            console.print(f"  [green]+ finding {rid}[/]")
+        for rid in c.findings_removed:
+            console.print(f"  [red]- finding {rid}[/]")
+        for rid in c.not_checked_added:
+            console.print(f"  [yellow]+ could not check {rid}[/]")
+        for rid in c.not_checked_removed:
+            console.print(f"  [yellow]- could not check {rid}[/]")
+        for o in c.options:
+            label = f"{o.option_id}" + (f" ({o.indication})" if o.indication else "")
+            console.print(f"  ~ option {escape(label)}: {o.old or 'absent'} → {o.new or 'absent'}")
