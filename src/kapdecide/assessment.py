@@ -471,7 +471,10 @@ def assess(
             standard_care.append(p.standard_care)
 
     status = _status(findings, not_checked, stale)
-    support = {(f.protocol_id, oid): f.rule_id for f in findings if f.kind == "info" for oid in f.strengthens}
+    support: dict[tuple[str, str], list[str]] = {}
+    for finding in findings:
+        for oid in finding.strengthens if finding.kind == "info" else []:
+            support.setdefault((finding.protocol_id, oid), []).append(finding.rule_id)
     checklists: list[SessionChecklist] = []
     for cp, f, truths in option_inputs:
         rows = [row for option in cp.protocol.options for row in _options(cp, option, f, truths, status, support)]
@@ -695,7 +698,7 @@ def _options(
     facts: Facts,
     truths: dict[str, Truth],
     status: Status,
-    support: dict[tuple[str, str], str],
+    support: dict[tuple[str, str], list[str]],
 ) -> list[OptionOut]:
     status_reason = STATUS_OPTION_REASON.get(status)
     exclusions: list[str] = []
@@ -719,7 +722,7 @@ def _options(
         reasons_: list[str] = ([status_reason] if status_reason else []) + exclusions
         row = _option_row(cp, option, reg, facts, "excluded" if reasons_ else "offered", reasons_)
         supported = support.get((cp.protocol.id, option.id))
-        rows.append(row.model_copy(update={"supported_by": [supported]}) if supported else row)
+        rows.append(row.model_copy(update={"supported_by": sorted(supported)}) if supported else row)
     if rows:
         return rows
     if substances is None:

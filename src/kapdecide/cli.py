@@ -128,7 +128,7 @@ def assess(
 ) -> int:
     """Assess a patient profile (YAML or JSON file, or - for stdin).
 
-    Example: kapdecide assess examples/eligible-alcohol.yaml --format json
+    Example: kapdecide assess examples/precautions-alcohol.yaml --format json
     """
     from .assessment import assess as run_assessment
     from .loader import default_protocol_dir, load_protocols

@@ -248,6 +248,10 @@ def describe(cond: ConditionNode) -> str:
     if isinstance(cond, Not):
         return f"not ({describe(cond.not_)})"
     items = cond.all if isinstance(cond, All) else cond.any
+    if isinstance(cond, All):
+        # "X recorded and X >= 8" reads as "X >= 8": the comparison already needs a known value.
+        tested = {c.field for c in items if isinstance(c, Leaf) and c.op not in ("is_known", "is_unknown")}
+        items = [c for c in items if not (isinstance(c, Leaf) and c.op == "is_known" and c.field in tested)] or items
     joiner = " and " if isinstance(cond, All) else " or "
     parts = [describe(c) if isinstance(c, Leaf) else f"({describe(c)})" for c in items]
     return joiner.join(parts)

@@ -70,6 +70,8 @@ _f("substance_use.substances", "enum_list", "Substances with a recorded use diso
 _f("substance_use.count", "int", "Number of substance use disorders recorded.")
 _f("substance_use.any_intoxicated", "bool", "Any substance: acutely intoxicated at assessment.")
 _f("substance_use.any_active_withdrawal", "bool", "Any substance: withdrawal recorded as active.")
+_f("substance_use.max_ciwa_ar", "int", "Highest CIWA-Ar score recorded for any substance (absent if none).")
+_f("substance_use.max_cows", "int", "Highest COWS score recorded for any substance (absent if none).")
 _f("substance_use.all_last_use_recorded", "bool", "Every substance has a date of last use.")
 _f("substance_use.all_state_recorded", "bool", "Every substance has withdrawal and intoxication recorded.")
 _f(
@@ -144,6 +146,8 @@ LABELS: dict[str, str] = {
     "substance_use.any_intoxicated": "acutely intoxicated",
     "substance_use.any_active_withdrawal": "withdrawal active",
     "substance_use.days_since_stimulant_use": "days since stimulant use",
+    "substance_use.max_ciwa_ar": "highest CIWA-Ar score",
+    "substance_use.max_cows": "highest COWS score",
     "psychiatric.suicidal_ideation": "suicidal ideation",
     "psychiatric.suicidal_behavior_past_3_months": "suicidal behaviour in the past 3 months",
     "screening.cssrs_screen": "C-SSRS screen",
@@ -265,6 +269,8 @@ def build_facts(profile: Profile, as_of: dt.date, freshness: dict[str, int] | No
             _any3([None if s.withdrawal is None else s.withdrawal == "active" for s in suds]),
         )
         put("substance_use.all_last_use_recorded", all(s.last_use is not None for s in suds))
+        put("substance_use.max_ciwa_ar", max((s.ciwa_ar for s in suds if s.ciwa_ar is not None), default=None))
+        put("substance_use.max_cows", max((s.cows for s in suds if s.cows is not None), default=None))
         put(
             "substance_use.all_state_recorded",
             all(s.withdrawal is not None and s.intoxicated is not None for s in suds),

@@ -324,7 +324,8 @@ def validate_paths(
         problems.extend(probs)
         if lp is not None:
             loaded.append(lp)
-            problems.extend(lint_protocol(lp, today))
+            if not any(p.severity == "error" for p in probs):  # lint a protocol only once it is valid
+                problems.extend(lint_protocol(lp, today))
     problems.extend(_cross_file(loaded))
     order = {str(f): i for i, f in enumerate(files)}
     problems.sort(key=lambda p: (order.get(p.file, -1), p.line or 0, p.col or 0, p.code))

@@ -25,7 +25,7 @@ VALID_PROTOCOLS = "tests/fixtures/protocols/valid"
 BROKEN_PROTOCOLS = "tests/fixtures/protocols/invalid_cli"
 INVALID_PROFILES = FIXTURES / "profiles" / "invalid"
 EXAMPLES = ROOT / "examples"
-ELIGIBLE = "examples/eligible-alcohol.yaml"
+ELIGIBLE = "examples/precautions-alcohol.yaml"
 DISCLAIMER_WORDS = "decision support for clinician review"
 
 EXPECTED_INVALID: dict[str, dict[str, Any]] = yaml.safe_load(
@@ -356,8 +356,8 @@ def test_example_status_with_shipped_protocol(name: str, shipped_protocols_load:
 
 
 def test_json_example_is_the_same_patient_as_yaml() -> None:
-    a = run("assess", "examples/eligible-alcohol.yaml", "--protocols", VALID_PROTOCOLS, "--format", "json")
-    b = run("assess", "examples/eligible-alcohol.json", "--protocols", VALID_PROTOCOLS, "--format", "json")
+    a = run("assess", "examples/precautions-alcohol.yaml", "--protocols", VALID_PROTOCOLS, "--format", "json")
+    b = run("assess", "examples/precautions-alcohol.json", "--protocols", VALID_PROTOCOLS, "--format", "json")
     assert a.returncode == b.returncode == 0
     assert a.stdout == b.stdout
 
@@ -365,7 +365,7 @@ def test_json_example_is_the_same_patient_as_yaml() -> None:
 # ---------------------------------------------------------------- stdin, --output, --as-of
 
 
-@pytest.mark.parametrize("source", ["examples/eligible-alcohol.yaml", "examples/eligible-alcohol.json"])
+@pytest.mark.parametrize("source", ["examples/precautions-alcohol.yaml", "examples/precautions-alcohol.json"])
 def test_stdin_dash(source: str) -> None:
     from_file = run("assess", source, "--protocols", VALID_PROTOCOLS, "--format", "json")
     from_stdin = run(
@@ -438,7 +438,7 @@ def test_schema_is_valid_json_schema(name: str, schemas: dict[str, dict[str, Any
 
 
 def test_profile_schema_accepts_the_json_example(schemas: dict[str, dict[str, Any]]) -> None:
-    data = json.loads((EXAMPLES / "eligible-alcohol.json").read_text(encoding="utf-8"))
+    data = json.loads((EXAMPLES / "precautions-alcohol.json").read_text(encoding="utf-8"))
     jsonschema.Draft202012Validator(schemas["profile"]).validate(data)
 
 

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-EXAMPLE = "examples/eligible-alcohol.yaml"
+EXAMPLE = "examples/precautions-alcohol.yaml"
 
 
 def run_patched(patch: str, *args: str) -> subprocess.CompletedProcess[str]:

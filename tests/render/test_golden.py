@@ -20,7 +20,7 @@ from kapdecide.render import text as text_render
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "tests" / "golden"
 EXAMPLES = [
-    "eligible-alcohol",
+    "precautions-alcohol",
     "deferred-bp-alcohol",
     "incomplete-stale-bp",
     "contraindicated-pregnancy",
