@@ -123,3 +123,12 @@ def test_invalid_cases_file_exits_2(tmp_path: Path) -> None:
     proc = run("test", "--protocols", str(make(tmp_path, BASE.replace("expect:", "expectt:", 1))))
     assert proc.returncode == 2
     assert "unknown field 'expectt'" in proc.stdout
+
+
+def test_shipped_protocols_reach_full_rule_and_option_coverage() -> None:
+    proc = run("test", "--coverage", "--min-coverage", "100", "--format", "json")
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["summary"]["failed"] == 0 and doc["summary"]["passed"] >= 200
+    for cov in doc["coverage"]:
+        assert cov["rules_percent"] == 100.0 and cov["options_percent"] == 100.0
