@@ -312,19 +312,28 @@ def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-def engine_test(leaf: Leaf) -> dict[str, Any]:
-    """One leaf as a durable-rules test (single fact, plain comparison)."""
+def closed_flag(field: str) -> str:
+    """The engine-only companion of a list field: true when the list is complete (see facts.OpenList)."""
+    return f"{field}{CLOSED_SUFFIX}"
+
+
+CLOSED_SUFFIX = "__closed"
+
+
+def engine_tests(leaf: Leaf) -> list[dict[str, Any]]:
+    """One leaf as durable-rules tests (single fact, plain comparisons)."""
     f, op, value = leaf.field, leaf.op, leaf.value
     if op == "==":
-        return {f: value}
+        return [{f: value}]
     if op in _ENGINE_CMP:
-        return {_ENGINE_CMP[op]: {f: value}}
+        return [{_ENGINE_CMP[op]: {f: value}}]
     if op == "contains":
-        return {"$iany": {f: {"$i": value}}}
+        return [{"$iany": {f: {"$i": value}}}]
     if op == "not_contains":
-        return {"$iall": {f: {"$neq": {"$i": value}}}}
+        # Absence proves nothing in an incomplete list: only a complete list can say "not included".
+        return [{"$iall": {f: {"$neq": {"$i": value}}}}, {closed_flag(f): True}]
     if op == "is_unknown":
-        return {"$nex": {f: 1}}
+        return [{"$nex": {f: 1}}]
     if op == "is_known":
-        return {"$ex": {f: 1}}
+        return [{"$ex": {f: 1}}]
     raise ValueError(f"operator {op} is expanded before it reaches the engine")

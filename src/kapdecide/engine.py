@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .conditions import LIST_SENTINEL, Conjunction, engine_test
+from .conditions import LIST_SENTINEL, Conjunction, closed_flag, engine_tests
 from .errors import EngineError
 from .facts import Facts
 
@@ -75,9 +75,15 @@ class EngineRule:
 
 def engine_facts(facts: Facts) -> dict[str, Any]:
     """The profile fact as the engine sees it (lists never empty: see LIST_SENTINEL)."""
+    from .facts import OpenList
+
     out: dict[str, Any] = {"kind": "profile"}
     for name, value in facts.items():
-        out[name] = [*value, LIST_SENTINEL] if isinstance(value, tuple) else value
+        if isinstance(value, tuple):
+            out[name] = [*value, LIST_SENTINEL]
+            out[closed_flag(name)] = not isinstance(value, OpenList)
+        else:
+            out[name] = value
     return out
 
 
@@ -134,7 +140,7 @@ class Engine:
             for i, (name, conj) in enumerate(branches[start : start + CHUNK], start):
                 key = f"b{i}"
                 self._branch_owner[key] = name
-                tests = [{"kind": "profile"}, *(engine_test(leaf) for leaf in conj)]
+                tests = [{"kind": "profile"}, *(t for leaf in conj for t in engine_tests(leaf))]
                 definition[key] = {"all": [{"m": {"$and": tests}}], "pri": 1}
             definition[END] = {"all": [{"m": {"$ex": {END: 1}}}], "pri": 65535}
             Engine._counter += 1

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .conditions import All, ConditionNode, Leaf, Not
-from .facts import Facts
+from .facts import Facts, OpenList
 
 Truth = bool | None  # None is unknown
 
@@ -47,9 +47,10 @@ def evaluate_leaf(leaf: Leaf, facts: Facts) -> Truth:
     if op == "not_in":
         return x not in (t if isinstance(t, list) else [t])
     if op == "contains":
-        return t in x  # type: ignore[operator]
+        # In an incomplete list (OpenList), an item that is not listed is unknown, not absent.
+        return True if t in x else (None if isinstance(x, OpenList) else False)  # type: ignore[operator]
     if op == "not_contains":
-        return t not in x  # type: ignore[operator]
+        return False if t in x else (None if isinstance(x, OpenList) else True)  # type: ignore[operator]
     if op == "<":
         return x < t  # type: ignore[operator]
     if op == "<=":

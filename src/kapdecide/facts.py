@@ -22,6 +22,13 @@ Value = bool | int | float | str | tuple[str, ...]
 Facts = dict[str, Value]
 
 
+class OpenList(tuple[str, ...]):
+    """A list that holds what a source record shows, not a complete answer (profile
+    ``incomplete_lists``): an item it includes is known; an item it does not include is unknown."""
+
+    __slots__ = ()
+
+
 @dataclass(frozen=True)
 class FactField:
     """One field that conditions may test."""
@@ -354,7 +361,62 @@ def build_facts(profile: Profile, as_of: dt.date, freshness: dict[str, int] | No
         put("context.support_person_available", ctx.support_person_available)
         put("context.secure_storage", ctx.secure_storage)
         put("context.prior_supervised_dose_tolerated", ctx.prior_supervised_dose_tolerated)
+    _open_world(out, set(profile.incomplete_lists or ()))
     return FactSet(out, stale)
+
+
+#: For each list a profile may declare incomplete: the list facts it feeds, and the aggregates that
+#: an unlisted item could make wrong (a "none found" or a count), which therefore become unknown.
+_OPEN: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "substance_use": (
+        ("substance_use.substances",),
+        (
+            "substance_use.count",
+            "substance_use.max_ciwa_ar",
+            "substance_use.max_cows",
+            "substance_use.days_since_stimulant_use",
+        ),
+    ),
+    "psychiatric.conditions": (("psychiatric.conditions",), ()),
+    "medical_conditions": (("medical.conditions",), ()),
+    "medications": (
+        (
+            "medications.classes",
+            "medications.ingredients",
+            "medications.unchecked",
+            *(f"medications.by_class.{c}" for c in v.DRUG_CLASSES),
+        ),
+        (),
+    ),
+    "allergies": (("allergies.agents",), ()),
+}
+#: Flags that stay true when an item is found; "false" (none found) becomes unknown in an open list.
+_OPEN_FLAGS: dict[str, tuple[str, ...]] = {
+    "substance_use": ("substance_use.any_intoxicated", "substance_use.any_active_withdrawal"),
+    "medical_conditions": ("medical.coronary_event",),
+    "allergies": ("allergies.ketamine",),
+}
+#: Flags that stay false when an item lacks the data; "true" (all recorded) becomes unknown.
+_OPEN_ALL: dict[str, tuple[str, ...]] = {
+    "substance_use": ("substance_use.all_last_use_recorded", "substance_use.all_state_recorded"),
+}
+
+
+def _open_world(out: Facts, open_lists: set[str]) -> None:
+    for name in open_lists:
+        lists, unknowable = _OPEN[name]
+        for fact in lists:
+            value = out.get(fact)
+            if isinstance(value, tuple):
+                out[fact] = OpenList(value)
+        for fact in unknowable:
+            out.pop(fact, None)
+        for fact in _OPEN_FLAGS.get(name, ()):
+            if out.get(fact) is False:
+                del out[fact]
+        for fact in _OPEN_ALL.get(name, ()):
+            if out.get(fact) is True:
+                del out[fact]
 
 
 def _worst(

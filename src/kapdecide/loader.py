@@ -28,6 +28,7 @@ from .conditions import (
     TooManyBranches,
     check_leaf,
     children,
+    closed_flag,
     depth,
     dnf,
     walk_leaves,
@@ -243,7 +244,9 @@ def check_protocol(lp: LoadedProtocol) -> Iterator[Problem]:
             f"the protocol compiles to {branches} engine rules; the limit is {MAX_ENGINE_RULES}",
         )
     used = {leaf.field for c in _conditions(p) for _, leaf in walk_leaves(c)}
-    for a, b in hash_collisions(used & set(FIELDS)):
+    known = used & set(FIELDS)
+    flags = {closed_flag(f) for f in known if FIELDS[f].type in ("enum_list", "text_list")}
+    for a, b in hash_collisions(known | flags):
         yield smap.problem((), "hash-collision", f"field names {a!r} and {b!r} share the engine's 32-bit hash")
 
 

@@ -231,6 +231,9 @@ class Context(_Model):
     prior_supervised_dose_tolerated: StrictBool | None = None
 
 
+IncompleteList = Literal["substance_use", "psychiatric.conditions", "medical_conditions", "medications", "allergies"]
+
+
 class Profile(_Model):
     """A patient profile. Every field may be absent: absent or null means unknown."""
 
@@ -250,6 +253,9 @@ class Profile(_Model):
     ketamine_history: KetamineHistory | None = None
     screening: Screening | None = None
     context: Context | None = None
+    incomplete_lists: Annotated[list[IncompleteList], Field(max_length=5)] | None = None
+    """Lists that hold what a source record shows rather than a complete answer (e.g. imported from
+    FHIR): an item they do not list is unknown, not absent."""
 
 
 def _check_vocab(values: list[str] | None, known: tuple[str, ...], what: str) -> list[str] | None:

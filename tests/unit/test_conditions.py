@@ -22,7 +22,7 @@ from kapdecide.conditions import (
     check_leaf,
     depth,
     dnf,
-    engine_test,
+    engine_tests,
     fields_of,
     negate,
     walk_leaves,
@@ -290,18 +290,20 @@ def test_dnf_branch_count_of_all_of_pairs(n: int) -> None:
 
 
 def test_engine_test_shapes() -> None:
-    assert engine_test(leaf("patient.age", "==", 3)) == {"patient.age": 3}
-    assert engine_test(leaf("patient.age", "!=", 3)) == {"$neq": {"patient.age": 3}}
-    assert engine_test(leaf("patient.age", "<", 3)) == {"$lt": {"patient.age": 3}}
-    assert engine_test(leaf("patient.age", "<=", 3)) == {"$lte": {"patient.age": 3}}
-    assert engine_test(leaf("patient.age", ">", 3)) == {"$gt": {"patient.age": 3}}
-    assert engine_test(leaf("patient.age", ">=", 3)) == {"$gte": {"patient.age": 3}}
-    assert engine_test(leaf("allergies.agents", "contains", "x")) == {"$iany": {"allergies.agents": {"$i": "x"}}}
-    assert engine_test(leaf("allergies.agents", "not_contains", "x")) == {
-        "$iall": {"allergies.agents": {"$neq": {"$i": "x"}}}
-    }
-    assert engine_test(leaf("patient.age", "is_unknown")) == {"$nex": {"patient.age": 1}}
-    assert engine_test(leaf("patient.age", "is_known")) == {"$ex": {"patient.age": 1}}
+    assert engine_tests(leaf("patient.age", "==", 3)) == [{"patient.age": 3}]
+    assert engine_tests(leaf("patient.age", "!=", 3)) == [{"$neq": {"patient.age": 3}}]
+    assert engine_tests(leaf("patient.age", "<", 3)) == [{"$lt": {"patient.age": 3}}]
+    assert engine_tests(leaf("patient.age", "<=", 3)) == [{"$lte": {"patient.age": 3}}]
+    assert engine_tests(leaf("patient.age", ">", 3)) == [{"$gt": {"patient.age": 3}}]
+    assert engine_tests(leaf("patient.age", ">=", 3)) == [{"$gte": {"patient.age": 3}}]
+    assert engine_tests(leaf("allergies.agents", "contains", "x")) == [{"$iany": {"allergies.agents": {"$i": "x"}}}]
+    # "not included" needs a complete list: the engine checks the list's companion flag
+    assert engine_tests(leaf("allergies.agents", "not_contains", "x")) == [
+        {"$iall": {"allergies.agents": {"$neq": {"$i": "x"}}}},
+        {"allergies.agents__closed": True},
+    ]
+    assert engine_tests(leaf("patient.age", "is_unknown")) == [{"$nex": {"patient.age": 1}}]
+    assert engine_tests(leaf("patient.age", "is_known")) == [{"$ex": {"patient.age": 1}}]
     with pytest.raises(ValueError):
-        engine_test(leaf("patient.age", "in", [1]))
+        engine_tests(leaf("patient.age", "in", [1]))
     assert LIST_SENTINEL.startswith("__")

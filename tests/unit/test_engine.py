@@ -143,7 +143,9 @@ def test_engine_facts_never_sends_an_empty_list() -> None:
     assert fact == {
         "kind": "profile",
         "allergies.agents": [LIST_SENTINEL],
+        "allergies.agents__closed": True,
         "medications.classes": ["maoi", LIST_SENTINEL],
+        "medications.classes__closed": True,
         "patient.age": 3,
     }
 
@@ -307,3 +309,37 @@ def _current_rss_kib() -> int | None:
     except OSError:
         return None
     return None
+
+
+# ---------------------------------------------------------------- incomplete (open-world) lists
+
+
+@settings(max_examples=300, derandomize=True, deadline=None)
+@given(conditions_and_facts(n_conditions=(1, 6), n_facts=(2, 5)), st.data())
+def test_engine_agrees_with_evaluator_on_open_lists(
+    case: tuple[list[ConditionNode], list[Facts]], data: st.DataObject
+) -> None:
+    from kapdecide.facts import OpenList
+
+    conds, fact_sets = case
+    engine = compile_rules(conds)
+    for facts in fact_sets:
+        opened: Facts = {
+            k: OpenList(v) if isinstance(v, tuple) and data.draw(st.booleans()) else v for k, v in facts.items()
+        }
+        assert engine.fired(opened) == expected(conds, opened), opened
+
+
+def test_open_list_semantics() -> None:
+    from kapdecide.evaluator import evaluate_leaf
+    from kapdecide.facts import OpenList
+
+    listed: Facts = {"medical.conditions": OpenList(("hypertension",))}
+    assert evaluate_leaf(leaf("medical.conditions", "contains", "hypertension"), listed) is True
+    assert evaluate_leaf(leaf("medical.conditions", "contains", "arteriovenous_malformation"), listed) is None
+    assert evaluate_leaf(leaf("medical.conditions", "not_contains", "hypertension"), listed) is False
+    assert evaluate_leaf(leaf("medical.conditions", "not_contains", "arteriovenous_malformation"), listed) is None
+    assert evaluate_leaf(leaf("medical.conditions", "is_unknown"), listed) is False
+    engine = compile_rules([leaf("medical.conditions", "not_contains", "arteriovenous_malformation")])
+    assert engine.fired(listed) == set()
+    assert engine.fired({"medical.conditions": ("hypertension",)}) == {"r0"}
