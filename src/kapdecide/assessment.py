@@ -274,6 +274,18 @@ class ProtocolRef(_Out):
     sha256: str
 
 
+class Receipt(_Out):
+    """What the report was computed from, so that it can be replayed and audited."""
+
+    profile_sha256: str
+    """sha256 of the canonical profile: its validated content as sorted, compact JSON (key order,
+    formatting and YAML vs JSON do not change it)."""
+    protocols: list[ProtocolRef]
+    kapdecide_version: str
+    as_of: str
+    what_if_overrides: dict[str, Any]
+
+
 class Report(_Out):
     """The assessment report (``kapdecide schema report`` publishes its JSON Schema)."""
 
@@ -299,6 +311,7 @@ class Report(_Out):
     observation, discharge and follow-up."""
     standard_care: list[str]
     next_steps: list[NextStep]
+    receipt: Receipt
     explanation: list[RuleExplanation] | None = None
     """With --explain: every rule and option exclusion, each condition leaf with value, operator, threshold, result."""
     what_would_change: list[WhatIf] | None = None
@@ -496,19 +509,21 @@ def assess(
         step_ids.append("collect_missing_data")
     next_steps = [NextStep(id=s, label=v.NEXT_STEPS.get(s, s.replace("_", " "))) for s in step_ids]
     patient_ref = profile.patient.ref if profile.patient else None
+    refs = [
+        ProtocolRef(id=lp.protocol.id, version=lp.protocol.version, title=lp.protocol.title, sha256=lp.sha256)
+        for lp in protocols
+    ]
+    overrides_out = {k: list(v) if isinstance(v, tuple) else v for k, v in sorted((overrides or {}).items())}
     return Report(
         schema_version=SCHEMA_VERSION,
         kapdecide_version=__version__,
         disclaimer=DISCLAIMER,
         assessed_on=as_of.isoformat(),
         patient_ref=patient_ref,
-        what_if_overrides={k: list(v) if isinstance(v, tuple) else v for k, v in sorted((overrides or {}).items())},
+        what_if_overrides=overrides_out,
         status=status,
         status_summary=STATUS_SUMMARY[status],
-        protocols=[
-            ProtocolRef(id=lp.protocol.id, version=lp.protocol.version, title=lp.protocol.title, sha256=lp.sha256)
-            for lp in protocols
-        ],
+        protocols=refs,
         findings=findings,
         not_checked=not_checked,
         missing_data=missing,
@@ -517,9 +532,32 @@ def assess(
         substances=substances,
         options=options,
         session_checklists=checklists,
+        receipt=Receipt(
+            profile_sha256=profile_sha256(profile),
+            protocols=refs,
+            kapdecide_version=__version__,
+            as_of=as_of.isoformat(),
+            what_if_overrides=overrides_out,
+        ),
         standard_care=standard_care,
         next_steps=next_steps,
     )
+
+
+def canonical_profile(profile: Profile) -> str:
+    """The profile's content as sorted, compact JSON: the same for any key order or file format."""
+    import json
+
+    return json.dumps(
+        profile.model_dump(mode="json", exclude_none=True), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )
+
+
+def profile_sha256(profile: Profile) -> str:
+    """sha256 of the canonical profile (the receipt's profile fingerprint)."""
+    import hashlib
+
+    return hashlib.sha256(canonical_profile(profile).encode("utf-8")).hexdigest()
 
 
 def _guarded_truths(cp: CompiledProtocol, facts: Facts) -> dict[str, Truth]:

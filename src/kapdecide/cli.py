@@ -21,6 +21,9 @@ from . import __version__
 from .errors import EXIT_MEANING, ExitCode, InvalidInputError, KapdecideError, Problem
 
 FORMAT = click.Choice(["text", "json"])
+#: --fail-on levels, and the exit code of each status at or above the level (documented in the README).
+FAIL_ON = {"contraindicated": 0, "deferred": 1, "incomplete": 2, "precautions": 3}
+STATUS_EXIT = {"contraindicated": 20, "deferred": 21, "incomplete": 22, "eligible_with_precautions": 23}
 
 
 def _read_input(name: str) -> tuple[bytes, str]:
@@ -108,6 +111,14 @@ def cli(debug: bool) -> None:
 )
 @click.option("--output", "-o", metavar="FILE", help="Write the report to FILE (atomically) instead of stdout.")
 @click.option(
+    "--fail-on",
+    "fail_on",
+    type=click.Choice(["contraindicated", "deferred", "incomplete", "precautions"]),
+    metavar="LEVEL",
+    help="Exit with the status's code (20-23, see README) when the status is LEVEL or more severe: "
+    "contraindicated|deferred|incomplete|precautions. The report is written either way.",
+)
+@click.option(
     "--explain", is_flag=True, help="Add why each rule did or did not fire, and what would change the answer."
 )
 @click.option(
@@ -123,6 +134,7 @@ def assess(
     fmt: str,
     as_of: str | None,
     output: str | None,
+    fail_on: str | None,
     explain: bool,
     what_if: tuple[str, ...],
 ) -> int:
@@ -156,6 +168,11 @@ def assess(
             _write_output(buf.getvalue(), output)
         else:
             render_text(report, _console(sys.stdout))
+    if fail_on is not None:
+        from .assessment import STATUS_ORDER
+
+        if STATUS_ORDER.index(report.status) <= FAIL_ON[fail_on]:
+            return STATUS_EXIT[report.status]
     return ExitCode.OK
 
 
@@ -366,6 +383,60 @@ def diff(old: str, new: str, profiles_dir: str, fmt: str, as_of: str | None) -> 
     if any(c.error for c in result.changed):
         return ExitCode.INVALID_INPUT
     return ExitCode.FINDINGS if result.changed else ExitCode.OK
+
+
+@cli.command()
+@click.argument("report_path", metavar="REPORT.json")
+@click.argument("profile", metavar="PROFILE")
+@click.option("--protocols", "protocols_dir", type=click.Path(), help="Protocols (default: the shipped ones).")
+@click.option("--format", "fmt", type=FORMAT, default="text", show_default=True, help="Output format.")
+def replay(report_path: str, profile: str, protocols_dir: str | None, fmt: str) -> int:
+    """Re-run the assessment a JSON report records and confirm it, or show what changed and why.
+
+    Exit 0 when the result is the same, 1 when it differs.
+
+    Example: kapdecide replay report.json examples/deferred-bp-alcohol.yaml
+    """
+    from .loader import default_protocol_dir, load_protocols
+    from .profile import load_profile_bytes
+    from .replay import read_report
+    from .replay import replay as run_replay
+    from .yaml_source import SourceError, decode, load
+
+    raw, name = _read_input(report_path)
+    try:
+        data, _ = load(decode(raw, name, 64 << 20), name if name.endswith(".json") else f"{name}.json")
+    except SourceError as exc:
+        raise InvalidInputError(f"{name} is not a JSON report", exc.problems) from None
+    old = read_report(data, name)
+    model, _ = load_profile_bytes(*_read_input(profile))
+    loaded = load_protocols([protocols_dir or default_protocol_dir()])
+    result = run_replay(old, model, loaded, __version__)
+    if fmt == "json":
+        from .render.json import dumps
+
+        sys.stdout.write(dumps({"schema_version": "1.0", **result.model_dump(mode="json")}))
+    else:
+        out = _console(sys.stdout)
+        if result.same:
+            offered = sum(o.state == "offered" for o in old.options)
+            out.print(f"Same result: status {old.status}, {len(old.findings)} findings, {offered} option(s) offered.")
+        else:
+            from .diff import Impact
+            from .render.text import render_impact
+
+            changed = [result.change] if result.change else []
+            out.print("[bold]Different result[/]")
+            from .assessment import ProtocolRef
+
+            now = [
+                ProtocolRef(id=lp.protocol.id, version=lp.protocol.version, title=lp.protocol.title, sha256=lp.sha256)
+                for lp in loaded
+            ]
+            render_impact(Impact(old=old.protocols, new=now, profiles=1, changed=changed), out)
+        for cause in result.causes:
+            out.print(f"  because: {cause}")
+    return ExitCode.OK if result.same else ExitCode.FINDINGS
 
 
 @cli.command()
