@@ -108,6 +108,8 @@ class Finding(_Out):
     evidence: list[EvidenceRef]
     next_steps: list[str]
     strengthens: list[str]
+    sources: list[str] = []
+    """For FHIR input: the resources (``ResourceType/id``) the triggering values came from."""
 
 
 class NotChecked(_Out):
@@ -274,6 +276,25 @@ class ProtocolRef(_Out):
     sha256: str
 
 
+class UnmappedCode(_Out):
+    resource: str | None
+    system: str | None
+    code: str | None
+    display: str | None
+    reason: str | None
+
+
+class InputSource(_Out):
+    """Where the profile came from when it was not given directly (FHIR R4 Bundle)."""
+
+    format: Literal["fhir-r4"]
+    patient_id: str | None
+    resources_read: int
+    warnings: list[str]
+    unmapped: list[UnmappedCode]
+    """Codes the FHIR mapping does not know: reported, never guessed."""
+
+
 class Receipt(_Out):
     """What the report was computed from, so that it can be replayed and audited."""
 
@@ -312,6 +333,8 @@ class Report(_Out):
     standard_care: list[str]
     next_steps: list[NextStep]
     receipt: Receipt
+    input_source: InputSource | None = None
+    """Set for FHIR input: the Bundle's patient, mapping warnings and unmapped codes."""
     explanation: list[RuleExplanation] | None = None
     """With --explain: every rule and option exclusion, each condition leaf with value, operator, threshold, result."""
     what_would_change: list[WhatIf] | None = None

@@ -98,14 +98,35 @@ def cli(debug: bool) -> None:
 
 
 @cli.command()
-@click.argument("profile", metavar="PROFILE")
+@click.argument("profile", metavar="PROFILE", required=False)
 @click.option(
     "--protocols",
     "protocols_dir",
     type=click.Path(file_okay=True, dir_okay=True),
     help="Protocol folder or file (default: the shipped protocols).",
 )
-@click.option("--format", "fmt", type=FORMAT, default="text", show_default=True, help="Output format.")
+@click.option(
+    "--batch",
+    "batch_path",
+    metavar="FILE.jsonl",
+    help="Assess one JSON profile per line (- for stdin); one JSON line out per line, in order.",
+)
+@click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True, help="Worker processes for --batch.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "cds-hooks"]),
+    default="text",
+    show_default=True,
+    help="Output format: a clinician's screen, the JSON report, or a CDS Hooks 2.0 response.",
+)
+@click.option(
+    "--input-format",
+    type=click.Choice(["auto", "profile", "fhir"]),
+    default="auto",
+    show_default=True,
+    help="A kapdecide profile (YAML/JSON) or a FHIR R4 Bundle (JSON); auto detects a Bundle by its content.",
+)
 @click.option(
     "--as-of", "as_of", metavar="DATE", help="Assessment date (default: the profile's assessed_on, else today)."
 )
@@ -129,26 +150,41 @@ def cli(debug: bool) -> None:
     help="Re-run with a fact field overridden (repeatable; VALUE 'unknown' removes it). Marked HYPOTHETICAL.",
 )
 def assess(
-    profile: str,
+    profile: str | None,
     protocols_dir: str | None,
+    batch_path: str | None,
+    jobs: int,
     fmt: str,
+    input_format: str,
     as_of: str | None,
     output: str | None,
     fail_on: str | None,
     explain: bool,
     what_if: tuple[str, ...],
 ) -> int:
-    """Assess a patient profile (YAML or JSON file, or - for stdin).
+    """Assess a patient profile (YAML or JSON file, or - for stdin), or a batch of them (--batch).
 
     Example: kapdecide assess examples/precautions-alcohol.yaml --format json
     """
     from .assessment import assess as run_assessment
     from .loader import default_protocol_dir, load_protocols
 
-    model, day = _load_for_assessment(profile, as_of)
+    if (profile is None) == (batch_path is None):
+        raise click.UsageError("give either PROFILE or --batch FILE.jsonl")
+    if batch_path is not None:
+        if explain or what_if or fail_on:
+            raise click.UsageError("--explain, --what-if and --fail-on work on a single PROFILE, not --batch")
+        return _batch(batch_path, protocols_dir, jobs, as_of, output)
+    assert profile is not None
+    model, day, imported = _load_for_assessment(profile, as_of, input_format)
     loaded = load_protocols([protocols_dir or default_protocol_dir()])
     overrides = _overrides(what_if)
     report = run_assessment(model, loaded, day, overrides)
+    if imported is not None:
+        from .provenance import annotate, input_source
+
+        source = input_source(imported.patient_id, imported.resources_read, imported.warnings, imported.unmapped)
+        report = annotate(report, imported.provenance, source)
     if explain:
         from .explain import with_explanation
 
@@ -157,6 +193,10 @@ def assess(
         from .render.json import render_report
 
         _write_output(render_report(report), output)
+    elif fmt == "cds-hooks":
+        from .render.cds_hooks import render_cds_hooks
+
+        _write_output(render_cds_hooks(report), output)
     else:
         from .render.text import render_report as render_text
 
@@ -176,6 +216,67 @@ def assess(
     return ExitCode.OK
 
 
+def _batch(path: str, protocols_dir: str | None, jobs: int, as_of: str | None, output: str | None) -> int:
+    from .batch import run_batch
+    from .loader import default_protocol_dir, load_protocols
+
+    day = _parse_date(as_of) or dt.date.today()
+    loaded = load_protocols([protocols_dir or default_protocol_dir()])
+    try:
+        source: IO[str] = sys.stdin if path == "-" else open(path, encoding="utf-8", errors="replace")  # noqa: SIM115
+    except OSError as exc:
+        raise InvalidInputError(f"cannot read {path}: {exc.strerror or exc}") from None
+    sink: IO[str]
+    tmp: str | None = None
+    if output and output != "-":
+        target = Path(output)
+        if target.is_dir():
+            raise InvalidInputError(f"--output {output} is a folder; give a file name")
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or Path("."))
+        except OSError as exc:
+            raise InvalidInputError(f"cannot write --output {output}: {exc.strerror or exc}") from None
+        sink = os.fdopen(fd, "w", encoding="utf-8")
+    else:
+        sink = sys.stdout
+    tty = sys.stderr.isatty() and "NO_COLOR" not in os.environ
+
+    def progress(c: Any) -> None:
+        sys.stderr.write(f"\r{c.lines} assessed · {c.invalid} invalid · {c.errors} errors")
+        sys.stderr.flush()
+
+    def write(text: str) -> None:
+        sink.write(text)
+        if sink is sys.stdout:
+            sink.flush()  # each output line is whole before the next starts (a reader may stop any time)
+
+    try:
+        counts = run_batch(source, loaded, write, jobs=jobs, default_as_of=day, progress=progress if tty else None)
+        if tmp is not None:
+            sink.flush()
+            os.fsync(sink.fileno())
+            sink.close()
+            os.replace(tmp, output or "")
+            tmp = None
+    finally:
+        if source is not sys.stdin:
+            source.close()
+        if tmp is not None:
+            sink.close()
+            Path(tmp).unlink(missing_ok=True)
+    if tty:
+        sys.stderr.write("\n")
+    more = "…" if counts.invalid > len(counts.invalid_lines) else ""
+    invalid = f" (lines {', '.join(map(str, counts.invalid_lines))}{more})" if counts.invalid else ""
+    sys.stderr.write(
+        f"batch: {counts.lines} line(s): {counts.ok} assessed, {counts.invalid} invalid{invalid}, "
+        f"{counts.errors} internal error(s)\n"
+    )
+    if counts.errors:
+        return ExitCode.INTERNAL
+    return ExitCode.INVALID_INPUT if counts.invalid else ExitCode.OK
+
+
 def _overrides(items: tuple[str, ...]) -> dict[str, Any]:
     from .facts import parse_fact_value
 
@@ -191,17 +292,56 @@ def _overrides(items: tuple[str, ...]) -> dict[str, Any]:
     return out
 
 
-def _load_for_assessment(profile: str, as_of: str | None) -> tuple[Any, dt.date]:
-    from .profile import check_consistency, load_profile_bytes
+#: FHIR Bundles are larger than profiles (the real samples reach 2.2 MB); refused above this.
+MAX_BUNDLE_BYTES = 64 << 20
+
+
+def _read_bundle(raw: bytes, name: str, input_format: str) -> dict[str, Any] | None:
+    """The FHIR Bundle in ``raw`` (by content, or forced with --input-format fhir), else None."""
+    from .fhir import is_fhir_bundle
+    from .yaml_source import SourceError, decode, load_json
+
+    # A Bundle is JSON that names resourceType somewhere (often after its entries); YAML profiles,
+    # and JSON profiles without that key, go straight to the profile loader.
+    if input_format == "profile" or (
+        input_format == "auto" and not (raw[:4096].lstrip().startswith(b"{") and b'"resourceType"' in raw)
+    ):
+        return None
+    try:
+        data = load_json(decode(raw, name, MAX_BUNDLE_BYTES), name)
+    except SourceError as exc:
+        if input_format == "fhir":
+            raise InvalidInputError("the FHIR Bundle could not be read", exc.problems) from None
+        return None
+    if is_fhir_bundle(data):
+        return dict(data)
+    if input_format == "fhir":
+        raise InvalidInputError(f'{name} is not a FHIR R4 Bundle (resourceType must be "Bundle")')
+    return None
+
+
+def _load_for_assessment(profile: str, as_of: str | None, input_format: str = "auto") -> tuple[Any, dt.date, Any]:
+    """The validated profile, the assessment date, and the FHIR import (None for a profile file)."""
+    from .profile import check_consistency, load_profile_bytes, validate_profile_data
+    from .yaml_source import SourceMap
 
     when = _parse_date(as_of)
     raw, name = _read_input(profile)
-    model, smap = load_profile_bytes(raw, name)
+    bundle = _read_bundle(raw, name, input_format)
+    imported = None
+    if bundle is not None:
+        from .fhir import map_bundle
+
+        imported = map_bundle(bundle, when or dt.date.today())
+        smap = SourceMap(f"{name} (mapped from FHIR)")
+        model = validate_profile_data(imported.profile, smap)
+    else:
+        model, smap = load_profile_bytes(raw, name)
     day = when or model.assessed_on or dt.date.today()
     problems = check_consistency(model, day, smap)
     if problems:
         raise InvalidInputError("the profile has contradictory or impossible values", problems)
-    return model, day
+    return model, day, imported
 
 
 @cli.command()
@@ -233,7 +373,7 @@ def explain(
     from .explain import explain_rules
     from .loader import default_protocol_dir, load_protocols
 
-    model, day = _load_for_assessment(profile, as_of)
+    model, day, _ = _load_for_assessment(profile, as_of)
     loaded = load_protocols([protocols_dir or default_protocol_dir()])
     overrides = _overrides(what_if)
     explanations = explain_rules(model, loaded, day, overrides, rules)
@@ -439,6 +579,66 @@ def replay(report_path: str, profile: str, protocols_dir: str | None, fmt: str) 
     return ExitCode.OK if result.same else ExitCode.FINDINGS
 
 
+@cli.command(name="import-fhir")
+@click.argument("bundle", metavar="BUNDLE")
+@click.option("--as-of", "as_of", metavar="DATE", help="Date the mapping is for (ages, recency; default: today).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["yaml", "json"]),
+    default="yaml",
+    show_default=True,
+    help="yaml: the profile, with warnings and unmapped codes as comments; json: all of it as data.",
+)
+def import_fhir(bundle: str, as_of: str | None, fmt: str) -> int:
+    """Print the profile a FHIR R4 Bundle maps to, so that the mapping can be checked and corrected.
+
+    Example: kapdecide import-fhir patient-bundle.json > profile.yaml
+    """
+    from .fhir import map_bundle
+    from .profile import validate_profile_data
+    from .yaml_source import SourceMap
+
+    day = _parse_date(as_of) or dt.date.today()
+    raw, name = _read_input(bundle)
+    data = _read_bundle(raw, name, "fhir")
+    assert data is not None
+    imported = map_bundle(data, day)
+    validate_profile_data(imported.profile, SourceMap(f"{name} (mapped from FHIR)"))
+    if fmt == "json":
+        from .render.json import dumps
+
+        sys.stdout.write(
+            dumps(
+                {
+                    "patient_id": imported.patient_id,
+                    "resources_read": imported.resources_read,
+                    "profile": imported.profile,
+                    "provenance": imported.provenance,
+                    "warnings": imported.warnings,
+                    "unmapped": imported.unmapped,
+                }
+            )
+        )
+        return ExitCode.OK
+    import yaml
+
+    lines = [
+        f"# kapdecide profile mapped from FHIR R4 Bundle {name} ({imported.patient_id or 'no Patient'}), as of {day}.",
+        "# Decision support for clinician review: check and correct this mapping before relying on it.",
+        "# Lists named in incomplete_lists hold what the record shows; an item not listed is unknown.",
+    ]
+    lines += [f"# WARNING: {w}" for w in imported.warnings]
+    lines += [
+        f"# NOT MAPPED: {u.get('resource')} {u.get('system')}|{u.get('code')} {u.get('display') or ''}"
+        f" ({u.get('reason')})"
+        for u in imported.unmapped
+    ]
+    body = yaml.safe_dump(imported.profile, sort_keys=False, allow_unicode=True, default_flow_style=False)
+    sys.stdout.write("\n".join(line.replace("\n", " ") for line in lines) + "\n" + body)
+    return ExitCode.OK
+
+
 @cli.command()
 @click.argument("name", type=click.Choice(["profile", "protocol", "report"]))
 def schema(name: str) -> int:
@@ -454,8 +654,12 @@ def schema(name: str) -> int:
 
 
 def _wants_json(args: list[str]) -> bool:
+    """JSON-speaking formats get a JSON error document on stdout, so callers always have one to parse."""
+    machine = ("json", "cds-hooks")
     for i, a in enumerate(args):
-        if a == "--format=json" or (a == "--format" and i + 1 < len(args) and args[i + 1] == "json"):
+        if a in ("--format=json", "--format=cds-hooks") or (
+            a == "--format" and i + 1 < len(args) and args[i + 1] in machine
+        ):
             return True
     return False
 

@@ -154,7 +154,7 @@ def load(text: str, file: str) -> tuple[Any, SourceMap]:
     """Parse ``text`` (YAML, or JSON when it looks like JSON) into plain data and a SourceMap."""
     if looks_like_json(text, file):
         try:
-            data = _load_json(text, file)
+            data = load_json(text, file)
         except SourceError as exc:
             if exc.problems[0].code == "json-invalid":
                 _locate_json_error(text, file)  # raises a located duplicate-key problem where YAML finds one
@@ -176,7 +176,7 @@ def _locate_json_error(text: str, file: str) -> None:
             raise SourceError(located) from None
 
 
-def _load_json(text: str, file: str) -> Any:
+def load_json(text: str, file: str) -> Any:
     def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for k, v in items:

@@ -201,7 +201,7 @@ def test_unreadable_profile_exit_2() -> None:
         (["assess", ELIGIBLE, "--format", "xml"], "'xml' is not one of"),
         (["assess", ELIGIBLE, "--as-of", "2026-13-01"], "'2026-13-01' is not a date"),
         (["assess", ELIGIBLE, "--as-of", "21/11/2026"], "is not a date"),
-        (["assess"], "Missing argument"),
+        (["assess"], "give either PROFILE or --batch"),
         (["assess", ELIGIBLE, "--no-such-option"], "No such option"),
         (["frobnicate"], "No such command"),
         (["schema", "patient"], "'patient' is not one of"),

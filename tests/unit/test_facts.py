@@ -422,20 +422,27 @@ def test_incomplete_lists_make_unlisted_items_unknown() -> None:
     from kapdecide.evaluator import evaluate_leaf
     from kapdecide.facts import OpenList
 
-    profile = Profile.model_validate({
-        "substance_use": [{"substance": "alcohol", "intoxicated": False, "withdrawal": "none"}],
-        "medical_conditions": ["hypertension"],
-        "medications": ["sertraline"],
-        "allergies": [],
-        "incomplete_lists": ["substance_use", "medical_conditions", "medications", "allergies"],
-    })
+    profile = Profile.model_validate(
+        {
+            "substance_use": [{"substance": "alcohol", "intoxicated": False, "withdrawal": "none"}],
+            "medical_conditions": ["hypertension"],
+            "medications": ["sertraline"],
+            "allergies": [],
+            "incomplete_lists": ["substance_use", "medical_conditions", "medications", "allergies"],
+        }
+    )
     facts = build_facts(profile, dt.date(2026, 11, 21)).values
     assert isinstance(facts["medical.conditions"], OpenList)
     assert isinstance(facts["medications.classes"], OpenList)
     assert isinstance(facts["substance_use.substances"], OpenList)
     # "none found" in an incomplete list is not "none": those aggregates become unknown
-    for name in ("substance_use.count", "substance_use.any_intoxicated", "substance_use.any_active_withdrawal",
-                 "medical.coronary_event", "allergies.ketamine"):
+    for name in (
+        "substance_use.count",
+        "substance_use.any_intoxicated",
+        "substance_use.any_active_withdrawal",
+        "medical.coronary_event",
+        "allergies.ketamine",
+    ):
         assert name not in facts, name
     assert facts["substance_use.alcohol.intoxicated"] is False  # what is listed stays known
     from kapdecide.conditions import Leaf

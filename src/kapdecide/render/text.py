@@ -42,6 +42,21 @@ def render_report(report: Report, console: Console) -> None:
         shown = ", ".join(f"{k}={v}" for k, v in report.what_if_overrides.items())
         console.print(Text(f"HYPOTHETICAL — values overridden with --what-if: {shown}", style="bold reverse"))
     console.print(Panel(Text(f"{label}\n", style=style) + Text(report.status_summary), expand=True))
+    src = report.input_source
+    if src is not None:
+        console.print(
+            f"[bold]Mapped from a FHIR R4 Bundle[/] ({escape(src.patient_id or 'no Patient')}, "
+            f"{src.resources_read} resources): lists from the record are not complete answers; "
+            "what it does not say is unknown."
+        )
+        for warning in src.warnings[:5]:
+            console.print(f"  ! {escape(_short(warning))}")
+        if len(src.warnings) > 5:
+            console.print(f"  [dim](+{len(src.warnings) - 5} more warnings: see --format json)[/]")
+        if src.unmapped:
+            codes = ", ".join(f"{u.code} {u.display or ''}".strip() for u in src.unmapped[:4])
+            more = f" (+{len(src.unmapped) - 4} more)" if len(src.unmapped) > 4 else ""
+            console.print(f"  [dim]codes not mapped (not used): {escape(_short(codes + more))}[/]")
 
     for kind, title, colour in SECTIONS:
         items = [f for f in report.findings if f.kind == kind]
@@ -93,6 +108,9 @@ def _finding(console: Console, f: Finding) -> None:
     console.print(f"     → {escape(f.action)}")
     ids = ", ".join(e.id for e in f.evidence)
     console.print(f"     [dim]{f.rule_id} · {escape(ids)}[/]")
+    if f.sources:
+        shown = ", ".join(f.sources[:4]) + (f" (+{len(f.sources) - 4} more)" if len(f.sources) > 4 else "")
+        console.print(f"     [dim]from {escape(shown)}[/]")
 
 
 def _options(console: Console, report: Report) -> None:

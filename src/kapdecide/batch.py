@@ -1,0 +1,270 @@
+"""Batch assessment: JSON Lines in, one JSON line out per input line, in input order.
+
+The engine runs in worker processes: a worker that dies (the engine is a C extension) is replaced,
+and each line it held becomes an error record, never a lost or skipped line. A bad line yields an
+error record and never stops the batch. Memory stays flat: lines stream through a bounded window.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import multiprocessing
+import signal
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection, wait
+from typing import Any
+
+from .errors import EXIT_MEANING, ExitCode, KapdecideError, Problem
+from .loader import LoadedProtocol
+
+CHUNK = 64
+WINDOW_PER_WORKER = 4
+#: A line longer than this is refused before parsing (profiles are small; FHIR bundles can be large).
+MAX_LINE_BYTES = 32 << 20
+
+Line = tuple[int, str]
+Output = tuple[int, str, str]  # line number, JSON text, outcome (ok, invalid, error)
+
+
+def _dumps(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def error_record(line: int, exit_code: int, code: str, message: str, problems: Sequence[Problem] = ()) -> str:
+    """The JSON line written in place of a report for a line that could not be assessed."""
+    return _dumps(
+        {
+            "line": line,
+            "status": "error",
+            "error": {
+                "exit_code": exit_code,
+                "meaning": EXIT_MEANING.get(exit_code, "error"),
+                "code": code,
+                "message": message,
+                "problems": [p.to_dict() for p in problems],
+            },
+        }
+    )
+
+
+def assess_line(line: int, text: str, protocols: Sequence[LoadedProtocol], default_as_of: dt.date) -> Output:
+    """One input line → one output line (a compact report, or an error record)."""
+    from .assessment import assess
+    from .fhir import is_fhir_bundle, map_bundle
+    from .profile import check_consistency, validate_profile_data
+    from .yaml_source import SourceError, SourceMap, load_json
+
+    name = f"line {line}"
+    try:
+        if len(text) > MAX_LINE_BYTES:
+            return line, error_record(line, 2, "too-large", f"line is over {MAX_LINE_BYTES} bytes"), "invalid"
+        if not text.strip():
+            return line, error_record(line, 2, "empty-line", "empty line: expected one JSON profile"), "invalid"
+        try:
+            data = load_json(text, name)
+        except SourceError as exc:
+            return line, error_record(line, 2, "invalid-input", "the line is not valid JSON", exc.problems), "invalid"
+        smap = SourceMap(name)
+        imported = None
+        if is_fhir_bundle(data):
+            imported = map_bundle(data, default_as_of)
+            data = imported.profile
+        profile = validate_profile_data(data, smap)
+        as_of = profile.assessed_on or default_as_of
+        problems = check_consistency(profile, as_of, smap)
+        if problems:
+            return (
+                line,
+                error_record(line, 2, "invalid-input", "contradictory or impossible values", problems),
+                ("invalid"),
+            )
+        report = assess(profile, protocols, as_of)
+        if imported is not None:
+            from .provenance import annotate, input_source
+
+            source = input_source(imported.patient_id, imported.resources_read, imported.warnings, imported.unmapped)
+            report = annotate(report, imported.provenance, source)
+        return line, _dumps(report.model_dump(mode="json")), "ok"
+    except KapdecideError as exc:
+        outcome = "invalid" if exc.exit_code == ExitCode.INVALID_INPUT else "error"
+        return line, error_record(line, exc.exit_code, exc.code, exc.message, exc.problems), outcome
+    except Exception as exc:  # one line's internal failure must not stop the batch
+        return (
+            line,
+            error_record(line, 4, "internal-error", f"internal error on this line: {type(exc).__name__}"),
+            ("error"),
+        )
+
+
+def _worker(conn: Connection, protocols: Sequence[LoadedProtocol], default_as_of: dt.date) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops the workers
+    while True:
+        task = conn.recv()
+        if task is None:
+            return
+        chunk_id, lines = task
+        conn.send((chunk_id, [assess_line(n, t, protocols, default_as_of) for n, t in lines]))
+
+
+@dataclass
+class Counts:
+    lines: int = 0
+    ok: int = 0
+    invalid: int = 0
+    errors: int = 0
+    invalid_lines: list[int] = field(default_factory=list)
+
+    def add(self, outcome: str, line: int) -> None:
+        self.lines += 1
+        if outcome == "ok":
+            self.ok += 1
+        elif outcome == "invalid":
+            self.invalid += 1
+            if len(self.invalid_lines) < 20:
+                self.invalid_lines.append(line)
+        else:
+            self.errors += 1
+
+
+def _chunks(lines: Iterable[str]) -> Iterator[list[Line]]:
+    chunk: list[Line] = []
+    for number, text in enumerate(lines, 1):
+        chunk.append((number, text.rstrip("\r\n")))
+        if len(chunk) >= CHUNK:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+class _Pool:
+    """Worker processes with one duplex pipe each, so the parent always knows who holds which chunk."""
+
+    def __init__(self, jobs: int, protocols: Sequence[LoadedProtocol], default_as_of: dt.date):
+        self.ctx = multiprocessing.get_context("fork")
+        self.args = (protocols, default_as_of)
+        self.workers: list[tuple[Any, Connection]] = [self._start() for _ in range(jobs)]
+        self.held: dict[int, deque[tuple[int, list[Line]]]] = {i: deque() for i in range(jobs)}
+
+    def _start(self) -> tuple[Any, Connection]:
+        parent, child = self.ctx.Pipe()
+        proc = self.ctx.Process(target=_worker, args=(child, *self.args), daemon=True)
+        proc.start()
+        child.close()
+        return proc, parent
+
+    def idle(self) -> int | None:
+        """A worker holding no chunk. One chunk per worker at most: a worker then always waits in
+        recv() when the parent sends, and the parent always reads before sending again, so neither
+        can block on a full pipe while the other does."""
+        return next((i for i, q in self.held.items() if not q), None)
+
+    def send(self, worker: int, chunk_id: int, lines: list[Line]) -> None:
+        self.held[worker].append((chunk_id, lines))
+        self.workers[worker][1].send((chunk_id, lines))
+
+    def busy(self) -> int:
+        return sum(len(q) for q in self.held.values())
+
+    def collect(self) -> list[tuple[int, list[Output]]]:
+        """Wait for results; a dead worker's chunks come back as error records, and it is replaced."""
+        ready = wait([c for _, c in self.workers] + [p.sentinel for p, _ in self.workers])
+        done: list[tuple[int, list[Output]]] = []
+        for i, (proc, conn) in enumerate(self.workers):
+            if conn in ready:
+                try:
+                    while conn.poll():
+                        chunk_id, outputs = conn.recv()
+                        self.held[i].popleft()
+                        done.append((chunk_id, outputs))
+                except (EOFError, OSError):
+                    pass  # the worker died mid-message: handled below
+            if not proc.is_alive():
+                for chunk_id, lines in self.held[i]:
+                    done.append(
+                        (
+                            chunk_id,
+                            [
+                                (
+                                    n,
+                                    error_record(
+                                        n,
+                                        4,
+                                        "worker-died",
+                                        f"the assessing process died (exit {proc.exitcode}); this line was not "
+                                        "assessed: retry it alone",
+                                    ),
+                                    "error",
+                                )
+                                for n, _ in lines
+                            ],
+                        )
+                    )
+                self.held[i].clear()
+                conn.close()
+                self.workers[i] = self._start()
+        return done
+
+    def close(self) -> None:
+        for _, conn in self.workers:
+            try:
+                conn.send(None)
+            except (OSError, ValueError):
+                pass
+        for proc, _ in self.workers:
+            proc.join(timeout=5)
+            if proc.is_alive():
+                proc.kill()
+
+    def kill(self) -> None:
+        for proc, _ in self.workers:
+            if proc.is_alive():
+                proc.kill()
+
+
+def run_batch(
+    lines: Iterable[str],
+    protocols: Sequence[LoadedProtocol],
+    write: Callable[[str], None],
+    *,
+    jobs: int = 1,
+    default_as_of: dt.date,
+    progress: Callable[[Counts], None] | None = None,
+) -> Counts:
+    """Assess every line; ``write`` receives each output line (with its newline) in input order."""
+    counts = Counts()
+    pool = _Pool(max(1, jobs), protocols, default_as_of)
+    window = max(1, jobs) * WINDOW_PER_WORKER
+    pending: dict[int, list[Output]] = {}
+    next_out = 0
+    sent = 0
+    source = _chunks(lines)
+    exhausted = False
+    try:
+        while True:
+            while not exhausted and sent - next_out < window and (worker := pool.idle()) is not None:
+                chunk = next(source, None)
+                if chunk is None:
+                    exhausted = True
+                    break
+                pool.send(worker, sent, chunk)
+                sent += 1
+            if next_out == sent and exhausted:
+                break
+            for chunk_id, outputs in pool.collect():
+                pending[chunk_id] = outputs
+            while next_out in pending:
+                for number, text, outcome in pending.pop(next_out):
+                    write(text + "\n")
+                    counts.add(outcome, number)
+                next_out += 1
+                if progress is not None:
+                    progress(counts)
+    except BaseException:
+        pool.kill()
+        raise
+    pool.close()
+    return counts

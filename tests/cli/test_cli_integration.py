@@ -1,0 +1,301 @@
+"""The EHR integrator's contract through real subprocesses: FHIR in, CDS Hooks out, batch, streams."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLES = ROOT.parent / "shared" / "fhir-samples"
+SAMPLE_FILES = sorted(SAMPLES.glob("*.json")) if SAMPLES.is_dir() else []
+CDS_SCHEMA = json.loads((ROOT / "tests" / "schemas" / "cds-hooks-response.schema.json").read_text(encoding="utf-8"))
+REPORT_SCHEMA = json.loads((ROOT / "schemas" / "report.schema.json").read_text(encoding="utf-8"))
+EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
+
+
+def run(
+    *args: str, stdin: bytes | None = None, env: dict[str, str] | None = None, cwd: Path = ROOT
+) -> subprocess.CompletedProcess[bytes]:
+    base = {**os.environ, "NO_COLOR": "1"}
+    base.pop("FORCE_COLOR", None)
+    return subprocess.run(
+        [sys.executable, "-m", "kapdecide", *args],
+        cwd=cwd,
+        env={**base, **(env or {})},
+        input=stdin,
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def validate_report(doc: dict[str, object]) -> None:
+    jsonschema.Draft202012Validator(REPORT_SCHEMA).validate(doc)
+
+
+# ---------------------------------------------------------------- FHIR in
+
+
+def _bundle(*resources: dict[str, object]) -> bytes:
+    patient = {"resourceType": "Patient", "id": "p1", "birthDate": "1980-01-01", "gender": "male"}
+    entries = [{"fullUrl": "urn:uuid:p1", "resource": patient}]
+    entries += [{"fullUrl": f"urn:uuid:r{i}", "resource": r} for i, r in enumerate(resources)]
+    return json.dumps({"resourceType": "Bundle", "type": "collection", "entry": entries}).encode()
+
+
+AVM = {
+    "resourceType": "Condition",
+    "id": "avm1",
+    "subject": {"reference": "Patient/p1"},
+    "clinicalStatus": {
+        "coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": "active"}]
+    },
+    "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "Q28.2"}]},
+}
+
+
+def test_fhir_bundle_is_detected_and_findings_name_their_resources() -> None:
+    proc = run("assess", "-", "--format", "json", "--as-of", "2026-11-21", stdin=_bundle(AVM))
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    validate_report(doc)
+    assert doc["input_source"]["format"] == "fhir-r4" and doc["input_source"]["patient_id"] == "p1"
+    (avm,) = [f for f in doc["findings"] if f["rule_id"] == "arteriovenous_malformation"]
+    assert avm["sources"] == ["Condition/avm1"]
+    assert doc["status"] == "contraindicated"
+
+
+def test_fhir_what_the_bundle_does_not_say_stays_unknown() -> None:
+    proc = run("assess", "-", "--format", "json", "--as-of", "2026-11-21", stdin=_bundle())
+    doc = json.loads(proc.stdout)
+    assert doc["status"] == "incomplete"
+    assert "psychiatric.psychotic_disorder" in doc["missing_data"]
+    assert not [o for o in doc["options"] if o["state"] == "offered"]
+
+
+def test_input_format_fhir_rejects_a_profile() -> None:
+    proc = run("assess", "examples/precautions-alcohol.json", "--input-format", "fhir")
+    assert proc.returncode == 2 and b"not a FHIR R4 Bundle" in proc.stderr
+
+
+def test_import_fhir_prints_a_profile_that_assesses(tmp_path: Path) -> None:
+    proc = run("import-fhir", "-", "--as-of", "2026-11-21", stdin=_bundle(AVM))
+    assert proc.returncode == 0, proc.stderr
+    text = proc.stdout.decode()
+    assert text.startswith("# kapdecide profile mapped from FHIR R4 Bundle")
+    profile = tmp_path / "p.yaml"
+    profile.write_text(text, encoding="utf-8")
+    again = run("assess", str(profile), "--format", "json")
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["status"] == "contraindicated"
+
+
+@pytest.mark.skipif(not SAMPLE_FILES, reason="../shared/fhir-samples is not present")
+@pytest.mark.parametrize("sample", SAMPLE_FILES, ids=[p.stem for p in SAMPLE_FILES])
+def test_every_sample_bundle_is_assessed(sample: Path) -> None:
+    proc = run("assess", str(sample), "--format", "json", "--as-of", "2026-11-21")
+    assert proc.returncode == 0, proc.stderr.decode()[-2000:]
+    doc = json.loads(proc.stdout)
+    validate_report(doc)
+    assert doc["input_source"]["resources_read"] >= 1
+
+
+# ---------------------------------------------------------------- CDS Hooks out
+
+
+@pytest.mark.parametrize("example", EXAMPLES[:6], ids=[p.stem for p in EXAMPLES[:6]])
+def test_cds_hooks_output_validates(example: Path) -> None:
+    proc = run("assess", str(example), "--format", "cds-hooks")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    jsonschema.Draft202012Validator(CDS_SCHEMA).validate(doc)
+    assert doc["cards"][0]["indicator"] in ("info", "warning", "critical")
+
+
+def test_cds_hooks_error_is_one_json_document() -> None:
+    proc = run("assess", "-", "--format", "cds-hooks", stdin=b"patient: {age: 400}\n")
+    assert proc.returncode == 2
+    assert json.loads(proc.stdout)["status"] == "error"
+
+
+# ---------------------------------------------------------------- batch
+
+
+def _lines(n: int) -> list[str]:
+    import yaml
+
+    docs = [json.dumps(yaml.safe_load(p.read_text(encoding="utf-8")), default=str) for p in EXAMPLES]
+    return [docs[i % len(docs)] for i in range(n)]
+
+
+def test_batch_keeps_order_and_turns_bad_lines_into_error_records(tmp_path: Path) -> None:
+    lines = _lines(150)
+    lines[10] = '{"patient": {"age": 400}}'
+    lines[70] = "{not json"
+    lines[71] = ""
+    lines[100] = _bundle(AVM).decode()
+    proc = run("assess", "--batch", "-", "--jobs", "2", stdin=("\n".join(lines) + "\n").encode())
+    assert proc.returncode == 2, proc.stderr
+    out = proc.stdout.decode().splitlines()
+    assert len(out) == 150
+    for i, text in enumerate(out, 1):
+        doc = json.loads(text)
+        if i in (11, 71, 72):
+            assert doc["status"] == "error" and doc["line"] == i and doc["error"]["exit_code"] == 2
+        else:
+            validate_report(doc)
+    assert json.loads(out[100])["input_source"]["format"] == "fhir-r4"
+    assert b"150 line(s): 147 assessed, 3 invalid (lines 11, 71, 72)" in proc.stderr
+
+
+def test_batch_output_is_the_same_for_any_number_of_jobs() -> None:
+    data = ("\n".join(_lines(200)) + "\n").encode()
+    one = run("assess", "--batch", "-", "--jobs", "1", stdin=data)
+    two = run("assess", "--batch", "-", "--jobs", "2", stdin=data)
+    assert one.returncode == two.returncode == 0
+    assert one.stdout == two.stdout
+
+
+CRASH_ON_MARKER = (
+    "import os, kapdecide.batch as b\n"
+    "real = b.assess_line\n"
+    "def crashing(line, text, *a):\n"
+    "    if 'CRASH' in text:\n"
+    "        os._exit(70)\n"
+    "    return real(line, text, *a)\n"
+    "b.assess_line = crashing\n"
+)
+
+
+def test_a_dead_worker_is_replaced_and_its_lines_become_error_records() -> None:
+    lines = _lines(300)
+    lines[130] = lines[130].replace('"assessed_on"', '"CRASH": 1, "assessed_on"')
+    code = f"import sys\n{CRASH_ON_MARKER}from kapdecide.cli import main\nmain(sys.argv[1:])\n"
+    proc = subprocess.run(
+        [sys.executable, "-c", code, "assess", "--batch", "-", "--jobs", "2"],
+        cwd=ROOT,
+        input=("\n".join(lines) + "\n").encode(),
+        capture_output=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+    out = proc.stdout.decode().splitlines()
+    assert len(out) == 300  # nothing lost, nothing skipped
+    died = [json.loads(t) for t in out if '"worker-died"' in t]
+    assert 1 <= len(died) <= 64 and any(d["line"] == 131 for d in died)
+    assert all(json.loads(t).get("status") != "error" for t in out if '"worker-died"' not in t)
+    assert proc.returncode == 4  # lines were not assessed: an internal error, reported per line
+    assert b"Traceback" not in proc.stderr
+
+
+def test_batch_output_file_is_written_atomically(tmp_path: Path) -> None:
+    target = tmp_path / "out.jsonl"
+    proc = run("assess", "--batch", "-", "--output", str(target), stdin=("\n".join(_lines(20)) + "\n").encode())
+    assert proc.returncode == 0 and proc.stdout == b""
+    assert len(target.read_text(encoding="utf-8").splitlines()) == 20
+    assert [p.name for p in tmp_path.iterdir()] == ["out.jsonl"]
+
+
+# ---------------------------------------------------------------- streams, signals, network, files
+
+
+def test_no_colour_when_not_a_terminal() -> None:
+    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "kapdecide", "assess", "examples/deferred-bp-alcohol.yaml"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 0 and b"\x1b[" not in proc.stdout
+
+
+def test_closed_pipe_ends_quietly(tmp_path: Path) -> None:
+    source = tmp_path / "in.jsonl"
+    source.write_text("\n".join(_lines(400)) + "\n", encoding="utf-8")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kapdecide", "assess", "--batch", str(source)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.readline()  # like `| head -1`
+    proc.stdout.close()
+    proc.wait(timeout=60)
+    err = proc.stderr.read()
+    proc.stderr.close()
+    assert b"Traceback" not in err and b"BrokenPipe" not in err
+    assert proc.returncode in (0, 1, 141) or proc.returncode == -signal.SIGPIPE
+
+
+def test_ctrl_c_exits_130_without_traceback(tmp_path: Path) -> None:
+    source = tmp_path / "in.jsonl"
+    source.write_text("\n".join(_lines(3000)) + "\n", encoding="utf-8")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kapdecide", "assess", "--batch", str(source)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+    assert proc.stderr is not None
+    time.sleep(1.5)
+    proc.send_signal(signal.SIGINT)
+    proc.wait(timeout=60)
+    err = proc.stderr.read()
+    proc.stderr.close()
+    assert proc.returncode == 130, err
+    assert b"Traceback" not in err
+
+
+NO_NETWORK = (
+    "import socket\n"
+    "def refuse(*a, **k):\n    raise OSError('network access attempted')\n"
+    "socket.socket.connect = refuse\nsocket.create_connection = refuse\nsocket.getaddrinfo = refuse\n"
+)
+
+
+def test_no_network_access() -> None:
+    code = f"import sys\n{NO_NETWORK}from kapdecide.cli import main\nmain(sys.argv[1:])\n"
+    for args in (["assess", "examples/deferred-bp-alcohol.yaml", "--format", "cds-hooks"], ["validate"]):
+        proc = subprocess.run(
+            [sys.executable, "-c", code, *args],
+            cwd=ROOT,
+            capture_output=True,
+            timeout=60,
+            check=False,
+            env={**os.environ, "NO_COLOR": "1"},
+        )
+        assert proc.returncode == 0, proc.stderr
+    assert socket.socket.connect is not None  # the patch lived only in the child
+
+
+def test_no_files_written_except_output(tmp_path: Path) -> None:
+    work = tmp_path / "cwd"
+    work.mkdir()
+    env = {
+        "HOME": str(tmp_path / "home"),
+        "TMPDIR": str(tmp_path / "tmp"),
+        "XDG_CACHE_HOME": str(tmp_path / "c"),
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+    (tmp_path / "tmp").mkdir()
+    example = str(ROOT / "examples" / "deferred-bp-alcohol.yaml")
+    assert run("assess", example, cwd=work, env=env).returncode == 0
+    assert run("assess", example, "--format", "json", "--output", "r.json", cwd=work, env=env).returncode == 0
+    found = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file())
+    assert found == ["cwd/r.json"]
