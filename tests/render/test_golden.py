@@ -40,6 +40,14 @@ def _report(name: str, protocols: list[LoadedProtocol]) -> Report:
     return assess(profile, protocols, profile.assessed_on or dt.date(2026, 11, 21))
 
 
+def _valid_report(text: str) -> None:
+    """Every JSON report the suite renders validates against the published report schema."""
+    import jsonschema
+
+    schema = json.loads((ROOT / "schemas" / "report.schema.json").read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator(schema).validate(json.loads(text))
+
+
 def _check(name: str, actual: str) -> None:
     target = GOLDEN / name
     if UPDATE:
@@ -66,11 +74,13 @@ def test_explain_golden(name: str, protocols: list[LoadedProtocol]) -> None:
     buf = io.StringIO()
     text_render.render_report(report, Console(file=buf, width=100, color_system=None))
     _check(f"{name}.explain.txt", buf.getvalue())
-    _check(f"{name}.explain.json", json_render.render_report(report))
+    rendered = json_render.render_report(report)
+    _valid_report(rendered)
+    _check(f"{name}.explain.json", rendered)
 
 
 @pytest.mark.parametrize("name", EXAMPLES[:2])
 def test_json_report_golden(name: str, protocols: list[LoadedProtocol]) -> None:
     rendered = json_render.render_report(_report(name, protocols))
-    json.loads(rendered)
+    _valid_report(rendered)
     _check(f"{name}.json", rendered)
