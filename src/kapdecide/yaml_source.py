@@ -204,9 +204,31 @@ def load_json(text: str, file: str) -> Any:
 
 
 def _load_yaml(text: str, file: str) -> tuple[Any, SourceMap]:
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)  # the reader rejects control characters already here
+    except yaml.reader.ReaderError as exc:
+        where = exc.position
+        raise SourceError(
+            [
+                Problem(
+                    file,
+                    text.count("\n", 0, where) + 1,
+                    where - text.rfind("\n", 0, where),
+                    "yaml-syntax",
+                    f"control character {_char(exc.character)} is not allowed in YAML",
+                )
+            ]
+        ) from None
     try:
         node = loader.get_single_node()
+    except yaml.reader.ReaderError as exc:
+        raise SourceError(
+            [
+                Problem(
+                    file, None, None, "yaml-syntax", f"control character {_char(exc.character)} is not allowed in YAML"
+                )
+            ]
+        ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -230,6 +252,11 @@ def _load_yaml(text: str, file: str) -> tuple[Any, SourceMap]:
     if problems:
         raise SourceError(problems)
     return data, smap
+
+
+def _char(value: object) -> str:
+    code = value if isinstance(value, int) else ord(str(value)[:1] or "\0")
+    return f"U+{code:04X}"
 
 
 def _pos(node: Node) -> tuple[int, int]:
