@@ -13,7 +13,7 @@ from pydantic import BaseModel, ValidationError
 
 from .errors import Problem
 from .vocabulary import suggest
-from .yaml_source import Path, SourceMap
+from .yaml_source import Path, SourceMap, format_path
 
 _RANGE_ERRORS = {
     "greater_than",
@@ -26,6 +26,8 @@ _RANGE_ERRORS = {
     "string_too_short",
 }
 _CODES = {"missing": "missing-field", "literal_error": "not-in-vocabulary", "value_error": "invalid-value"}
+#: Values never echoed in error messages, because they could identify the patient.
+IDENTIFYING = {"patient.ref"}
 
 
 def resolve(loc: tuple[int | str, ...], data: Any, keep_missing: bool = False) -> Path:
@@ -78,7 +80,9 @@ def pydantic_problems(exc: ValidationError, data: Any, smap: SourceMap, root: ty
         code = _CODES.get(etype, "out-of-range" if etype in _RANGE_ERRORS else "wrong-type")
         msg = str(err["msg"]).removeprefix("Value error, ")
         given = err.get("input")
-        if etype not in ("value_error", "missing") and not isinstance(given, dict | list):
+        if format_path(path) in IDENTIFYING:
+            msg += " (value not shown: it may identify the patient)"
+        elif etype not in ("value_error", "missing") and not isinstance(given, dict | list):
             shown = repr(given)
             msg += f" (got {shown if len(shown) <= 60 else shown[:57] + '...'})"
         problems.setdefault((path, "any"), smap.problem(path, code, msg, key=etype == "missing"))

@@ -185,3 +185,14 @@ def test_output_file_is_never_half_written(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert target.read_text(encoding="utf-8") == "previous report\n"  # a failed run leaves the previous file
     assert [p.name for p in tmp_path.iterdir()] == ["report.json"]
+
+
+def test_error_messages_do_not_echo_patient_identifiers(capsys: pytest.CaptureFixture[str]) -> None:
+    with tempfile.NamedTemporaryFile(suffix=".yaml", delete=False) as fh:
+        fh.write(b"patient: {ref: 987654321}\n")
+    try:
+        code, out, err = call(["assess", fh.name, "--protocols", MINI, "--format", "json"], capsys)
+    finally:
+        os.unlink(fh.name)
+    assert code == 2 and "patient.ref" in err
+    assert "987654321" not in err and "987654321" not in out
