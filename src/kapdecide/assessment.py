@@ -22,7 +22,7 @@ from .conditions import describe, dnf, fields_of
 from .engine import Engine, EngineRule
 from .errors import EngineDisagreementError
 from .evaluator import LeafResult, Truth, evaluate, reasons
-from .facts import FIELDS, Facts, Value, build_facts, text_list
+from .facts import Facts, Value, build_facts, text_list
 from .loader import LoadedProtocol
 from .profile import Profile
 from .protocol import GRADE_ORDER, Evidence, Option, Protocol, Regimen, Rule, SessionPlan
@@ -295,6 +295,11 @@ class InputSource(_Out):
     """Codes the FHIR mapping does not know: reported, never guessed."""
 
 
+def protocol_ref(lp: LoadedProtocol) -> ProtocolRef:
+    """Id, version, title and sha256 of a loaded protocol, as reports and receipts carry them."""
+    return ProtocolRef(id=lp.protocol.id, version=lp.protocol.version, title=lp.protocol.title, sha256=lp.sha256)
+
+
 class Receipt(_Out):
     """What the report was computed from, so that it can be replayed and audited."""
 
@@ -532,10 +537,7 @@ def assess(
         step_ids.append("collect_missing_data")
     next_steps = [NextStep(id=s, label=v.NEXT_STEPS.get(s, s.replace("_", " "))) for s in step_ids]
     patient_ref = profile.patient.ref if profile.patient else None
-    refs = [
-        ProtocolRef(id=lp.protocol.id, version=lp.protocol.version, title=lp.protocol.title, sha256=lp.sha256)
-        for lp in protocols
-    ]
+    refs = [protocol_ref(lp) for lp in protocols]
     overrides_out = {k: list(v) if isinstance(v, tuple) else v for k, v in sorted((overrides or {}).items())}
     return Report(
         schema_version=SCHEMA_VERSION,
@@ -847,8 +849,3 @@ def _option_order(o: OptionOut) -> tuple[bool, int, str, str, str]:
     state = {"offered": 0, "excluded": 1, "not_applicable": 2}[o.state]
     grade = GRADE_ORDER.get(o.grade or "", 9)
     return (state == 2, grade, o.option_id, o.indication or "", o.protocol_id)
-
-
-def known_fields() -> list[str]:
-    """All fact field names (for documentation and schema)."""
-    return list(FIELDS)

@@ -567,12 +567,9 @@ def replay(report_path: str, profile: str, protocols_dir: str | None, fmt: str) 
 
             changed = [result.change] if result.change else []
             out.print("[bold]Different result[/]")
-            from .assessment import ProtocolRef
+            from .assessment import protocol_ref
 
-            now = [
-                ProtocolRef(id=lp.protocol.id, version=lp.protocol.version, title=lp.protocol.title, sha256=lp.sha256)
-                for lp in loaded
-            ]
+            now = [protocol_ref(lp) for lp in loaded]
             render_impact(Impact(old=old.protocols, new=now, profiles=1, changed=changed), out)
         for cause in result.causes:
             out.print(f"  because: {cause}")

@@ -13,7 +13,6 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path as FsPath
-from typing import Any
 
 from pydantic import ValidationError
 
@@ -361,8 +360,3 @@ def load_protocols(paths: Iterable[str | FsPath]) -> list[LoadedProtocol]:
             hint="run `kapdecide validate` on the protocol folder for the full list",
         )
     return loaded
-
-
-def protocol_summary(lp: LoadedProtocol) -> dict[str, Any]:
-    """Id, version and sha256, as reports carry them."""
-    return {"id": lp.protocol.id, "version": lp.protocol.version, "title": lp.protocol.title, "sha256": lp.sha256}

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
+
+from helpers import run
 
 ROOT = Path(__file__).resolve().parents[2]
 MINI = ROOT / "tests" / "fixtures" / "protocols" / "valid" / "mini.yaml"
@@ -16,19 +15,6 @@ vitals: {{blood_pressure: [{{systolic_mmhg: {sys}, diastolic_mmhg: 80, taken_at:
 substance_use: [{{substance: alcohol, last_use: 2026-11-01}}]
 medications: []
 """
-
-
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "NO_COLOR": "1"}
-    return subprocess.run(
-        [sys.executable, "-m", "kapdecide", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
 
 
 def _setup(tmp_path: Path) -> tuple[Path, Path, Path]:

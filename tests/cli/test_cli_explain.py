@@ -3,31 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from helpers import run
 
 from kapdecide.facts import parse_fact_value
 
 ROOT = Path(__file__).resolve().parents[2]
 MINI = "tests/fixtures/protocols/valid"
 PROFILE = "examples/incomplete-missing-bp.yaml"
-
-
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "NO_COLOR": "1"}
-    return subprocess.run(
-        [sys.executable, "-m", "kapdecide", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
 
 
 def test_explain_json_names_every_leaf_and_what_would_change() -> None:

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from helpers import run
 
 ROOT = Path(__file__).resolve().parents[2]
 MINI = ROOT / "tests" / "fixtures" / "protocols" / "valid" / "mini.yaml"
@@ -50,19 +48,6 @@ def make(tmp_path: Path, cases: str) -> Path:
     (tmp_path / "tests").mkdir()
     (tmp_path / "tests" / "mini.cases.yaml").write_text(cases, encoding="utf-8")
     return tmp_path
-
-
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "NO_COLOR": "1"}
-    return subprocess.run(
-        [sys.executable, "-m", "kapdecide", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
 
 
 def test_passing_cases_exit_0(tmp_path: Path) -> None:

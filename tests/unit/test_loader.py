@@ -13,7 +13,6 @@ from kapdecide.loader import (
     LoadedProtocol,
     load_protocols,
     protocol_files,
-    protocol_summary,
     read_protocol,
     validate_paths,
 )
@@ -47,7 +46,9 @@ def test_mini_protocol_is_valid() -> None:
     assert isinstance(lp, LoadedProtocol)
     assert lp.protocol.id == "mini"
     assert len(lp.sha256) == 64
-    assert protocol_summary(lp) == {"id": "mini", "version": "0.1.0", "title": "Mini", "sha256": lp.sha256}
+    from kapdecide.assessment import protocol_ref
+
+    assert protocol_ref(lp).model_dump() == {"id": "mini", "version": "0.1.0", "title": "Mini", "sha256": lp.sha256}
 
 
 def test_there_is_a_fixture_for_each_class_of_mistake() -> None:

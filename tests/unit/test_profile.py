@@ -358,3 +358,32 @@ def test_all_contradictions_reported_together() -> None:
 def test_model_validate_directly_from_loaded_data() -> None:
     data: Any = load("patient: {age: 3}\n", "p.yaml")[0]
     assert Profile.model_validate(data).patient.age == 3  # type: ignore[union-attr]
+
+
+def test_profile_literals_match_the_documented_vocabulary() -> None:
+    """The pydantic Literals repeat vocabulary.py (a Literal must be spelled out); keep them in step."""
+    from typing import get_args
+
+    from kapdecide import profile as pm
+    from kapdecide import vocabulary as voc
+
+    assert get_args(pm.Substance) == voc.SUBSTANCES
+    assert get_args(pm.Severity) == voc.SEVERITIES
+    assert get_args(pm.Withdrawal) == voc.WITHDRAWAL_STATES
+    assert get_args(pm.Remission) == voc.REMISSION_STATES
+    fields = {
+        "sex_at_birth": voc.SEX_AT_BIRTH,
+        "psychotic_disorder": voc.PSYCHOSIS_HISTORY,
+        "bipolar_disorder": voc.BIPOLAR,
+        "mania": voc.MANIA,
+        "suicidal_ideation": voc.SUICIDAL_IDEATION,
+        "cssrs_screen": voc.CSSRS_SCREEN,
+        "prior_exposure": voc.KETAMINE_EXPOSURE,
+        "setting_preference": voc.SETTINGS,
+        "status": voc.PREGNANCY_STATUS,
+    }
+    models = [pm.Patient, pm.Psychiatric, pm.Screening, pm.KetamineHistory, pm.Context, pm.Pregnancy]
+    for field, values in fields.items():
+        (model,) = [m for m in models if field in m.model_fields]
+        literal = next(a for a in get_args(model.model_fields[field].annotation) if a is not type(None))
+        assert get_args(literal) == values, field

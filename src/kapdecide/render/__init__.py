@@ -1,5 +1,1 @@
-"""Renderers: lay out a Report or a list of Problems as text or JSON. They never decide anything."""
-
-from __future__ import annotations
-
-FORMATS = ("text", "json")
+"""Renderers: lay out a Report or a list of Problems as text, JSON, JUnit or CDS Hooks. They never decide anything."""
