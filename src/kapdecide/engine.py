@@ -12,6 +12,8 @@ durable-rules 2.0.28 segfaults, hangs or silently drops facts outside a narrow s
   the lowest priority, so a batch the engine cut short is detected and a rule always fired, which
   makes ``delete_state`` safe;
 - facts are typed and bounded upstream; nulls are absent; floats never use exponents;
+- each ruleset receives only the fields its rules test: the engine's cost grows with the fields it
+  parses, and a field no rule tests cannot change which rules fire;
 - field names are checked for 32-bit FNV-1a collisions, the engine's only field identity.
 """
 
@@ -39,6 +41,18 @@ def dumps(data: Any) -> str:
     """JSON the engine accepts: no NaN/Infinity, and ``1e-05`` written as ``1.0e-05`` (pitfall P3)."""
     text = json.dumps(data, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
     return _STRING_OR_EXP_INT.sub(lambda m: m.group(0) if m.group(1) is None else f"{m.group(1)}.0{m.group(2)}", text)
+
+
+def _has_exponent_float(values: Iterable[Any]) -> bool:
+    # Only a float can be written with an exponent; the regex pass is skipped for the usual profile.
+    return any(type(v) is float and "e" in repr(v) for v in values)
+
+
+def dumps_fact(fact: Mapping[str, Any]) -> str:
+    """``dumps`` for one flat fact, fast when no float needs an exponent (the usual case)."""
+    if _has_exponent_float(fact.values()):
+        return dumps(fact)
+    return json.dumps(fact, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 
 
 def fnv1a_32(text: str) -> int:
@@ -87,6 +101,25 @@ def engine_facts(facts: Facts) -> dict[str, Any]:
     return out
 
 
+def tested_fields(definition: Mapping[str, Any]) -> frozenset[str]:
+    """The fact fields a ruleset's tests read (``kind`` included), found by walking its JSON."""
+    found: set[str] = {"kind"}
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if not key.startswith("$") and key not in ("all", "m", "pri"):
+                    found.add(key)
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    for rule in definition.values():
+        walk(rule["all"])
+    return frozenset(found)
+
+
 class _Ruleset:
     def __init__(self, name: str, definition: Mapping[str, Any]):
         import durable_rules_engine as dre
@@ -96,6 +129,7 @@ class _Ruleset:
         self._text = dumps(definition)
         self._handle = dre.create_ruleset(name, self._text)
         self._sid_n = 0
+        self.fields = tested_fields(definition)
 
     def _abandon(self) -> None:
         # A session the engine failed in is corrupt: never touch it again (pitfall P2).
@@ -107,9 +141,13 @@ class _Ruleset:
     def fired(self, fact: dict[str, Any]) -> list[str]:
         dre = self._dre
         sid = f"p{self._sid_n}"
-        batch = [{"sid": sid, "id": "s"}, dict(fact, sid=sid, id="f"), {END: 1, "sid": sid, "id": "e"}]
+        fields = self.fields
         try:
-            code, offset = dre.assert_facts(self._handle, dumps(batch))
+            body = dumps_fact({k: v for k, v in fact.items() if k in fields})
+            # The fact's JSON is spliced, not re-encoded: one encoding per ruleset, no list of dicts.
+            frame = f'"sid":"{sid}"'
+            batch = f'[{{{frame},"id":"s"}},{body[:-1]},{frame},"id":"f"}},{{"{END}":1,{frame},"id":"e"}}]'
+            code, offset = dre.assert_facts(self._handle, batch)
         except Exception as exc:  # the engine raises bare Exceptions with numeric codes
             self._abandon()
             raise EngineError(f"the rules engine rejected the profile ({exc})") from None

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kapdecide.conditions import LIST_SENTINEL, ConditionNode, Leaf, dnf
+from kapdecide.conditions import LIST_SENTINEL, All, ConditionNode, Leaf, dnf
 from kapdecide.engine import (
     CHUNK,
     END,
@@ -150,22 +150,39 @@ def test_engine_facts_never_sends_an_empty_list() -> None:
     }
 
 
-def test_truncated_batch_is_detected_and_the_engine_recovers() -> None:
+def _wide_rules() -> list[ConditionNode]:
+    # One ruleset testing 300 fields: each ruleset is sent only the fields it tests, so only a
+    # ruleset that tests that many can receive a fact wider than the engine accepts.
+    wide = [
+        All.model_validate({"all": [{"field": f"x{i}", "op": ">=", "value": 0} for i in range(j, j + 20)]})
+        for j in range(0, 300, 20)
+    ]
+    return [leaf("patient.age", ">", 10), *wide]
+
+
+def test_each_ruleset_receives_only_the_fields_it_tests() -> None:
     engine = compile_rules([leaf("patient.age", ">", 10)])
+    untested: Facts = {f"x{i}": i for i in range(300)}  # wider than the engine accepts, but untested
+    untested["patient.age"] = 20
+    assert engine.fired(untested) == {"r0"}
+
+
+def test_truncated_batch_is_detected_and_the_engine_recovers() -> None:
+    engine = compile_rules(_wide_rules())
     too_wide: Facts = {f"x{i}": i for i in range(300)}  # the engine allows ~252 fields per fact
     too_wide["patient.age"] = 20
     with pytest.raises(EngineError):
         engine.fired(too_wide)
     assert engine.fired({"patient.age": 20}) == {"r0"}
     with pytest.raises(EngineError):
-        engine.fired({"patient.weight_kg": float("nan")})
+        engine.fired({"patient.age": float("nan")})
     assert engine.fired({"patient.age": 5}) == set()
 
 
 def test_more_failed_sessions_than_the_engine_keeps_alive() -> None:
     # each failed batch leaves its session behind (never touched again); the engine allows 1,024 live
     # sessions per ruleset, so the adapter must rebuild the ruleset before that
-    engine = compile_rules([leaf("patient.age", ">", 10)])
+    engine = compile_rules(_wide_rules())
     too_wide: Facts = {f"x{i}": i for i in range(300)}
     for _ in range(1_100):
         with pytest.raises(EngineError):
