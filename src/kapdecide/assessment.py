@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
 
@@ -21,7 +21,7 @@ from . import vocabulary as v
 from .conditions import describe, dnf, fields_of
 from .engine import Engine, EngineRule
 from .errors import EngineDisagreementError
-from .evaluator import LeafResult, Truth, evaluate, reasons
+from .evaluator import Compiled, LeafResult, Truth, compile_condition, reasons
 from .facts import Facts, Value, build_facts, text_list
 from .loader import LoadedProtocol
 from .profile import Profile
@@ -351,11 +351,19 @@ class Report(_Out):
 
 @dataclass
 class CompiledProtocol:
-    """A protocol with its engine rulesets, built once per process."""
+    """A protocol with its engine rulesets and evaluator closures, built once per process.
+
+    It also keeps the report parts that depend on the protocol alone (evidence lists, substance
+    evidence, session checklists): report models are immutable, so every report can share them.
+    """
 
     loaded: LoadedProtocol
     engine: Engine
     evidence: dict[str, Evidence]
+    conditions: dict[str, Compiled]
+    evidence_refs: dict[tuple[str, ...], list[EvidenceRef]] = field(default_factory=dict)
+    substance_outs: dict[str, SubstanceEvidenceOut] = field(default_factory=dict)
+    checklists: dict[tuple[str, ...], SessionChecklist] = field(default_factory=dict)
 
     @property
     def protocol(self) -> Protocol:
@@ -371,9 +379,15 @@ def compile_protocol(lp: LoadedProtocol) -> CompiledProtocol:
     if found is not None:
         return found
     p = lp.protocol
-    rules = [EngineRule(_rule_key(r.id), tuple(dnf(r.when))) for r in p.rules]
-    rules += [EngineRule(_excl_key(o.id, x.id), tuple(dnf(x.when))) for o in p.options for x in o.exclude_when]
-    compiled = CompiledProtocol(lp, Engine(rules), {e.id: e for e in p.evidence})
+    conditions = {_rule_key(r.id): r.when for r in p.rules}
+    conditions.update({_excl_key(o.id, x.id): x.when for o in p.options for x in o.exclude_when})
+    rules = [EngineRule(name, tuple(dnf(cond))) for name, cond in conditions.items()]
+    compiled = CompiledProtocol(
+        lp,
+        Engine(rules),
+        {e.id: e for e in p.evidence},
+        {name: compile_condition(cond) for name, cond in conditions.items()},
+    )
     _COMPILED[lp.sha256] = compiled
     return compiled
 
@@ -420,6 +434,10 @@ def _trigger(r: LeafResult) -> Trigger:
 
 
 def _evidence(cp: CompiledProtocol, ids: Sequence[str]) -> list[EvidenceRef]:
+    key = tuple(ids)
+    found = cp.evidence_refs.get(key)
+    if found is not None:
+        return found
     out = []
     for eid in ids:
         e = cp.evidence[eid]
@@ -433,6 +451,7 @@ def _evidence(cp: CompiledProtocol, ids: Sequence[str]) -> list[EvidenceRef]:
                 participants=e.participants,
             )
         )
+    cp.evidence_refs[key] = out
     return out
 
 
@@ -587,10 +606,7 @@ def profile_sha256(profile: Profile) -> str:
 
 def _guarded_truths(cp: CompiledProtocol, facts: Facts) -> dict[str, Truth]:
     """Three-valued results per engine rule, after checking the engine agrees on what is true."""
-    p = cp.protocol
-    conditions = {_rule_key(r.id): r.when for r in p.rules}
-    conditions.update({_excl_key(o.id, x.id): x.when for o in p.options for x in o.exclude_when})
-    truths = {name: evaluate(cond, facts) for name, cond in conditions.items()}
+    truths = {name: fn(facts) for name, fn in cp.conditions.items()}
     fired = cp.engine.fired(facts)
     expected = {name for name, t in truths.items() if t is True}
     if fired != expected:
@@ -629,6 +645,13 @@ def _status(findings: list[Finding], not_checked: list[NotChecked], stale: list[
 
 
 def _substance_out(cp: CompiledProtocol, substance: str) -> SubstanceEvidenceOut:
+    found = cp.substance_outs.get(substance)
+    if found is None:
+        found = cp.substance_outs[substance] = _build_substance_out(cp, substance)
+    return found
+
+
+def _build_substance_out(cp: CompiledProtocol, substance: str) -> SubstanceEvidenceOut:
     se = next(s for s in cp.protocol.substances if s.substance == substance)
     label = substance.replace("_", " ")
     if se.insufficient_evidence:
@@ -733,6 +756,13 @@ def _dose(reg: Regimen, facts: Facts) -> DoseOut:
 
 
 def _checklist(cp: CompiledProtocol, plan: SessionPlan, offered: list[str]) -> SessionChecklist:
+    found = cp.checklists.get(tuple(offered))
+    if found is None:
+        found = cp.checklists[tuple(offered)] = _build_checklist(cp, plan, offered)
+    return found
+
+
+def _build_checklist(cp: CompiledProtocol, plan: SessionPlan, offered: list[str]) -> SessionChecklist:
     rules = {r.id: r for r in cp.protocol.rules}
     return SessionChecklist(
         protocol_id=cp.protocol.id,

@@ -6,10 +6,11 @@ behind each result. It also guards the engine: every assessment compares the two
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .conditions import All, ConditionNode, Leaf, Not
+from .conditions import All, AnyOf, ConditionNode, Leaf, Not
 from .facts import Facts, OpenList
 
 Truth = bool | None  # None is unknown
@@ -78,6 +79,70 @@ def evaluate(cond: ConditionNode, facts: Facts) -> Truth:
     if any(r is True for r in results):
         return True
     return None if any(r is None for r in results) else False
+
+
+Compiled = Callable[[Facts], Truth]
+_ABSENT = object()
+
+
+def _compile_leaf(leaf: Leaf) -> Compiled:
+    f, op, t = leaf.field, leaf.op, leaf.value
+    if op == "is_unknown":
+        return lambda facts: f not in facts
+    if op == "is_known":
+        return lambda facts: f in facts
+    if op in ("in", "not_in"):
+        members = t if isinstance(t, list) else [t]
+        want = op == "in"
+        return lambda facts: None if (x := facts.get(f, _ABSENT)) is _ABSENT else (x in members) is want
+    if op in ("contains", "not_contains"):
+        hit: Truth = op == "contains"
+
+        def contains(facts: Facts) -> Truth:
+            x = facts.get(f, _ABSENT)
+            if x is _ABSENT:
+                return None
+            if t in x:  # type: ignore[operator]
+                return hit
+            return None if isinstance(x, OpenList) else not hit
+
+        return contains
+    compare: dict[str, Callable[[Any, Any], bool]] = {
+        "==": lambda x, y: bool(x == y),
+        "!=": lambda x, y: bool(x != y),
+        "<": lambda x, y: bool(x < y),
+        "<=": lambda x, y: bool(x <= y),
+        ">": lambda x, y: bool(x > y),
+        ">=": lambda x, y: bool(x >= y),
+    }
+    if op not in compare:
+        raise ValueError(f"unknown operator {op}")
+    cmp = compare[op]
+    return lambda facts: None if (x := facts.get(f, _ABSENT)) is _ABSENT else cmp(x, t)
+
+
+def compile_condition(cond: ConditionNode) -> Compiled:
+    """``evaluate`` as a closure built once per protocol: the same Kleene results, several times faster."""
+    if isinstance(cond, Leaf):
+        return _compile_leaf(cond)
+    if isinstance(cond, Not):
+        inner = compile_condition(cond.not_)
+        return lambda facts: None if (r := inner(facts)) is None else not r
+    parts = [compile_condition(c) for c in (cond.all if isinstance(cond, All) else cond.any)]
+    # all: any false decides; any: any true decides. Otherwise an unknown part makes it unknown.
+    decisive = isinstance(cond, AnyOf)
+
+    def junction(facts: Facts) -> Truth:
+        unknown = False
+        for part in parts:
+            r = part(facts)
+            if r is decisive:
+                return decisive
+            if r is None:
+                unknown = True
+        return None if unknown else not decisive
+
+    return junction
 
 
 def reasons(cond: ConditionNode, facts: Facts, want: Truth) -> list[LeafResult]:

@@ -6,12 +6,13 @@ import itertools
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
 
 from kapdecide.conditions import All, AnyOf, ConditionNode, Leaf, Not
-from kapdecide.evaluator import LeafResult, evaluate, evaluate_leaf, explain, reasons
-from kapdecide.facts import Facts
+from kapdecide.evaluator import LeafResult, compile_condition, evaluate, evaluate_leaf, explain, reasons
+from kapdecide.facts import Facts, OpenList
 
-from .strategies import kleene_all, kleene_any, kleene_not
+from .strategies import conditions_and_facts, kleene_all, kleene_any, kleene_not
 
 T, F, U = True, False, None
 FACTS: Facts = {"patient.age": 40}
@@ -162,3 +163,21 @@ def test_explain_lists_every_leaf_in_order() -> None:
         ("screening.phq9", None),
         ("pregnancy.possible", False),
     ]
+
+
+@settings(derandomize=True, max_examples=400, deadline=None)
+@given(conditions_and_facts(n_conditions=(1, 6), n_facts=(2, 5)))
+def test_compiled_conditions_agree_with_evaluate(case: tuple[list[ConditionNode], list[Facts]]) -> None:
+    conds, fact_sets = case
+    compiled = [compile_condition(c) for c in conds]
+    for facts in fact_sets:
+        assert [fn(facts) for fn in compiled] == [evaluate(c, facts) for c in conds]
+
+
+def test_compiled_empty_junctions_and_open_lists() -> None:
+    assert compile_condition(All.model_validate({"all": []}))({}) is True
+    assert compile_condition(AnyOf.model_validate({"any": []}))({}) is False
+    lf = Leaf.model_validate({"field": "medications.classes", "op": "not_contains", "value": "maoi"})
+    assert compile_condition(lf)({"medications.classes": OpenList(("ssri",))}) is None
+    assert compile_condition(lf)({"medications.classes": ("ssri",)}) is True
+    assert compile_condition(lf)({}) is None
