@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict
 from . import __version__
 from . import vocabulary as v
 from .conditions import describe, dnf, fields_of
+from .contract import DISCLAIMER, SCHEMA_VERSION
 from .engine import Engine, EngineRule
 from .errors import EngineDisagreementError
 from .evaluator import Compiled, LeafResult, Truth, compile_condition, reasons
@@ -26,13 +27,6 @@ from .facts import Facts, Value, build_facts, text_list
 from .loader import LoadedProtocol
 from .profile import Profile
 from .protocol import GRADE_ORDER, Evidence, Option, Protocol, Regimen, Rule, SessionPlan
-
-SCHEMA_VERSION = "1.0"
-DISCLAIMER = (
-    "Decision support for clinician review. kapdecide does not make or order treatment decisions. "
-    "Ketamine and esketamine are not approved for any substance use disorder: every such use is off-label. "
-    "Findings are only as complete as the data given; verify them against the patient record."
-)
 
 Status = Literal["contraindicated", "deferred", "incomplete", "eligible_with_precautions", "eligible"]
 #: Most severe first (reference 0.1).

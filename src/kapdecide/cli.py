@@ -10,15 +10,16 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sys
-import tempfile
-import traceback
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import click
 
 from . import __version__
 from .errors import EXIT_MEANING, ExitCode, InvalidInputError, KapdecideError, Problem
+
+if TYPE_CHECKING:
+    from .protocol_cache import ProtocolCache
 
 FORMAT = click.Choice(["text", "json"])
 #: --fail-on levels, and the exit code of each status at or above the level (documented in the README).
@@ -48,6 +49,8 @@ def _write_output(text: str, output: str | None) -> None:
     if target.is_dir():
         raise InvalidInputError(f"--output {output} is a folder; give a file name")
     try:
+        import tempfile  # only when writing a file: it costs a tenth of a cold start
+
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or Path("."))
     except OSError as exc:
         raise InvalidInputError(f"cannot write --output {output}: {exc.strerror or exc}") from None
@@ -60,6 +63,13 @@ def _write_output(text: str, output: str | None) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _cache() -> ProtocolCache | None:
+    """The on-disk protocol cache (``KAPDECIDE_CACHE_DIR``; ``off`` turns it off)."""
+    from .protocol_cache import default_cache
+
+    return default_cache()
 
 
 def _console(stream: IO[str]) -> Any:
@@ -177,7 +187,7 @@ def assess(
         return _batch(batch_path, protocols_dir, jobs, as_of, output)
     assert profile is not None
     model, day, imported = _load_for_assessment(profile, as_of, input_format)
-    loaded = load_protocols([protocols_dir or default_protocol_dir()])
+    loaded = load_protocols([protocols_dir or default_protocol_dir()], _cache())
     overrides = _overrides(what_if)
     report = run_assessment(model, loaded, day, overrides)
     if imported is not None:
@@ -221,7 +231,7 @@ def _batch(path: str, protocols_dir: str | None, jobs: int, as_of: str | None, o
     from .loader import default_protocol_dir, load_protocols
 
     day = _parse_date(as_of) or dt.date.today()
-    loaded = load_protocols([protocols_dir or default_protocol_dir()])
+    loaded = load_protocols([protocols_dir or default_protocol_dir()], _cache())
     try:
         source: IO[str] = sys.stdin if path == "-" else open(path, encoding="utf-8", errors="replace")  # noqa: SIM115
     except OSError as exc:
@@ -233,6 +243,8 @@ def _batch(path: str, protocols_dir: str | None, jobs: int, as_of: str | None, o
         if target.is_dir():
             raise InvalidInputError(f"--output {output} is a folder; give a file name")
         try:
+            import tempfile
+
             fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or Path("."))
         except OSError as exc:
             raise InvalidInputError(f"cannot write --output {output}: {exc.strerror or exc}") from None
@@ -374,7 +386,7 @@ def explain(
     from .loader import default_protocol_dir, load_protocols
 
     model, day, _ = _load_for_assessment(profile, as_of)
-    loaded = load_protocols([protocols_dir or default_protocol_dir()])
+    loaded = load_protocols([protocols_dir or default_protocol_dir()], _cache())
     overrides = _overrides(what_if)
     explanations = explain_rules(model, loaded, day, overrides, rules)
     known = {e.rule_id for e in explanations}
@@ -416,7 +428,7 @@ def validate(paths: tuple[str, ...], fmt: str) -> int:
     from .loader import default_protocol_dir, protocol_files, validate_paths
 
     targets = list(paths) or [str(default_protocol_dir())]
-    loaded, problems = validate_paths(targets, dt.date.today())
+    loaded, problems = validate_paths(targets, dt.date.today(), _cache())
     files = [str(f) for f in protocol_files(targets)[0]]
     errors = [p for p in problems if p.severity == "error"]
     if fmt == "json":
@@ -465,7 +477,7 @@ def test_command(
     files = case_files(list(paths) or [base / "tests"])
     if not files:
         raise InvalidInputError("no test cases found (*.cases.yaml)")
-    loaded = load_protocols([base])
+    loaded = load_protocols([base], _cache())
     suite = run_suite(files, loaded)
     coverages = coverage(suite, loaded) if show_coverage or min_coverage is not None else None
     if fmt == "json":
@@ -511,7 +523,9 @@ def diff(old: str, new: str, profiles_dir: str, fmt: str, as_of: str | None) -> 
     from .loader import load_protocols
 
     day = _parse_date(as_of) or dt.date.today()
-    result = impact(load_protocols([old]), load_protocols([new]), profile_files(Path(profiles_dir)), day)
+    result = impact(
+        load_protocols([old], _cache()), load_protocols([new], _cache()), profile_files(Path(profiles_dir)), day
+    )
     if fmt == "json":
         from .render.json import dumps
 
@@ -550,7 +564,7 @@ def replay(report_path: str, profile: str, protocols_dir: str | None, fmt: str) 
         raise InvalidInputError(f"{name} is not a JSON report", exc.problems) from None
     old = read_report(data, name)
     model, _ = load_profile_bytes(*_read_input(profile))
-    loaded = load_protocols([protocols_dir or default_protocol_dir()])
+    loaded = load_protocols([protocols_dir or default_protocol_dir()], _cache())
     result = run_replay(old, model, loaded, __version__)
     if fmt == "json":
         from .render.json import dumps
@@ -687,6 +701,8 @@ def main(argv: list[str] | None = None) -> None:
     except Exception:
         code = ExitCode.INTERNAL
         if debug:
+            import traceback
+
             traceback.print_exc()
         _report_failure(
             None,

@@ -137,7 +137,7 @@ def _tier_problems(lp: LoadedProtocol) -> Iterator[Problem]:
             groups.setdefault(r.tier.group, []).append(r)
     for i, r in enumerate(rules):
         if r.tier and r.tier.nested_in and (r.tier.nested_in not in index or r.tier.nested_in == r.id):
-            yield lp.source.problem(
+            yield lp.smap().problem(
                 ("rules", i, "tier", "nested_in"),
                 "unknown-rule",
                 f"{r.tier.nested_in!r} is not another rule of this protocol",
@@ -162,14 +162,14 @@ def _tier_problems(lp: LoadedProtocol) -> Iterator[Problem]:
                 ).empty(integer)
                 where = ("rules", index[b.id], "when")
                 if overlap and not nested:
-                    yield lp.source.problem(
+                    yield lp.smap().problem(
                         where,
                         "tier-overlap",
                         f"tier {b.id!r} overlaps tier {a.id!r} on {field} (group {group}); declare "
                         f"`tier: {{group: {group}, nested_in: {a.id}}}` if that is intended",
                     )
                 elif not overlap and _gap(ra, rb, integer):
-                    yield lp.source.problem(
+                    yield lp.smap().problem(
                         where,
                         "tier-gap",
                         f"values of {field} between tier {a.id!r} and tier {b.id!r} belong to no tier (group {group})",
@@ -185,9 +185,23 @@ def _gap(a: _Range, b: _Range, integer: bool) -> bool:
 # ---------------------------------------------------------------- all lint
 
 
+def review_due(lp: LoadedProtocol) -> tuple[dt.date, Problem]:
+    """The date a review falls due, and the warning to give after it (kept apart so that a cached
+    lint result stays valid on any day)."""
+    p = lp.protocol
+    due = p.last_reviewed + dt.timedelta(days=p.review_interval_days)
+    return due, lp.smap().problem(
+        ("last_reviewed",),
+        "review-overdue",
+        f"last reviewed {p.last_reviewed.isoformat()}; review was due {due.isoformat()} "
+        f"(every {p.review_interval_days} days)",
+        severity="warning",
+    )
+
+
 def lint_protocol(lp: LoadedProtocol, today: dt.date | None) -> Iterator[Problem]:
     """Every lint problem of one (schema-valid) protocol; ``today`` enables the review-date check."""
-    p, src = lp.protocol, lp.source
+    p, src = lp.protocol, lp.smap()
     yield from _tier_problems(lp)
     for i, r in enumerate(p.rules):
         where = ("rules", i, "when")
@@ -214,15 +228,9 @@ def lint_protocol(lp: LoadedProtocol, today: dt.date | None) -> Iterator[Problem
                     f"option {o.id!r} can never be offered: exclusion {x.id!r} always applies",
                     severity="warning",
                 )
-    due = p.last_reviewed + dt.timedelta(days=p.review_interval_days)
+    due, overdue = review_due(lp)
     if today is not None and today > due:
-        yield src.problem(
-            ("last_reviewed",),
-            "review-overdue",
-            f"last reviewed {p.last_reviewed.isoformat()}; review was due {due.isoformat()} "
-            f"(every {p.review_interval_days} days)",
-            severity="warning",
-        )
+        yield overdue
     for i, e in enumerate(p.evidence):
         if e.doi is None:
             yield src.problem(
@@ -254,7 +262,7 @@ def _shadowed(lp: LoadedProtocol) -> Iterator[Problem]:
                 continue
             # a implies b  <=>  a and not b is unsatisfiable
             if not any(satisfiable(x + y) for x in branches[a.id] for y in negated[b.id]):
-                yield lp.source.problem(
+                yield lp.smap().problem(
                     ("rules", i, "id"),
                     "shadowed-rule",
                     f"{a.kind} {a.id!r} can never change the status: whenever it applies, {b.kind} {b.id!r} applies",

@@ -2,56 +2,64 @@
 
 Every problem in every file is collected (never just the first), each with file:line:col and a
 stable code. ``load_protocols`` refuses to assess with a protocol that has any error.
+
+A protocol cache (``protocol_cache.py``) may be passed in: a file whose sha256 was checked before
+is then served from it, and neither YAML nor pydantic is imported to validate it. The Python API
+uses no cache unless given one; the command line uses the default cache.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import re
-from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path as FsPath
+from typing import TYPE_CHECKING, Any
 
-from pydantic import ValidationError
-
-from . import vocabulary as v
-from .conditions import (
-    MAX_BRANCHES_PER_RULE,
-    MAX_CONDITION_DEPTH,
-    MAX_LEAVES_PER_BRANCH,
-    All,
-    AnyOf,
-    ConditionNode,
-    TooManyBranches,
-    check_leaf,
-    children,
-    closed_flag,
-    depth,
-    dnf,
-    walk_leaves,
-)
-from .engine import hash_collisions
 from .errors import Problem, ProtocolLoadError
-from .facts import FIELDS
-from .problems import pydantic_problems
-from .protocol import Protocol
-from .yaml_source import MAX_PROTOCOL_BYTES, Path, SourceError, SourceMap, decode, load
 
-PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
-#: Engine rules per protocol, well inside the 4,096 per ruleset measured (rules are chunked anyway).
-MAX_ENGINE_RULES = 2000
+if TYPE_CHECKING:
+    from .protocol import Protocol
+    from .protocol_cache import ProtocolCache
+    from .yaml_source import SourceMap
+
+#: Where an id is defined, for the cross-file duplicate check: (what, id, line, col, field path).
+IdSite = tuple[str, str, int | None, int | None, str]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class LoadedProtocol:
-    """A protocol with where it came from and the sha256 of its bytes."""
+    """A protocol with where it came from and the sha256 of its bytes.
 
-    protocol: Protocol
+    A protocol served from the cache carries its validated data and becomes a ``Protocol`` model
+    on first use, so a caller that only needs the checks' result never builds the models.
+    """
+
     path: str
     sha256: str
-    source: SourceMap
+    ids: tuple[IdSite, ...]
+    source: SourceMap | None = None
+    built: Protocol | None = None
+    data: dict[str, Any] | None = None
+
+    @property
+    def protocol(self) -> Protocol:
+        if self.built is None:
+            from .protocol import Protocol
+
+            object.__setattr__(self, "built", Protocol.model_validate(self.data))
+        assert self.built is not None
+        return self.built
+
+    def smap(self) -> SourceMap:
+        """Positions in the protocol file (empty for a protocol served from the cache)."""
+        if self.source is None:
+            from .yaml_source import SourceMap
+
+            object.__setattr__(self, "source", SourceMap(self.path))
+        assert self.source is not None
+        return self.source
 
 
 def default_protocol_dir() -> FsPath:
@@ -88,6 +96,17 @@ def read_protocol(path: FsPath) -> tuple[LoadedProtocol | None, list[Problem]]:
         raw = path.read_bytes()
     except OSError as exc:
         return None, [Problem(name, None, None, "unreadable", exc.strerror or str(exc))]
+    return _check_bytes(raw, name)
+
+
+def _check_bytes(raw: bytes, name: str) -> tuple[LoadedProtocol | None, list[Problem]]:
+    from pydantic import ValidationError
+
+    from .checks import check_protocol, protocol_code
+    from .problems import pydantic_problems
+    from .protocol import Protocol
+    from .yaml_source import MAX_PROTOCOL_BYTES, SourceError, decode, format_path, load
+
     try:
         data, smap = load(decode(raw, name, MAX_PROTOCOL_BYTES), name)
     except SourceError as exc:
@@ -97,237 +116,105 @@ def read_protocol(path: FsPath) -> tuple[LoadedProtocol | None, list[Problem]]:
     try:
         protocol = Protocol.model_validate(data)
     except ValidationError as exc:
-        return None, [_protocol_code(p) for p in pydantic_problems(exc, data, smap, Protocol)]
-    loaded = LoadedProtocol(protocol, name, hashlib.sha256(raw).hexdigest(), smap)
+        return None, [protocol_code(p) for p in pydantic_problems(exc, data, smap, Protocol)]
+    sites: list[IdSite] = []
+    for what, ident, where in _id_paths(protocol):
+        line, col = smap.locate(where)
+        sites.append((what, ident, line, col, format_path(where)))
+    loaded = LoadedProtocol(name, hashlib.sha256(raw).hexdigest(), tuple(sites), smap, protocol)
     return loaded, list(check_protocol(loaded))
 
 
-def _protocol_code(p: Problem) -> Problem:
-    # Name the two option mistakes validate is documented to catch, rather than a generic code.
-    if ".regimens[" in p.path or p.path.startswith("options"):
-        if p.path.endswith("grade") and p.code == "missing-field":
-            return Problem(
-                p.file, p.line, p.col, "option-without-grade", "an option regimen needs a GRADE certainty", p.path
-            )
-        if p.path.endswith("evidence") and p.code in ("out-of-range", "missing-field"):
-            return Problem(
-                p.file,
-                p.line,
-                p.col,
-                "option-without-citation",
-                "an option regimen needs at least one evidence id",
-                p.path,
-            )
-    return p
-
-
-def check_protocol(lp: LoadedProtocol) -> Iterator[Problem]:
-    """Semantic checks of one protocol (cross-references, types, vocabularies, engine limits)."""
-    p, smap = lp.protocol, lp.source
-
-    yield from _duplicates(smap, ("evidence",), [e.id for e in p.evidence], "evidence id")
-    yield from _duplicates(smap, ("rules",), [r.id for r in p.rules], "rule id")
-    yield from _duplicates(smap, ("options",), [o.id for o in p.options], "option id")
-    yield from _duplicates(smap, ("substances",), [s.substance for s in p.substances], "substance", "substance")
-    yield from _duplicates(smap, ("freshness",), [f.source for f in p.freshness], "freshness source", "source")
-
-    defined = {e.id for e in p.evidence}
-    cited: set[str] = set()
-
-    def refs(path: Path, ids: list[str]) -> Iterator[Problem]:
-        for i, eid in enumerate(ids):
-            cited.add(eid)
-            if eid not in defined:
-                hint = v.suggest(eid, sorted(defined))
-                yield smap.problem(
-                    (*path, i),
-                    "undefined-evidence",
-                    f"evidence {eid!r} is not defined in this protocol's evidence list"
-                    + (f"; did you mean {hint!r}?" if hint else ""),
-                )
-
-    for i, f in enumerate(p.freshness):
-        yield from refs(("freshness", i, "evidence"), f.evidence)
+def _id_paths(p: Protocol) -> Iterator[tuple[str, str, tuple[str | int, ...]]]:
+    yield "protocol", p.id, ("id",)
     for i, r in enumerate(p.rules):
-        base: Path = ("rules", i)
-        yield from refs((*base, "evidence"), r.evidence)
-        yield from _check_condition(smap, (*base, "when"), r.when)
-        for key in ("message", "action"):
-            yield from _check_placeholders(smap, (*base, key), getattr(r, key))
-        for j, step in enumerate(r.next_steps):
-            if step not in v.NEXT_STEPS:
-                hint = v.suggest(step, tuple(v.NEXT_STEPS))
-                yield smap.problem(
-                    (*base, "next_steps", j),
-                    "value-not-in-vocabulary",
-                    f"unknown next step {step!r}" + (f"; did you mean {hint!r}?" if hint else ""),
-                )
-        if r.kind == "interaction" and r.severity is None:
-            yield smap.problem(
-                base, "interaction-without-severity", "an interaction rule needs severity: major|moderate|minor"
-            )
-    insufficient = {s.substance for s in p.substances if s.insufficient_evidence}
-    for i, s in enumerate(p.substances):
-        yield from refs(("substances", i, "evidence"), s.evidence)
-        for j, t in enumerate(s.trials):
-            yield from refs(("substances", i, "trials", j, "evidence"), [t.evidence])
-    rule_kinds = {r.id: r.kind for r in p.rules}
-    option_ids = {o.id for o in p.options}
-    for i, r in enumerate(p.rules):
-        for j, oid in enumerate(r.strengthens):
-            if oid not in option_ids:
-                yield smap.problem(
-                    ("rules", i, "strengthens", j), "unknown-option", f"no option {oid!r} in this protocol"
-                )
-    if p.session is not None:
-        yield from refs(("session", "evidence"), p.session.evidence)
-        for j, rid in enumerate(p.session.pre_dose_rules):
-            if rule_kinds.get(rid) not in ("contraindication", "deferral"):
-                why = (
-                    "is not a rule of this protocol"
-                    if rid not in rule_kinds
-                    else "is not a contraindication or deferral"
-                )
-                yield smap.problem(("session", "pre_dose_rules", j), "unknown-rule", f"{rid!r} {why}")
-        for j, h in enumerate(p.session.holds):
-            yield from refs(("session", "holds", j, "evidence"), h.evidence)
+        yield "rule", r.id, ("rules", i, "id")
     for i, o in enumerate(p.options):
-        base = ("options", i)
-        yield from _duplicates(smap, (*base, "exclude_when"), [x.id for x in o.exclude_when], "exclusion id")
-        for j, reg in enumerate(o.regimens):
-            rpath: Path = (*base, "regimens", j)
-            yield from refs((*rpath, "evidence"), reg.evidence)
-            if (reg.substance is None) == (reg.condition is None):
-                yield smap.problem(rpath, "regimen-indication", "a regimen names exactly one of substance or condition")
-            if reg.condition is not None and reg.condition not in v.PSYCHIATRIC_CONDITIONS:
-                yield smap.problem(
-                    (*rpath, "condition"),
-                    "value-not-in-vocabulary",
-                    f"{reg.condition!r} is not a co-occurring condition of the profile vocabulary",
-                )
-            if reg.substance in insufficient and o.insufficient_evidence is None:
-                yield smap.problem(
-                    (*rpath, "substance"),
-                    "regimen-for-insufficient-substance",
-                    f"{reg.substance} is marked insufficient_evidence: no ketamine option may be offered for it",
-                )
-            if reg.dose.mg_per_kg is not None and reg.dose.fixed_mg is not None:
-                yield smap.problem((*rpath, "dose"), "dose-ambiguous", "give mg_per_kg or fixed_mg, not both")
-        for j, x in enumerate(o.exclude_when):
-            xpath: Path = (*base, "exclude_when", j)
-            yield from refs((*xpath, "evidence"), x.evidence)
-            yield from _check_condition(smap, (*xpath, "when"), x.when)
-            yield from _check_placeholders(smap, (*xpath, "reason"), x.reason)
-    for i, e in enumerate(p.evidence):
-        if e.id not in cited:
-            yield smap.problem(
-                ("evidence", i, "id"), "unused-evidence", f"evidence {e.id!r} is never cited", severity="warning"
-            )
-        if e.doi is None and e.identifier is None:
-            yield smap.problem(
-                ("evidence", i),
-                "evidence-without-identifier",
-                "give a doi or another identifier (PMID, NCT, label id)",
-                severity="warning",
-            )
-    branches = 0
-    for c in _conditions(p):
-        try:
-            branches += len(dnf(c))
-        except TooManyBranches:
-            pass  # reported on the rule itself
-    if branches > MAX_ENGINE_RULES:
-        yield smap.problem(
-            ("rules",),
-            "engine-limit",
-            f"the protocol compiles to {branches} engine rules; the limit is {MAX_ENGINE_RULES}",
-        )
-    used = {leaf.field for c in _conditions(p) for _, leaf in walk_leaves(c)}
-    known = used & set(FIELDS)
-    flags = {closed_flag(f) for f in known if FIELDS[f].type in ("enum_list", "text_list")}
-    for a, b in hash_collisions(known | flags):
-        yield smap.problem((), "hash-collision", f"field names {a!r} and {b!r} share the engine's 32-bit hash")
+        yield "option", o.id, ("options", i, "id")
 
 
-def _conditions(p: Protocol) -> Iterator[ConditionNode]:
-    for r in p.rules:
-        yield r.when
-    for o in p.options:
-        for x in o.exclude_when:
-            yield x.when
+# ---------------------------------------------------------------- cache
 
 
-def _duplicates(smap: SourceMap, path: Path, ids: list[str], what: str, key: str = "id") -> Iterator[Problem]:
-    counts = Counter(ids)
-    seen: set[str] = set()
-    for i, ident in enumerate(ids):
-        if counts[ident] > 1 and ident in seen:
-            yield smap.problem((*path, i, key), "duplicate-id", f"{what} {ident!r} is defined more than once")
-        seen.add(ident)
+def _problem_row(p: Problem) -> list[Any]:
+    return [p.line, p.col, p.code, p.message, p.path, p.severity]
 
 
-def _check_condition(smap: SourceMap, path: Path, cond: ConditionNode) -> Iterator[Problem]:
-    for sub_path, node in _nodes(cond, ()):
-        if isinstance(node, All | AnyOf) and not children(node):
-            yield smap.problem((*path, *sub_path), "empty-condition", "all/any needs at least one condition")
-    for leaf_path, leaf in walk_leaves(cond):
-        for code, msg in check_leaf(leaf):
-            target = (
-                "field" if code in ("unknown-profile-field",) else "op" if code == "operator-type-mismatch" else "value"
-            )
-            yield smap.problem((*path, *leaf_path, target), code, msg)
-    if depth(cond) > MAX_CONDITION_DEPTH:
-        yield smap.problem(path, "engine-limit", f"condition nested deeper than {MAX_CONDITION_DEPTH} levels")
-        return
+def _problem(name: str, row: list[Any]) -> Problem:
+    line, col, code, message, path, severity = row
+    return Problem(name, line, col, code, message, path, severity)
+
+
+def _check_file(
+    path: FsPath, today: dt.date | None, cache: ProtocolCache | None
+) -> tuple[LoadedProtocol | None, list[Problem]]:
+    """Read, check and lint one file, through the cache when one is given."""
+    name = str(path)
     try:
-        branches = dnf(cond)
-    except TooManyBranches as exc:
-        yield smap.problem(
-            path,
-            "engine-limit",
-            f"condition expands to {exc.args[0]}+ engine rules; the limit is {MAX_BRANCHES_PER_RULE}: simplify it",
+        raw = path.read_bytes()
+    except OSError as exc:
+        return None, [Problem(name, None, None, "unreadable", exc.strerror or str(exc))]
+    sha = hashlib.sha256(raw).hexdigest()
+    entry = cache.get(sha) if cache is not None else None
+    if entry is not None:
+        try:
+            return _from_entry(entry, name, sha, today)
+        except (KeyError, TypeError, ValueError):
+            pass  # an entry of the wrong shape is not trusted: check the file again
+    lp, problems = _check_bytes(raw, name)
+    review: dict[str, Any] | None = None
+    if lp is not None and not any(p.severity == "error" for p in problems):
+        from .lint import lint_protocol, review_due
+
+        problems.extend(lint_protocol(lp, None))
+        due, overdue = review_due(lp)
+        review = {"due": due.isoformat(), "problem": _problem_row(overdue)}
+        if today is not None and today > due:
+            problems.append(overdue)
+    if cache is not None:
+        cache.put(
+            sha,
+            {
+                "problems": [_problem_row(p) for p in problems if p.code != "review-overdue"],
+                "review": review,
+                "ids": [list(s) for s in lp.ids] if lp is not None else [],
+                "protocol": lp.protocol.model_dump(mode="json", by_alias=True) if lp is not None else None,
+            },
         )
-        return
-    if any(len(b) > MAX_LEAVES_PER_BRANCH for b in branches):
-        yield smap.problem(path, "engine-limit", f"a branch has more than {MAX_LEAVES_PER_BRANCH} tests")
+    return lp, problems
 
 
-def _nodes(cond: ConditionNode, path: Path) -> Iterator[tuple[Path, ConditionNode]]:
-    yield path, cond
-    key = "all" if isinstance(cond, All) else "any" if isinstance(cond, AnyOf) else None
-    for step, child in children(cond):
-        yield from _nodes(child, (*path, key, step) if key else (*path, step))
-
-
-def _check_placeholders(smap: SourceMap, path: Path, text: str) -> Iterator[Problem]:
-    for name in PLACEHOLDER.findall(text):
-        if name not in FIELDS:
-            hint = v.suggest(name, list(FIELDS))
-            yield smap.problem(
-                path,
-                "unknown-placeholder",
-                f"{{{name}}} is not a fact field" + (f"; did you mean {{{hint}}}?" if hint else ""),
-            )
+def _from_entry(
+    entry: dict[str, Any], name: str, sha: str, today: dt.date | None
+) -> tuple[LoadedProtocol | None, list[Problem]]:
+    problems = [_problem(name, row) for row in entry["problems"]]
+    review = entry["review"]
+    if review is not None and today is not None and today > dt.date.fromisoformat(review["due"]):
+        problems.append(_problem(name, review["problem"]))
+    data = entry["protocol"]
+    if data is None:
+        return None, problems
+    if not isinstance(data, dict):
+        raise TypeError("cached protocol is not a mapping")
+    ids = tuple((str(w), str(i), line, col, str(p)) for w, i, line, col, p in entry["ids"])
+    return LoadedProtocol(name, sha, ids, data=data), problems
 
 
 def validate_paths(
-    paths: Iterable[str | FsPath], today: dt.date | None = None
+    paths: Iterable[str | FsPath], today: dt.date | None = None, cache: ProtocolCache | None = None
 ) -> tuple[list[LoadedProtocol], list[Problem]]:
     """Read, check and lint every protocol file; also checks ids that must be unique across files.
 
     ``today`` (from the caller; the core reads no clock) enables the review-overdue check.
+    A protocol is linted only once it has no error.
     """
-    from .lint import lint_protocol
-
     files, problems = protocol_files(paths)
     loaded: list[LoadedProtocol] = []
     for f in files:
-        lp, probs = read_protocol(f)
+        lp, probs = _check_file(f, today, cache)
         problems.extend(probs)
         if lp is not None:
             loaded.append(lp)
-            if not any(p.severity == "error" for p in probs):  # lint a protocol only once it is valid
-                problems.extend(lint_protocol(lp, today))
     problems.extend(_cross_file(loaded))
     order = {str(f): i for i, f in enumerate(files)}
     problems.sort(key=lambda p: (order.get(p.file, -1), p.line or 0, p.col or 0, p.code))
@@ -337,21 +224,36 @@ def validate_paths(
 def _cross_file(loaded: list[LoadedProtocol]) -> Iterator[Problem]:
     owners: dict[tuple[str, str], str] = {}
     for lp in loaded:
-        p = lp.protocol
-        items: list[tuple[str, str, Path]] = [("protocol", p.id, ("id",))]
-        items += [("rule", r.id, ("rules", i, "id")) for i, r in enumerate(p.rules)]
-        items += [("option", o.id, ("options", i, "id")) for i, o in enumerate(p.options)]
-        for what, ident, path in items:
+        for what, ident, line, col, path in lp.ids:
             if (what, ident) in owners and owners[(what, ident)] != lp.path:
-                yield lp.source.problem(
-                    path, "duplicate-id", f"{what} id {ident!r} is also defined in {owners[(what, ident)]}"
+                yield Problem(
+                    lp.path,
+                    line,
+                    col,
+                    "duplicate-id",
+                    f"{what} id {ident!r} is also defined in {owners[(what, ident)]}",
+                    path,
                 )
             owners.setdefault((what, ident), lp.path)
 
 
-def load_protocols(paths: Iterable[str | FsPath]) -> list[LoadedProtocol]:
+def _models_build(loaded: list[LoadedProtocol]) -> bool:
+    from pydantic import ValidationError
+
+    try:
+        for lp in loaded:
+            _ = lp.protocol
+    except ValidationError:
+        return False
+    return True
+
+
+def load_protocols(paths: Iterable[str | FsPath], cache: ProtocolCache | None = None) -> list[LoadedProtocol]:
     """Load protocols for an assessment; any error (not warning) makes them unusable (exit 3)."""
-    loaded, problems = validate_paths(paths)
+    paths = list(paths)
+    loaded, problems = validate_paths(paths, None, cache)
+    if cache is not None and not _models_build(loaded):
+        loaded, problems = validate_paths(paths, None, None)  # a cached protocol failed its model: use the files
     errors = [p for p in problems if p.severity == "error"]
     if errors or not loaded:
         raise ProtocolLoadError(

@@ -25,7 +25,7 @@ GRADE_ORDER: dict[str, int] = {"high": 0, "moderate": 1, "low": 2, "very_low": 3
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Evidence(_Model):
@@ -227,7 +227,7 @@ class Protocol(_Model):
     """A clinical protocol file."""
 
     schema_ref: StrictStr | None = Field(default=None, alias="$schema")
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
     id: Slug
     title: Text
     version: Annotated[StrictStr, Field(pattern=r"^\d+\.\d+\.\d+$")]

@@ -27,6 +27,9 @@ def run(
 ) -> subprocess.CompletedProcess[bytes]:
     base = {**os.environ, "NO_COLOR": "1"}
     base.pop("FORCE_COLOR", None)
+    if env is not None and "XDG_CACHE_HOME" in env:
+        if "KAPDECIDE_CACHE_DIR" not in env:
+            base.pop("KAPDECIDE_CACHE_DIR", None)  # let the default cache location apply
     return subprocess.run(
         [sys.executable, "-m", "kapdecide", *args],
         cwd=cwd,
@@ -297,5 +300,20 @@ def test_no_files_written_except_output(tmp_path: Path) -> None:
     example = str(ROOT / "examples" / "deferred-bp-alcohol.yaml")
     assert run("assess", example, cwd=work, env=env).returncode == 0
     assert run("assess", example, "--format", "json", "--output", "r.json", cwd=work, env=env).returncode == 0
+    found = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file())
+    # the one other file is the protocol cache entry, in the documented cache folder
+    assert len(found) == 2 and found[1] == "cwd/r.json", found
+    assert found[0].startswith("c/kapdecide/protocol-") and found[0].endswith(".json"), found
+
+
+def test_cache_off_writes_nothing_but_output(tmp_path: Path) -> None:
+    work = tmp_path / "cwd"
+    work.mkdir()
+    env = {"HOME": str(tmp_path / "home"), "XDG_CACHE_HOME": str(tmp_path / "c"), "PYTHONDONTWRITEBYTECODE": "1"}
+    example = str(ROOT / "examples" / "deferred-bp-alcohol.yaml")
+    done = run(
+        "assess", example, "--format", "json", "--output", "r.json", cwd=work, env={**env, "KAPDECIDE_CACHE_DIR": "off"}
+    )
+    assert done.returncode == 0
     found = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file())
     assert found == ["cwd/r.json"]

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..assessment import DISCLAIMER, SCHEMA_VERSION, Report
-from ..cases import Coverage, Suite
+from ..contract import DISCLAIMER, SCHEMA_VERSION
 from ..errors import EXIT_MEANING, KapdecideError, Problem
+
+if TYPE_CHECKING:  # types only: an error or a problem list is printed without building the report models
+    from ..assessment import Report
+    from ..cases import Coverage, Suite
 
 
 def dumps(data: Any) -> str:

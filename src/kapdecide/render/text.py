@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.console import Console
 from rich.markup import escape
 from rich.panel import Panel
 from rich.text import Text
 
-from ..assessment import STATUS_OPTION_REASON, Finding, Report, RuleExplanation, SessionChecklist
-from ..cases import Coverage, Suite
-from ..diff import Impact
 from ..errors import KapdecideError, Problem
+
+if TYPE_CHECKING:  # imported for types only: `validate` prints problems without building the report models
+    from ..assessment import Finding, Report, RuleExplanation, SessionChecklist
+    from ..cases import Coverage, Suite
+    from ..diff import Impact
 
 STATUS_STYLE = {
     "contraindicated": ("CONTRAINDICATED", "bold white on red"),
@@ -119,6 +123,8 @@ def _options(console: Console, report: Report) -> None:
     if not rows:
         console.print("  None applies to this patient's recorded indications.")
         return
+    from ..assessment import STATUS_OPTION_REASON
+
     shared = STATUS_OPTION_REASON.get(report.status)
     if shared:
         console.print(f"  {escape(shared)} Listed for planning:")

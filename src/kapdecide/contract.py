@@ -1,0 +1,11 @@
+"""Fixed values of the machine contract that every output carries, in a module light enough for
+the error and problem renderers to import without building the report models."""
+
+from __future__ import annotations
+
+SCHEMA_VERSION = "1.0"
+DISCLAIMER = (
+    "Decision support for clinician review. kapdecide does not make or order treatment decisions. "
+    "Ketamine and esketamine are not approved for any substance use disorder: every such use is off-label. "
+    "Findings are only as complete as the data given; verify them against the patient record."
+)

@@ -1,0 +1,38 @@
+"""The benchmark harness runs end to end (a smoke run: tiny sizes, no timing asserted)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_harness_smoke_run_measures_every_row() -> None:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--smoke", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    measures = [row[0] for row in result["rows"]]
+    for expected in ("bare import", "cold `kapdecide assess", "cold `kapdecide validate", "`--jobs 1`", "`--jobs 2`"):
+        assert any(expected in m for m in measures), (expected, measures)
+    assert sum("peak RSS" in m for m in measures) == 2
+    # every target row carries a verdict, and every figure is a number with its unit
+    for measure, figure, target, verdict in result["rows"]:
+        assert figure.split()[0].replace(",", "").replace(".", "").isdigit(), (measure, figure)
+        assert (verdict in ("met", "**missed**")) == bool(target), (measure, verdict)
+    assert {"date", "machine", "python", "kapdecide"} <= set(result["machine"])
+
+
+def test_readme_holds_a_results_table_from_the_harness() -> None:
+    text = (ROOT / "benchmarks" / "README.md").read_text(encoding="utf-8")
+    start, end = text.index("<!-- results:start -->"), text.index("<!-- results:end -->")
+    table = text[start:end]
+    assert "Command: `python benchmarks/run.py`" in table and "| Measure |" in table

@@ -1,0 +1,143 @@
+"""protocol_cache: a checked protocol is reused only when its entry is intact and matches the file."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from kapdecide.assessment import assess
+from kapdecide.loader import default_protocol_dir, load_protocols, validate_paths
+from kapdecide.profile import validate_profile_data
+from kapdecide.protocol_cache import FORMAT, ProtocolCache, default_cache
+from kapdecide.yaml_source import load
+
+ROOT = Path(__file__).resolve().parents[2]
+DAY = dt.date(2026, 11, 21)
+
+
+@pytest.fixture
+def protocols(tmp_path: Path) -> Path:
+    folder = tmp_path / "protocols"
+    folder.mkdir()
+    shutil.copy(default_protocol_dir() / "kap-sud.yaml", folder / "kap-sud.yaml")
+    return folder
+
+
+def _report(protocol_dir: Path, cache: ProtocolCache | None) -> str:
+    text = (ROOT / "examples" / "deferred-bp-alcohol.yaml").read_text()
+    data, smap = load(text, "p.yaml")
+    profile = validate_profile_data(data, smap)
+    return assess(profile, load_protocols([protocol_dir], cache), DAY).model_dump_json()
+
+
+def _entries(cache: ProtocolCache) -> list[Path]:
+    return sorted(cache.folder.glob("protocol-*.json"))
+
+
+def test_a_hit_gives_the_same_problems_protocol_and_report(protocols: Path, tmp_path: Path) -> None:
+    cache = ProtocolCache(tmp_path / "cache")
+    fresh_loaded, fresh_problems = validate_paths([protocols], DAY, None)
+    miss_loaded, miss_problems = validate_paths([protocols], DAY, cache)
+    assert len(_entries(cache)) == 1
+    hit_loaded, hit_problems = validate_paths([protocols], DAY, cache)
+    assert hit_loaded[0].built is None  # served from the cache: no model built until asked for
+    assert fresh_problems == miss_problems == hit_problems
+    assert hit_loaded[0].protocol == fresh_loaded[0].protocol
+    assert hit_loaded[0].ids == fresh_loaded[0].ids
+    assert _report(protocols, cache) == _report(protocols, None)
+
+
+def test_review_overdue_is_computed_for_the_day_asked(protocols: Path, tmp_path: Path) -> None:
+    cache = ProtocolCache(tmp_path / "cache")
+    validate_paths([protocols], DAY, cache)
+    late = dt.date(2099, 1, 1)
+    codes = {p.code for p in validate_paths([protocols], late, cache)[1]}
+    assert "review-overdue" in codes
+    assert {p.code for p in validate_paths([protocols], late, None)[1]} == codes
+    assert "review-overdue" not in {p.code for p in validate_paths([protocols], DAY, cache)[1]}
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda text: text[: len(text) // 2],  # truncated
+        lambda text: text.replace('"kap_sud"', '"kap_sux"', 1),  # changed without a new checksum
+        lambda text: "",  # empty
+        lambda text: "\x00\x01garbage",
+    ],
+)
+def test_a_corrupt_entry_is_never_trusted_and_is_rebuilt(protocols: Path, tmp_path: Path, damage: object) -> None:
+    cache = ProtocolCache(tmp_path / "cache")
+    _, expected = validate_paths([protocols], DAY, cache)
+    entry = _entries(cache)[0]
+    entry.write_text(damage(entry.read_text()))  # type: ignore[operator]
+    sha = hashlib.sha256((protocols / "kap-sud.yaml").read_bytes()).hexdigest()
+    assert cache.get(sha) is None
+    loaded, problems = validate_paths([protocols], DAY, cache)
+    assert problems == expected and loaded[0].protocol.id == "kap_sud"
+    assert cache.get(sha) is not None  # rewritten
+
+
+def _rewrite(entry: Path, change: dict[str, object]) -> None:
+    payload = json.loads(entry.read_text().partition("\n")[2])
+    payload.update(change)
+    text = json.dumps(payload)
+    entry.write_text(hashlib.sha256(text.encode()).hexdigest() + "\n" + text)
+
+
+def test_an_entry_of_another_version_or_format_is_ignored(protocols: Path, tmp_path: Path) -> None:
+    cache = ProtocolCache(tmp_path / "cache")
+    validate_paths([protocols], DAY, cache)
+    sha = hashlib.sha256((protocols / "kap-sud.yaml").read_bytes()).hexdigest()
+    for change in ({"format": FORMAT + 1}, {"kapdecide": "0.0.0"}, {"sha256": "0" * 64}):
+        _rewrite(_entries(cache)[0], change)
+        assert cache.get(sha) is None
+        validate_paths([protocols], DAY, cache)  # rebuilds it
+
+
+def test_a_checksummed_entry_whose_protocol_fails_the_model_falls_back_to_the_file(
+    protocols: Path, tmp_path: Path
+) -> None:
+    cache = ProtocolCache(tmp_path / "cache")
+    validate_paths([protocols], DAY, cache)
+    _rewrite(_entries(cache)[0], {"protocol": {"id": "kap_sud"}})
+    assert _report(protocols, cache) == _report(protocols, None)
+
+
+def test_a_changed_protocol_file_is_never_served_the_old_entry(protocols: Path, tmp_path: Path) -> None:
+    cache = ProtocolCache(tmp_path / "cache")
+    validate_paths([protocols], DAY, cache)
+    path = protocols / "kap-sud.yaml"
+    path.write_text(path.read_text().replace("version: 1.1.0", "version: 1.1.1", 1))
+    loaded, _ = validate_paths([protocols], DAY, cache)
+    assert loaded[0].protocol.version == "1.1.1"
+    assert len(_entries(cache)) == 2
+
+
+def test_an_unwritable_cache_only_costs_speed(protocols: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    cache = ProtocolCache(blocker / "cache")
+    loaded, problems = validate_paths([protocols], DAY, cache)
+    assert loaded[0].protocol.id == "kap_sud" and not [p for p in problems if p.severity == "error"]
+
+
+def test_a_protocol_with_errors_is_cached_with_its_errors(tmp_path: Path) -> None:
+    bad = ROOT / "tests" / "fixtures" / "protocols" / "invalid" / "undefined-evidence.yaml"
+    cache = ProtocolCache(tmp_path / "cache")
+    first = validate_paths([bad], DAY, cache)[1]
+    second = validate_paths([bad], DAY, cache)[1]
+    assert first == second and any(p.code == "undefined-evidence" for p in second)
+
+
+def test_default_cache_location() -> None:
+    assert default_cache({"KAPDECIDE_CACHE_DIR": "off", "HOME": "/h"}) is None
+    assert default_cache({"KAPDECIDE_CACHE_DIR": "/x", "HOME": "/h"}) == ProtocolCache(Path("/x"))
+    assert default_cache({"XDG_CACHE_HOME": "/c", "HOME": "/h"}) == ProtocolCache(Path("/c/kapdecide"))
+    found = default_cache({"HOME": "/h"})
+    assert found is not None and found.folder.parts[-2:] == (".cache", "kapdecide")
