@@ -12,31 +12,25 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Literal
-
-from pydantic import BaseModel, ConfigDict
+from typing import TYPE_CHECKING, Any, Literal
 
 from . import __version__
 from . import vocabulary as v
 from .conditions import describe, dnf, fields_of
-from .contract import DISCLAIMER, SCHEMA_VERSION
+from .contract import DISCLAIMER, SCHEMA_VERSION, STATUS_ORDER, Status
 from .engine import Engine, EngineRule
 from .errors import EngineDisagreementError
 from .evaluator import Compiled, LeafResult, Truth, compile_condition, reasons
 from .facts import Facts, Value, build_facts, text_list
 from .loader import LoadedProtocol
-from .profile import Profile
 from .protocol import GRADE_ORDER, Evidence, Option, Protocol, Regimen, Rule, SessionPlan
 
-Status = Literal["contraindicated", "deferred", "incomplete", "eligible_with_precautions", "eligible"]
-#: Most severe first (reference 0.1).
-STATUS_ORDER: tuple[Status, ...] = (
-    "contraindicated",
-    "deferred",
-    "incomplete",
-    "eligible_with_precautions",
-    "eligible",
-)
+if TYPE_CHECKING:
+    from .profile import Profile
+    from .report import Report
+
+__all__ = ["STATUS_ORDER", "Status", "assess", "assess_data", "compile_protocol"]
+
 KIND_STATUS: dict[str, Status] = {
     "contraindication": "contraindicated",
     "deferral": "deferred",
@@ -63,283 +57,6 @@ STATUS_OPTION_REASON: dict[str, str] = {
 }
 
 
-class _Out(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Trigger(_Out):
-    """A profile value behind a finding: the field, its value, the test and the result."""
-
-    field: str
-    value: Any
-    operator: str
-    threshold: Any
-    result: Literal["true", "false", "unknown"]
-
-
-class EvidenceRef(_Out):
-    id: str
-    citation: str
-    doi: str | None
-    identifier: str | None
-    design: str
-    participants: int | None
-
-
-class Finding(_Out):
-    """A rule whose condition is true for this profile."""
-
-    rule_id: str
-    protocol_id: str
-    kind: str
-    title: str
-    message: str
-    action: str
-    severity: str | None
-    urgent: bool
-    rationale: str | None
-    triggered_by: list[Trigger]
-    evidence: list[EvidenceRef]
-    next_steps: list[str]
-    strengthens: list[str]
-    sources: list[str] = []
-    """For FHIR input: the resources (``ResourceType/id``) the triggering values came from."""
-
-
-class NotChecked(_Out):
-    """A safety rule whose condition is unknown: it could not be checked, and counts as missing data."""
-
-    rule_id: str
-    protocol_id: str
-    kind: str
-    title: str
-    needs: list[str]
-    message: str
-
-
-class StaleItem(_Out):
-    source: str
-    days_old: int
-    max_age_days: int
-    fields: list[str]
-    message: str
-
-
-class CheckedMedication(_Out):
-    ingredient: str
-    drug_class: str
-    rxcui: str | None
-
-
-class Medications(_Out):
-    recorded: bool
-    checked: list[CheckedMedication]
-    not_checked: list[str]
-    message: str
-
-
-class TrialOut(_Out):
-    evidence_id: str
-    design: str
-    participants: int | None
-    regimen: str
-    adjunct: str | None
-    outcome: str
-
-
-class SubstanceEvidenceOut(_Out):
-    substance: str
-    grade: str | None
-    insufficient_evidence: bool
-    statement: str
-    summary: str | None
-    trials: list[TrialOut]
-    evidence: list[EvidenceRef]
-
-
-class DoseOut(_Out):
-    description: str
-    mg_per_kg: float | None
-    fixed_mg: float | None
-    max_mg: float | None
-    weight_kg: float | None
-    computed_mg: float | None
-    capped: bool
-    text: str
-
-
-class OptionOut(_Out):
-    """One option for one indication: offered or excluded, with the reasons and the evidence."""
-
-    option_id: str
-    protocol_id: str
-    title: str
-    route: str
-    setting: str
-    approach: str
-    indication: str | None
-    grade: str | None
-    state: Literal["offered", "excluded", "not_applicable"]
-    reasons: list[str]
-    dose: DoseOut | None
-    sessions: str | None
-    psychotherapy: str | None
-    outcome: str | None
-    monitoring: list[str]
-    evidence: list[EvidenceRef]
-    note: str | None
-    supported_by: list[str] = []
-    """Info findings (rule ids) that strengthen the case for this option, e.g. treatment-resistant depression."""
-
-
-class PreDoseCheck(_Out):
-    rule_id: str
-    title: str
-    do_not_dose_if: str
-    action: str
-
-
-class HoldOut(_Out):
-    id: str
-    when: str
-    action: str
-    evidence: list[str]
-
-
-class SessionChecklist(_Out):
-    """Generated from the protocol's session plan and its own rules, so decision and monitoring agree."""
-
-    protocol_id: str
-    applies_to: list[str]
-    pre_dose: list[PreDoseCheck]
-    pre_dose_checks: list[str]
-    in_session_holds: list[HoldOut]
-    observation_minutes: int
-    observation: str
-    discharge: list[str]
-    follow_up: list[str]
-    evidence: list[EvidenceRef]
-
-
-class NextStep(_Out):
-    id: str
-    label: str
-
-
-class LeafExplanation(_Out):
-    path: str
-    field: str
-    label: str
-    value: Any
-    operator: str
-    threshold: Any
-    result: Literal["true", "false", "unknown"]
-
-
-class RuleExplanation(_Out):
-    """Why a rule (or an option exclusion) did or did not fire."""
-
-    protocol_id: str
-    rule_id: str
-    kind: str
-    title: str
-    result: Literal["true", "false", "unknown"]
-    fired: bool
-    leaves: list[LeafExplanation]
-
-
-class Scenario(_Out):
-    values: dict[str, Any]
-    status: str
-    findings: list[str]
-    """Findings (rule ids) this scenario adds to those of the profile as given."""
-
-
-class WhatIf(_Out):
-    """What would change the answer if an unknown field (or field group) were known."""
-
-    fields: list[str]
-    label: str
-    scenarios: list[Scenario]
-
-
-class ProtocolRef(_Out):
-    id: str
-    version: str
-    title: str
-    sha256: str
-
-
-class UnmappedCode(_Out):
-    resource: str | None
-    system: str | None
-    code: str | None
-    display: str | None
-    reason: str | None
-
-
-class InputSource(_Out):
-    """Where the profile came from when it was not given directly (FHIR R4 Bundle)."""
-
-    format: Literal["fhir-r4"]
-    patient_id: str | None
-    resources_read: int
-    warnings: list[str]
-    unmapped: list[UnmappedCode]
-    """Codes the FHIR mapping does not know: reported, never guessed."""
-
-
-def protocol_ref(lp: LoadedProtocol) -> ProtocolRef:
-    """Id, version, title and sha256 of a loaded protocol, as reports and receipts carry them."""
-    return ProtocolRef(id=lp.protocol.id, version=lp.protocol.version, title=lp.protocol.title, sha256=lp.sha256)
-
-
-class Receipt(_Out):
-    """What the report was computed from, so that it can be replayed and audited."""
-
-    profile_sha256: str
-    """sha256 of the canonical profile: its validated content as sorted, compact JSON (key order,
-    formatting and YAML vs JSON do not change it)."""
-    protocols: list[ProtocolRef]
-    kapdecide_version: str
-    as_of: str
-    what_if_overrides: dict[str, Any]
-
-
-class Report(_Out):
-    """The assessment report (``kapdecide schema report`` publishes its JSON Schema)."""
-
-    schema_version: str
-    kapdecide_version: str
-    what_if_overrides: dict[str, Any]
-    """Fact values replaced with --what-if (null: made unknown). Non-empty means a HYPOTHETICAL result."""
-    disclaimer: str
-    assessed_on: str
-    patient_ref: str | None
-    status: Status
-    status_summary: str
-    protocols: list[ProtocolRef]
-    findings: list[Finding]
-    not_checked: list[NotChecked]
-    missing_data: list[str]
-    stale_data: list[StaleItem]
-    medications: Medications
-    substances: list[SubstanceEvidenceOut]
-    options: list[OptionOut]
-    session_checklists: list[SessionChecklist]
-    """For offered options: pre-dose checks (printed from the protocol's own rules), in-session holds,
-    observation, discharge and follow-up."""
-    standard_care: list[str]
-    next_steps: list[NextStep]
-    receipt: Receipt
-    input_source: InputSource | None = None
-    """Set for FHIR input: the Bundle's patient, mapping warnings and unmapped codes."""
-    explanation: list[RuleExplanation] | None = None
-    """With --explain: every rule and option exclusion, each condition leaf with value, operator, threshold, result."""
-    what_would_change: list[WhatIf] | None = None
-    """With --explain: for each unknown that blocks the decision, the status under representative values."""
-
-
 # ---------------------------------------------------------------- compiled protocols
 
 
@@ -355,9 +72,11 @@ class CompiledProtocol:
     engine: Engine
     evidence: dict[str, Evidence]
     conditions: dict[str, Compiled]
-    evidence_refs: dict[tuple[str, ...], list[EvidenceRef]] = field(default_factory=dict)
-    substance_outs: dict[str, SubstanceEvidenceOut] = field(default_factory=dict)
-    checklists: dict[tuple[str, ...], SessionChecklist] = field(default_factory=dict)
+    freshness: dict[str, int]
+    rule_keys: list[tuple[Rule, str]]
+    evidence_refs: dict[tuple[str, ...], list[dict[str, Any]]] = field(default_factory=dict)
+    substance_outs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    checklists: dict[tuple[str, ...], dict[str, Any]] = field(default_factory=dict)
 
     @property
     def protocol(self) -> Protocol:
@@ -381,6 +100,8 @@ def compile_protocol(lp: LoadedProtocol) -> CompiledProtocol:
         Engine(rules),
         {e.id: e for e in p.evidence},
         {name: compile_condition(cond) for name, cond in conditions.items()},
+        {f.source: f.max_age_days for f in p.freshness},
+        [(r, _rule_key(r.id)) for r in p.rules],
     )
     _COMPILED[lp.sha256] = compiled
     return compiled
@@ -422,12 +143,19 @@ def _truth(t: Truth) -> Literal["true", "false", "unknown"]:
     return "unknown" if t is None else "true" if t else "false"
 
 
-def _trigger(r: LeafResult) -> Trigger:
+# The report is built as plain JSON-ready data, in the models' field order, and becomes a ``Report``
+# only for callers that want the models: a batch line or a JSON report is written straight from the
+# data (building ~30 models per report was a third of the batch's time). tests/unit/test_assessment.py
+# checks that the data validates as a Report and dumps back to the same bytes.
+Data = dict[str, Any]
+
+
+def _trigger(r: LeafResult) -> Data:
     value = list(r.value) if isinstance(r.value, tuple) else r.value
-    return Trigger(field=r.field, value=value, operator=r.op, threshold=r.threshold, result=_truth(r.result))
+    return {"field": r.field, "value": value, "operator": r.op, "threshold": r.threshold, "result": _truth(r.result)}
 
 
-def _evidence(cp: CompiledProtocol, ids: Sequence[str]) -> list[EvidenceRef]:
+def _evidence(cp: CompiledProtocol, ids: Sequence[str]) -> list[Data]:
     key = tuple(ids)
     found = cp.evidence_refs.get(key)
     if found is not None:
@@ -436,17 +164,21 @@ def _evidence(cp: CompiledProtocol, ids: Sequence[str]) -> list[EvidenceRef]:
     for eid in ids:
         e = cp.evidence[eid]
         out.append(
-            EvidenceRef(
-                id=e.id,
-                citation=e.citation,
-                doi=e.doi,
-                identifier=e.identifier,
-                design=e.design,
-                participants=e.participants,
-            )
+            {
+                "id": e.id,
+                "citation": e.citation,
+                "doi": e.doi,
+                "identifier": e.identifier,
+                "design": e.design,
+                "participants": e.participants,
+            }
         )
     cp.evidence_refs[key] = out
     return out
+
+
+def _protocol_ref_data(lp: LoadedProtocol) -> Data:
+    return {"id": lp.protocol.id, "version": lp.protocol.version, "title": lp.protocol.title, "sha256": lp.sha256}
 
 
 # ---------------------------------------------------------------- assess
@@ -463,11 +195,26 @@ def assess(
     ``overrides`` replaces fact values (None makes a fact unknown) for what-if questions; the report
     lists them, so a hypothetical result is never mistaken for the patient's.
     """
-    findings: list[Finding] = []
-    not_checked: list[NotChecked] = []
-    stale: list[StaleItem] = []
-    options: list[OptionOut] = []
-    substance_out: dict[str, SubstanceEvidenceOut] = {}
+    from .report import Report
+
+    return Report.model_validate(assess_data(profile, protocols, as_of, overrides))
+
+
+def assess_data(
+    profile: Profile,
+    protocols: Sequence[LoadedProtocol],
+    as_of: dt.date,
+    overrides: Mapping[str, Value | None] | None = None,
+) -> Data:
+    """``assess`` as the report's JSON-ready data (what ``Report.model_dump(mode="json")`` gives).
+
+    Parts that depend on the protocol alone are shared between reports: treat the result as read-only.
+    """
+    findings: list[Data] = []
+    not_checked: list[Data] = []
+    stale: list[Data] = []
+    options: list[Data] = []
+    substance_out: dict[str, Data] = {}
     standard_care: list[str] = []
     facts: Facts = {}
     option_inputs: list[tuple[CompiledProtocol, Facts, dict[str, Truth]]] = []
@@ -475,7 +222,7 @@ def assess(
     for lp in protocols:
         cp = compile_protocol(lp)
         p = cp.protocol
-        fact_set = build_facts(profile, as_of, {f.source: f.max_age_days for f in p.freshness})
+        fact_set = build_facts(profile, as_of, cp.freshness)
         for name, value in (overrides or {}).items():
             if value is None:
                 fact_set.values.pop(name, None)
@@ -484,20 +231,20 @@ def assess(
         facts = {**fact_set.values, **facts}
         truths = _guarded_truths(cp, fact_set.values)
         for s in fact_set.stale:
-            if any(x.source == s.source and x.max_age_days == s.max_age_days for x in stale):
+            if any(x["source"] == s.source and x["max_age_days"] == s.max_age_days for x in stale):
                 continue  # several protocols with the same limit: report the stale reading once
             stale.append(
-                StaleItem(
-                    source=s.source,
-                    days_old=s.days_old,
-                    max_age_days=s.max_age_days,
-                    fields=list(s.fields),
-                    message=f"Latest {s.source.replace('_', ' ')} is {s.days_old} days old, older than the "
+                {
+                    "source": s.source,
+                    "days_old": s.days_old,
+                    "max_age_days": s.max_age_days,
+                    "fields": list(s.fields),
+                    "message": f"Latest {s.source.replace('_', ' ')} is {s.days_old} days old, older than the "
                     f"{s.max_age_days} days this protocol allows: it was not used. Measure again.",
-                )
+                }
             )
-        for rule in p.rules:
-            t = truths[_rule_key(rule.id)]
+        for rule, key in cp.rule_keys:
+            t = truths[key]
             if rule.kind == "info":
                 if t is True:  # information never changes the status, and unknown is not missing data
                     findings.append(_finding(cp, rule, fact_set.values, True))
@@ -509,14 +256,14 @@ def assess(
                 needs = [r.field for r in reasons(rule.when, fact_set.values, None)] or fields_of(rule.when)
                 needs = list(dict.fromkeys(needs))
                 not_checked.append(
-                    NotChecked(
-                        rule_id=rule.id,
-                        protocol_id=p.id,
-                        kind=rule.kind,
-                        title=rule.title,
-                        needs=needs,
-                        message=f"Could not check: {rule.title}. Needs: {', '.join(needs)}.",
-                    )
+                    {
+                        "rule_id": rule.id,
+                        "protocol_id": p.id,
+                        "kind": rule.kind,
+                        "title": rule.title,
+                        "needs": needs,
+                        "message": f"Could not check: {rule.title}. Needs: {', '.join(needs)}.",
+                    }
                 )
         option_inputs.append((cp, fact_set.values, truths))
         for se in p.substances:
@@ -527,59 +274,62 @@ def assess(
     status = _status(findings, not_checked, stale)
     support: dict[tuple[str, str], list[str]] = {}
     for finding in findings:
-        for oid in finding.strengthens if finding.kind == "info" else []:
-            support.setdefault((finding.protocol_id, oid), []).append(finding.rule_id)
-    checklists: list[SessionChecklist] = []
+        for oid in finding["strengthens"] if finding["kind"] == "info" else []:
+            support.setdefault((finding["protocol_id"], oid), []).append(finding["rule_id"])
+    checklists: list[Data] = []
     for cp, f, truths in option_inputs:
         rows = [row for option in cp.protocol.options for row in _options(cp, option, f, truths, status, support)]
         options.extend(rows)
-        offered = sorted({o.option_id for o in rows if o.state == "offered"})
+        offered = sorted({o["option_id"] for o in rows if o["state"] == "offered"})
         if offered and cp.protocol.session is not None:
             checklists.append(_checklist(cp, cp.protocol.session, offered))
     options.sort(key=_option_order)
 
-    findings.sort(key=lambda x: (KIND_ORDER[x.kind], not x.urgent, x.protocol_id, x.rule_id))
-    not_checked.sort(key=lambda x: (KIND_ORDER[x.kind], x.protocol_id, x.rule_id))
+    findings.sort(key=lambda x: (KIND_ORDER[x["kind"]], not x["urgent"], x["protocol_id"], x["rule_id"]))
+    not_checked.sort(key=lambda x: (KIND_ORDER[x["kind"]], x["protocol_id"], x["rule_id"]))
     missing = sorted(
-        {fld for x in not_checked for fld in x.needs}
-        | {t.field for x in findings if x.kind == "required_data" for t in x.triggered_by}
+        {fld for x in not_checked for fld in x["needs"]}
+        | {t["field"] for x in findings if x["kind"] == "required_data" for t in x["triggered_by"]}
     )
     substances = _patient_substances(facts, substance_out)
-    step_ids = list(dict.fromkeys(step for x in findings for step in x.next_steps))
+    step_ids = list(dict.fromkeys(step for x in findings for step in x["next_steps"]))
     if status == "incomplete" and "collect_missing_data" not in step_ids:
         step_ids.append("collect_missing_data")
-    next_steps = [NextStep(id=s, label=v.NEXT_STEPS.get(s, s.replace("_", " "))) for s in step_ids]
+    next_steps = [{"id": s, "label": v.NEXT_STEPS.get(s, s.replace("_", " "))} for s in step_ids]
     patient_ref = profile.patient.ref if profile.patient else None
-    refs = [protocol_ref(lp) for lp in protocols]
+    refs = [_protocol_ref_data(lp) for lp in protocols]
     overrides_out = {k: list(v) if isinstance(v, tuple) else v for k, v in sorted((overrides or {}).items())}
-    return Report(
-        schema_version=SCHEMA_VERSION,
-        kapdecide_version=__version__,
-        disclaimer=DISCLAIMER,
-        assessed_on=as_of.isoformat(),
-        patient_ref=patient_ref,
-        what_if_overrides=overrides_out,
-        status=status,
-        status_summary=STATUS_SUMMARY[status],
-        protocols=refs,
-        findings=findings,
-        not_checked=not_checked,
-        missing_data=missing,
-        stale_data=stale,
-        medications=_medications(facts),
-        substances=substances,
-        options=options,
-        session_checklists=checklists,
-        receipt=Receipt(
-            profile_sha256=profile_sha256(profile),
-            protocols=refs,
-            kapdecide_version=__version__,
-            as_of=as_of.isoformat(),
-            what_if_overrides=overrides_out,
-        ),
-        standard_care=standard_care,
-        next_steps=next_steps,
-    )
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "kapdecide_version": __version__,
+        "what_if_overrides": overrides_out,
+        "disclaimer": DISCLAIMER,
+        "assessed_on": as_of.isoformat(),
+        "patient_ref": patient_ref,
+        "status": status,
+        "status_summary": STATUS_SUMMARY[status],
+        "protocols": refs,
+        "findings": findings,
+        "not_checked": not_checked,
+        "missing_data": missing,
+        "stale_data": stale,
+        "medications": _medications(facts),
+        "substances": substances,
+        "options": options,
+        "session_checklists": checklists,
+        "standard_care": standard_care,
+        "next_steps": next_steps,
+        "receipt": {
+            "profile_sha256": profile_sha256(profile),
+            "protocols": refs,
+            "kapdecide_version": __version__,
+            "as_of": as_of.isoformat(),
+            "what_if_overrides": overrides_out,
+        },
+        "input_source": None,
+        "explanation": None,
+        "what_would_change": None,
+    }
 
 
 def canonical_profile(profile: Profile) -> str:
@@ -613,39 +363,40 @@ def _guarded_truths(cp: CompiledProtocol, facts: Facts) -> dict[str, Truth]:
     return truths
 
 
-def _finding(cp: CompiledProtocol, rule: Rule, facts: Facts, t: Truth) -> Finding:
-    return Finding(
-        rule_id=rule.id,
-        protocol_id=cp.protocol.id,
-        kind=rule.kind,
-        title=rule.title,
-        message=fill(rule.message, facts),
-        action=fill(rule.action, facts),
-        severity=rule.severity,
-        urgent=rule.urgent,
-        rationale=rule.rationale,
-        triggered_by=[_trigger(r) for r in reasons(rule.when, facts, t)],
-        evidence=_evidence(cp, rule.evidence),
-        next_steps=list(rule.next_steps),
-        strengthens=list(rule.strengthens),
-    )
+def _finding(cp: CompiledProtocol, rule: Rule, facts: Facts, t: Truth) -> Data:
+    return {
+        "rule_id": rule.id,
+        "protocol_id": cp.protocol.id,
+        "kind": rule.kind,
+        "title": rule.title,
+        "message": fill(rule.message, facts),
+        "action": fill(rule.action, facts),
+        "severity": rule.severity,
+        "urgent": rule.urgent,
+        "rationale": rule.rationale,
+        "triggered_by": [_trigger(r) for r in reasons(rule.when, facts, t)],
+        "evidence": _evidence(cp, rule.evidence),
+        "next_steps": list(rule.next_steps),
+        "strengthens": list(rule.strengthens),
+        "sources": [],
+    }
 
 
-def _status(findings: list[Finding], not_checked: list[NotChecked], stale: list[StaleItem]) -> Status:
-    raised = {KIND_STATUS[f.kind] for f in findings if f.kind in KIND_STATUS}
+def _status(findings: list[Data], not_checked: list[Data], stale: list[Data]) -> Status:
+    raised = {KIND_STATUS[f["kind"]] for f in findings if f["kind"] in KIND_STATUS}
     if not_checked or stale:
         raised.add("incomplete")
     return next((s for s in STATUS_ORDER if s in raised), "eligible")
 
 
-def _substance_out(cp: CompiledProtocol, substance: str) -> SubstanceEvidenceOut:
+def _substance_out(cp: CompiledProtocol, substance: str) -> Data:
     found = cp.substance_outs.get(substance)
     if found is None:
         found = cp.substance_outs[substance] = _build_substance_out(cp, substance)
     return found
 
 
-def _build_substance_out(cp: CompiledProtocol, substance: str) -> SubstanceEvidenceOut:
+def _build_substance_out(cp: CompiledProtocol, substance: str) -> Data:
     se = next(s for s in cp.protocol.substances if s.substance == substance)
     label = substance.replace("_", " ")
     if se.insufficient_evidence:
@@ -655,57 +406,57 @@ def _build_substance_out(cp: CompiledProtocol, substance: str) -> SubstanceEvide
         )
     else:
         statement = f"Ketamine in {label} use disorder: GRADE certainty {se.grade.replace('_', ' ')} (off-label)."
-    return SubstanceEvidenceOut(
-        substance=substance,
-        grade=None if se.grade == "none" else se.grade,
-        insufficient_evidence=se.insufficient_evidence,
-        statement=statement,
-        summary=se.summary,
-        trials=[
-            TrialOut(
-                evidence_id=t.evidence,
-                design=t.design,
-                participants=t.participants,
-                regimen=t.regimen,
-                adjunct=t.adjunct,
-                outcome=t.outcome,
-            )
+    return {
+        "substance": substance,
+        "grade": None if se.grade == "none" else se.grade,
+        "insufficient_evidence": se.insufficient_evidence,
+        "statement": statement,
+        "summary": se.summary,
+        "trials": [
+            {
+                "evidence_id": t.evidence,
+                "design": t.design,
+                "participants": t.participants,
+                "regimen": t.regimen,
+                "adjunct": t.adjunct,
+                "outcome": t.outcome,
+            }
             for t in se.trials
         ],
-        evidence=_evidence(cp, se.evidence),
-    )
+        "evidence": _evidence(cp, se.evidence),
+    }
 
 
-def _patient_substances(facts: Facts, known: dict[str, SubstanceEvidenceOut]) -> list[SubstanceEvidenceOut]:
+def _patient_substances(facts: Facts, known: dict[str, Data]) -> list[Data]:
     out = []
     for s in text_list(facts, "substance_use.substances") or ():
         s = str(s)
         out.append(
             known.get(s)
-            or SubstanceEvidenceOut(
-                substance=s,
-                grade=None,
-                insufficient_evidence=True,
-                summary=None,
-                evidence=[],
-                trials=[],
-                statement=f"No evidence review for {s.replace('_', ' ')} use disorder in these protocols: "
+            or {
+                "substance": s,
+                "grade": None,
+                "insufficient_evidence": True,
+                "statement": f"No evidence review for {s.replace('_', ' ')} use disorder in these protocols: "
                 "insufficient evidence; no ketamine option is offered for it.",
-            )
+                "summary": None,
+                "trials": [],
+                "evidence": [],
+            }
         )
     return out
 
 
-def _medications(facts: Facts) -> Medications:
+def _medications(facts: Facts) -> Data:
     if "medications.ingredients" not in facts:
-        return Medications(
-            recorded=False,
-            checked=[],
-            not_checked=[],
-            message="Medication list not recorded: interactions could not be checked.",
-        )
+        return {
+            "recorded": False,
+            "checked": [],
+            "not_checked": [],
+            "message": "Medication list not recorded: interactions could not be checked.",
+        }
     checked = [
-        CheckedMedication(ingredient=n, drug_class=v.MEDICATIONS[n].drug_class, rxcui=v.MEDICATIONS[n].rxcui or None)
+        {"ingredient": n, "drug_class": v.MEDICATIONS[n].drug_class, "rxcui": v.MEDICATIONS[n].rxcui or None}
         for n in text_list(facts, "medications.ingredients") or ()
     ]
     unchecked = list(text_list(facts, "medications.unchecked") or ())
@@ -714,10 +465,15 @@ def _medications(facts: Facts) -> Medications:
         if unchecked
         else "Every recorded medication was checked for interactions."
     )
-    return Medications(recorded=True, checked=checked, not_checked=unchecked, message=msg)
+    return {"recorded": True, "checked": checked, "not_checked": unchecked, "message": msg}
 
 
-def _dose(reg: Regimen, facts: Facts) -> DoseOut:
+def _float(x: float | None) -> float | None:
+    # The models hold floats: an integer from the protocol is written 5.0, as model_dump writes it.
+    return None if x is None else float(x)
+
+
+def _dose(reg: Regimen, facts: Facts) -> Data:
     d = reg.dose
     weight = facts.get("patient.weight_kg")
     computed: float | None = None
@@ -737,46 +493,49 @@ def _dose(reg: Regimen, facts: Facts) -> DoseOut:
         text = f"{d.fixed_mg:g} mg fixed dose"
     else:
         text = "no fixed dose in the cited sources"
-    return DoseOut(
-        description=d.description,
-        mg_per_kg=d.mg_per_kg,
-        fixed_mg=d.fixed_mg,
-        max_mg=d.max_mg,
-        weight_kg=float(weight) if isinstance(weight, int | float) else None,
-        computed_mg=computed,
-        capped=capped,
-        text=text,
-    )
+    return {
+        "description": d.description,
+        "mg_per_kg": _float(d.mg_per_kg),
+        "fixed_mg": _float(d.fixed_mg),
+        "max_mg": _float(d.max_mg),
+        "weight_kg": float(weight) if isinstance(weight, int | float) else None,
+        "computed_mg": computed,
+        "capped": capped,
+        "text": text,
+    }
 
 
-def _checklist(cp: CompiledProtocol, plan: SessionPlan, offered: list[str]) -> SessionChecklist:
+def _checklist(cp: CompiledProtocol, plan: SessionPlan, offered: list[str]) -> Data:
     found = cp.checklists.get(tuple(offered))
     if found is None:
         found = cp.checklists[tuple(offered)] = _build_checklist(cp, plan, offered)
     return found
 
 
-def _build_checklist(cp: CompiledProtocol, plan: SessionPlan, offered: list[str]) -> SessionChecklist:
+def _build_checklist(cp: CompiledProtocol, plan: SessionPlan, offered: list[str]) -> Data:
     rules = {r.id: r for r in cp.protocol.rules}
-    return SessionChecklist(
-        protocol_id=cp.protocol.id,
-        applies_to=offered,
-        pre_dose=[
-            PreDoseCheck(
-                rule_id=rid, title=rules[rid].title, do_not_dose_if=describe(rules[rid].when), action=rules[rid].action
-            )
+    return {
+        "protocol_id": cp.protocol.id,
+        "applies_to": offered,
+        "pre_dose": [
+            {
+                "rule_id": rid,
+                "title": rules[rid].title,
+                "do_not_dose_if": describe(rules[rid].when),
+                "action": rules[rid].action,
+            }
             for rid in plan.pre_dose_rules
         ],
-        pre_dose_checks=list(plan.pre_dose_checks),
-        in_session_holds=[
-            HoldOut(id=h.id, when=h.when, action=h.action, evidence=list(h.evidence)) for h in plan.holds
+        "pre_dose_checks": list(plan.pre_dose_checks),
+        "in_session_holds": [
+            {"id": h.id, "when": h.when, "action": h.action, "evidence": list(h.evidence)} for h in plan.holds
         ],
-        observation_minutes=plan.observation_minutes,
-        observation=plan.observation,
-        discharge=list(plan.discharge),
-        follow_up=list(plan.follow_up),
-        evidence=_evidence(cp, plan.evidence),
-    )
+        "observation_minutes": plan.observation_minutes,
+        "observation": plan.observation,
+        "discharge": list(plan.discharge),
+        "follow_up": list(plan.follow_up),
+        "evidence": _evidence(cp, plan.evidence),
+    }
 
 
 def _options(
@@ -786,7 +545,7 @@ def _options(
     truths: dict[str, Truth],
     status: Status,
     support: dict[tuple[str, str], list[str]],
-) -> list[OptionOut]:
+) -> list[Data]:
     status_reason = STATUS_OPTION_REASON.get(status)
     exclusions: list[str] = []
     if option.insufficient_evidence is not None:
@@ -809,7 +568,9 @@ def _options(
         reasons_: list[str] = ([status_reason] if status_reason else []) + exclusions
         row = _option_row(cp, option, reg, facts, "excluded" if reasons_ else "offered", reasons_)
         supported = support.get((cp.protocol.id, option.id))
-        rows.append(row.model_copy(update={"supported_by": sorted(supported)}) if supported else row)
+        if supported:
+            row["supported_by"] = sorted(supported)
+        rows.append(row)
     if rows:
         return rows
     if substances is None:
@@ -818,25 +579,26 @@ def _options(
         wanted = sorted({str(r.substance or r.condition) for r in option.regimens})
         why = f"No regimen for this patient's indications (option studied for: {', '.join(wanted)})."
     return [
-        OptionOut(
-            option_id=option.id,
-            protocol_id=cp.protocol.id,
-            title=option.title,
-            route=option.route,
-            setting=option.setting,
-            approach=option.approach,
-            indication=None,
-            grade=None,
-            state="not_applicable",
-            reasons=[why],
-            dose=None,
-            sessions=None,
-            psychotherapy=None,
-            outcome=None,
-            monitoring=list(option.monitoring),
-            evidence=[],
-            note=option.note,
-        )
+        {
+            "option_id": option.id,
+            "protocol_id": cp.protocol.id,
+            "title": option.title,
+            "route": option.route,
+            "setting": option.setting,
+            "approach": option.approach,
+            "indication": None,
+            "grade": None,
+            "state": "not_applicable",
+            "reasons": [why],
+            "dose": None,
+            "sessions": None,
+            "psychotherapy": None,
+            "outcome": None,
+            "monitoring": list(option.monitoring),
+            "evidence": [],
+            "note": option.note,
+            "supported_by": [],
+        }
     ]
 
 
@@ -847,29 +609,30 @@ def _option_row(
     facts: Facts,
     state: Literal["offered", "excluded"],
     reasons_: list[str],
-) -> OptionOut:
-    return OptionOut(
-        option_id=option.id,
-        protocol_id=cp.protocol.id,
-        title=option.title,
-        route=option.route,
-        setting=option.setting,
-        approach=option.approach,
-        indication=reg.substance or reg.condition,
-        grade=reg.grade,
-        state=state,
-        reasons=reasons_,
-        dose=_dose(reg, facts),
-        sessions=reg.sessions.description,
-        psychotherapy=reg.psychotherapy,
-        outcome=reg.outcome,
-        monitoring=list(option.monitoring),
-        evidence=_evidence(cp, reg.evidence),
-        note=option.note,
-    )
+) -> Data:
+    return {
+        "option_id": option.id,
+        "protocol_id": cp.protocol.id,
+        "title": option.title,
+        "route": option.route,
+        "setting": option.setting,
+        "approach": option.approach,
+        "indication": reg.substance or reg.condition,
+        "grade": reg.grade,
+        "state": state,
+        "reasons": reasons_,
+        "dose": _dose(reg, facts),
+        "sessions": reg.sessions.description,
+        "psychotherapy": reg.psychotherapy,
+        "outcome": reg.outcome,
+        "monitoring": list(option.monitoring),
+        "evidence": _evidence(cp, reg.evidence),
+        "note": option.note,
+        "supported_by": [],
+    }
 
 
-def _option_order(o: OptionOut) -> tuple[bool, int, str, str, str]:
-    state = {"offered": 0, "excluded": 1, "not_applicable": 2}[o.state]
-    grade = GRADE_ORDER.get(o.grade or "", 9)
-    return (state == 2, grade, o.option_id, o.indication or "", o.protocol_id)
+def _option_order(o: Data) -> tuple[bool, int, str, str, str]:
+    state = {"offered": 0, "excluded": 1, "not_applicable": 2}[o["state"]]
+    grade = GRADE_ORDER.get(o["grade"] or "", 9)
+    return (state == 2, grade, o["option_id"], o["indication"] or "", o["protocol_id"])

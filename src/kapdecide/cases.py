@@ -15,11 +15,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError
 
-from .assessment import Report, Status, assess
+from .assessment import Status, assess
 from .errors import InvalidInputError, Problem
 from .loader import LoadedProtocol
 from .problems import pydantic_problems
 from .profile import Profile, check_consistency, validate_profile_data
+from .report import Report
 from .yaml_source import MAX_PROTOCOL_BYTES, Path, SourceError, SourceMap, decode, load
 
 

@@ -72,10 +72,14 @@ def _cache() -> ProtocolCache | None:
     return default_cache()
 
 
+def _colour(stream: IO[str]) -> bool:
+    return "NO_COLOR" not in os.environ and stream.isatty()
+
+
 def _console(stream: IO[str]) -> Any:
     from rich.console import Console
 
-    no_color = "NO_COLOR" in os.environ or not stream.isatty()
+    no_color = not _colour(stream)
     return Console(
         file=stream,
         no_color=no_color,
@@ -189,6 +193,15 @@ def assess(
     model, day, imported = _load_for_assessment(profile, as_of, input_format)
     loaded = load_protocols([protocols_dir or default_protocol_dir()], _cache())
     overrides = _overrides(what_if)
+    if fmt == "json" and imported is None and not explain:
+        # The common integration call: the report's data is written as is, without building the
+        # report models (the same bytes; tests/unit/test_assessment.py checks it).
+        from .assessment import assess_data
+        from .render.json import dumps
+
+        data = assess_data(model, loaded, day, overrides)
+        _write_output(dumps(data), output)
+        return _exit_for(data["status"], fail_on)
     report = run_assessment(model, loaded, day, overrides)
     if imported is not None:
         from .provenance import annotate, input_source
@@ -218,11 +231,16 @@ def assess(
             _write_output(buf.getvalue(), output)
         else:
             render_text(report, _console(sys.stdout))
-    if fail_on is not None:
-        from .assessment import STATUS_ORDER
+    return _exit_for(report.status, fail_on)
 
-        if STATUS_ORDER.index(report.status) <= FAIL_ON[fail_on]:
-            return STATUS_EXIT[report.status]
+
+def _exit_for(status: str, fail_on: str | None) -> int:
+    """Exit 0 for any clinical status, unless --fail-on asks for 20-23 at or above a level."""
+    if fail_on is not None:
+        from .contract import STATUS_ORDER
+
+        if STATUS_ORDER.index(status) <= FAIL_ON[fail_on]:
+            return STATUS_EXIT[status]
     return ExitCode.OK
 
 
@@ -436,14 +454,18 @@ def validate(paths: tuple[str, ...], fmt: str) -> int:
 
         sys.stdout.write(render_problems(problems, files))
     else:
-        from .render.text import render_problems as render_text
-
-        render_text(problems, _console(sys.stdout))
-        err = _console(sys.stderr)
-        err.print(
+        summary = (
             f"{len(files)} file(s), {len(loaded)} protocol(s): {len(errors)} error(s), "
             f"{len(problems) - len(errors)} warning(s)"
         )
+        if _colour(sys.stdout) or _colour(sys.stderr):
+            from .render.text import render_problems as render_text
+
+            render_text(problems, _console(sys.stdout))
+            _console(sys.stderr).print(summary)
+        else:  # no colour: the same lines, without importing rich (a fifth of validate's start-up)
+            sys.stdout.write("".join(f"{p.format()}\n" for p in problems))
+            sys.stderr.write(summary + "\n")
     return ExitCode.FINDINGS if errors else ExitCode.OK
 
 
@@ -581,7 +603,7 @@ def replay(report_path: str, profile: str, protocols_dir: str | None, fmt: str) 
 
             changed = [result.change] if result.change else []
             out.print("[bold]Different result[/]")
-            from .assessment import protocol_ref
+            from .report import protocol_ref
 
             now = [protocol_ref(lp) for lp in loaded]
             render_impact(Impact(old=old.protocols, new=now, profiles=1, changed=changed), out)
@@ -678,6 +700,10 @@ def _wants_json(args: list[str]) -> bool:
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI and map every outcome to one exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
+    # Third-party pydantic plugins hook every validation (they could see patient data or change
+    # behaviour); kapdecide's results must not depend on what else is installed. Skipping their
+    # discovery also saves a scan of every installed package at each start (~30 ms).
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     json_mode = _wants_json(args)
     debug = "--debug" in args
     try:

@@ -8,10 +8,11 @@ from pathlib import Path as FsPath
 
 from pydantic import BaseModel, ConfigDict
 
-from .assessment import ProtocolRef, Report, assess
+from .assessment import assess
 from .errors import InvalidInputError
 from .loader import LoadedProtocol
 from .profile import check_consistency, load_profile_bytes
+from .report import ProtocolRef, Report
 
 
 class _Out(BaseModel):

@@ -43,16 +43,34 @@ def dumps(data: Any) -> str:
     return _STRING_OR_EXP_INT.sub(lambda m: m.group(0) if m.group(1) is None else f"{m.group(1)}.0{m.group(2)}", text)
 
 
-def _has_exponent_float(values: Iterable[Any]) -> bool:
-    # Only a float can be written with an exponent; the regex pass is skipped for the usual profile.
-    return any(type(v) is float and "e" in repr(v) for v in values)
+#: JSON text of recent fact values. Profiles repeat the same values (booleans, vocabulary words,
+#: small numbers), so each is encoded once; cleared when full, so memory stays flat in a batch.
+_ENCODED: dict[tuple[type, Any], str] = {}
+_ENCODED_MAX = 20_000
 
 
-def dumps_fact(fact: Mapping[str, Any]) -> str:
-    """``dumps`` for one flat fact, fast when no float needs an exponent (the usual case)."""
-    if _has_exponent_float(fact.values()):
-        return dumps(fact)
-    return json.dumps(fact, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+def _encode(value: Any) -> str:
+    key = (type(value), value)
+    text = _ENCODED.get(key)
+    if text is None:
+        text = dumps([*value, LIST_SENTINEL] if isinstance(value, tuple) else value)
+        if len(_ENCODED) >= _ENCODED_MAX:
+            _ENCODED.clear()
+        _ENCODED[key] = text
+    return text
+
+
+def encode_facts(facts: Facts) -> dict[str, str]:
+    """``engine_facts`` with each value already written as engine JSON, so that each ruleset's fact
+    is assembled from text instead of being encoded again."""
+    from .facts import OpenList
+
+    out = {"kind": '"profile"'}
+    for name, value in facts.items():
+        out[name] = _encode(value)
+        if isinstance(value, tuple):
+            out[closed_flag(name)] = "false" if isinstance(value, OpenList) else "true"
+    return out
 
 
 def fnv1a_32(text: str) -> int:
@@ -130,6 +148,7 @@ class _Ruleset:
         self._handle = dre.create_ruleset(name, self._text)
         self._sid_n = 0
         self.fields = tested_fields(definition)
+        self._keys = tuple((f, json.dumps(f) + ":") for f in sorted(self.fields))
 
     def _abandon(self) -> None:
         # A session the engine failed in is corrupt: never touch it again (pitfall P2).
@@ -138,15 +157,14 @@ class _Ruleset:
             self._handle = self._dre.create_ruleset(self._name, self._text)
             self._sid_n = 0
 
-    def fired(self, fact: dict[str, Any]) -> list[str]:
+    def fired(self, encoded: Mapping[str, str]) -> list[str]:
+        """The rules that fire for one fact, given as ``encode_facts`` text; only tested fields are sent."""
         dre = self._dre
         sid = f"p{self._sid_n}"
-        fields = self.fields
+        body = ",".join([key + text for name, key in self._keys if (text := encoded.get(name)) is not None])
+        frame = f'"sid":"{sid}"'
+        batch = f'[{{{frame},"id":"s"}},{{{body},{frame},"id":"f"}},{{"{END}":1,{frame},"id":"e"}}]'
         try:
-            body = dumps_fact({k: v for k, v in fact.items() if k in fields})
-            # The fact's JSON is spliced, not re-encoded: one encoding per ruleset, no list of dicts.
-            frame = f'"sid":"{sid}"'
-            batch = f'[{{{frame},"id":"s"}},{body[:-1]},{frame},"id":"f"}},{{"{END}":1,{frame},"id":"e"}}]'
             code, offset = dre.assert_facts(self._handle, batch)
         except Exception as exc:  # the engine raises bare Exceptions with numeric codes
             self._abandon()
@@ -186,8 +204,11 @@ class Engine:
 
     def fired(self, facts: Facts) -> set[str]:
         """Names of the rules with at least one branch true for these facts."""
-        fact = engine_facts(facts)
+        try:
+            encoded = encode_facts(facts)
+        except ValueError as exc:  # NaN or infinity: refused, as the engine would mishandle them
+            raise EngineError(f"the rules engine rejected the profile ({exc})") from None
         out: set[str] = set()
         for ruleset in self._rulesets:
-            out.update(self._branch_owner[key] for key in ruleset.fired(fact))
+            out.update(self._branch_owner[key] for key in ruleset.fired(encoded))
         return out

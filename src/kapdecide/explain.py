@@ -11,12 +11,13 @@ from collections.abc import Mapping, Sequence
 from itertools import zip_longest
 from typing import Any
 
-from .assessment import LeafExplanation, Report, RuleExplanation, Scenario, WhatIf, assess
+from .assessment import assess
 from .conditions import ConditionNode, walk_leaves
 from .evaluator import evaluate, evaluate_leaf
 from .facts import FIELD_GROUPS, FIELDS, Facts, Value, build_facts, label
 from .loader import LoadedProtocol
 from .profile import Profile
+from .report import LeafExplanation, Report, RuleExplanation, Scenario, WhatIf
 from .yaml_source import format_path
 
 MAX_GROUPS = 8

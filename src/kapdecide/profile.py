@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -70,9 +71,12 @@ def _number(value: Any) -> float | int:
     return value
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def _plain_text(value: str) -> str:
     # Control characters could rewrite the clinician's terminal (escape sequences) or hide text.
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+    if _CONTROL.search(value):
         raise ValueError("control characters (such as escape sequences or line breaks) are not allowed")
     return value
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -69,6 +68,8 @@ class ProtocolCache:
             sort_keys=True,
         )
         text = hashlib.sha256(payload.encode("utf-8")).hexdigest() + "\n" + payload
+        import tempfile  # only on a miss: it costs a tenth of a cold start
+
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".tmp-", suffix=".json")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 
 from . import vocabulary as v
-from .assessment import Finding, InputSource, Report, UnmappedCode
+from .report import Finding, InputSource, Report, UnmappedCode
 
 
 def _keys(field: str, threshold: object, provenance: Mapping[str, list[str]]) -> Iterator[str]:

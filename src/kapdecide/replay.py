@@ -8,12 +8,13 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from .assessment import Report, assess, profile_sha256
+from .assessment import assess, profile_sha256
 from .diff import ProfileChange, compare
 from .errors import InvalidInputError
 from .facts import Value
 from .loader import LoadedProtocol
 from .profile import Profile
+from .report import Report
 
 
 class ReplayResult(BaseModel):

@@ -9,7 +9,7 @@ from typing import Any
 
 SCHEMAS = ("profile", "protocol", "report")
 #: Modules whose models document their fields with attribute docstrings.
-_DOCUMENTED = ("kapdecide.profile", "kapdecide.protocol", "kapdecide.conditions", "kapdecide.assessment")
+_DOCUMENTED = ("kapdecide.profile", "kapdecide.protocol", "kapdecide.conditions", "kapdecide.report")
 
 
 def json_schema(name: str) -> dict[str, Any]:
@@ -19,7 +19,7 @@ def json_schema(name: str) -> dict[str, Any]:
     elif name == "protocol":
         from .protocol import Protocol as model  # type: ignore[assignment]
     elif name == "report":
-        from .assessment import Report as model  # type: ignore[assignment]
+        from .report import Report as model  # type: ignore[assignment]
     else:
         raise ValueError(f"unknown schema {name!r}; choose one of {', '.join(SCHEMAS)}")
     schema = model.model_json_schema(by_alias=True)

@@ -151,7 +151,7 @@ def test_killed_batch_leaves_only_complete_lines(tmp_path: Path) -> None:
 
     docs = [json.dumps(yaml.safe_load(t), default=str) for t in SEED_TEXTS[:6]]
     source = tmp_path / "in.jsonl"
-    source.write_text("\n".join(random.Random(7).choice(docs) for _ in range(4000)) + "\n", encoding="utf-8")
+    source.write_text("\n".join(random.Random(7).choice(docs) for _ in range(40_000)) + "\n", encoding="utf-8")
     out_path = tmp_path / "out.jsonl"
     with out_path.open("wb") as sink:
         proc = subprocess.Popen(
@@ -167,7 +167,7 @@ def test_killed_batch_leaves_only_complete_lines(tmp_path: Path) -> None:
     lines = out_path.read_bytes().split(b"\n")
     assert lines[-1] == b""  # the file ends at a line boundary
     written = [json.loads(line) for line in lines[:-1]]
-    assert 0 < len(written) < 4000
+    assert 0 < len(written) < 40_000
     assert all(d["status"] != "error" for d in written)
 
 

@@ -14,10 +14,11 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from kapdecide.assessment import DISCLAIMER, Report, assess
+from kapdecide.assessment import DISCLAIMER, assess
 from kapdecide.loader import LoadedProtocol, load_protocols
 from kapdecide.profile import load_profile_bytes
 from kapdecide.render.cds_hooks import EXTENSION_KEY, SUMMARY_MAX, render_cds_hooks, summary_text
+from kapdecide.report import Report
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "tests" / "golden"

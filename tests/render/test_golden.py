@@ -11,11 +11,12 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from kapdecide.assessment import Report, assess
+from kapdecide.assessment import assess
 from kapdecide.loader import LoadedProtocol, load_protocols
 from kapdecide.profile import load_profile_bytes
 from kapdecide.render import json as json_render
 from kapdecide.render import text as text_render
+from kapdecide.report import Report
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "tests" / "golden"

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from kapdecide import assessment
-from kapdecide.assessment import Report, assess
+from kapdecide.assessment import assess
 from kapdecide.engine import Engine
 from kapdecide.errors import EngineDisagreementError
 from kapdecide.facts import Facts
-from kapdecide.loader import LoadedProtocol, load_protocols
+from kapdecide.loader import LoadedProtocol, default_protocol_dir, load_protocols
 from kapdecide.profile import Profile
+from kapdecide.report import Report
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "protocols"
 AS_OF = dt.date(2026, 3, 1)
@@ -381,3 +383,36 @@ def test_stale_data_listed_once_for_several_protocols() -> None:
     r = assess(make(vitals=bp(120, 80, days_ago=59)), both, AS_OF)
     assert r.status == "incomplete"
     assert len(r.stale_data) == 1  # today: two identical StaleItems (they carry no protocol id)
+
+
+def _generated_profiles(count: int) -> list[dict[str, object]]:
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "generate.py"
+    spec = importlib.util.spec_from_file_location("kapdecide_bench_generate_t", path)
+    assert spec is not None and spec.loader is not None
+    gen = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gen)
+    return [json.loads(json.dumps(p)) for p in gen.generate(count, 7)]
+
+
+def test_report_data_is_exactly_what_the_report_model_dumps() -> None:
+    # The report is built as data and validated into a Report only on demand: both must agree,
+    # key order included (batch lines and JSON reports are written from the data).
+    from kapdecide.assessment import assess_data
+    from kapdecide.profile import validate_profile_data
+    from kapdecide.report import Report
+    from kapdecide.yaml_source import SourceMap
+
+    protocols = load_protocols([default_protocol_dir()])
+    statuses = set()
+    for data in _generated_profiles(400):
+        profile = validate_profile_data(data, SourceMap("generated"))
+        out = assess_data(profile, protocols, dt.date(2026, 11, 21))
+        dumped = Report.model_validate(out).model_dump(mode="json")
+        assert json.dumps(out) == json.dumps(dumped)
+        assert Report.model_validate(out).model_dump_json() == json.dumps(
+            out, ensure_ascii=False, separators=(",", ":"), allow_nan=False
+        )
+        statuses.add(out["status"])
+    assert len(statuses) == 5

@@ -46,7 +46,7 @@ def test_mini_protocol_is_valid() -> None:
     assert isinstance(lp, LoadedProtocol)
     assert lp.protocol.id == "mini"
     assert len(lp.sha256) == 64
-    from kapdecide.assessment import protocol_ref
+    from kapdecide.report import protocol_ref
 
     assert protocol_ref(lp).model_dump() == {"id": "mini", "version": "0.1.0", "title": "Mini", "sha256": lp.sha256}
 

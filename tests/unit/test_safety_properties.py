@@ -30,12 +30,13 @@ import jsonschema
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kapdecide.assessment import STATUS_ORDER, Report, assess
+from kapdecide.assessment import STATUS_ORDER, assess
 from kapdecide.conditions import walk_leaves
 from kapdecide.errors import InvalidInputError
 from kapdecide.loader import load_protocols
 from kapdecide.profile import check_consistency, validate_profile_data
 from kapdecide.render.json import render_report
+from kapdecide.report import Report
 from kapdecide.vocabulary import MEDICATIONS
 from kapdecide.yaml_source import SourceMap
 

@@ -24,8 +24,8 @@ from typing import Any, Literal
 from urllib.parse import quote
 
 from .. import __version__
-from ..assessment import (
-    STATUS_OPTION_REASON,
+from ..assessment import STATUS_OPTION_REASON, show_value
+from ..report import (
     EvidenceRef,
     Finding,
     NotChecked,
@@ -35,7 +35,6 @@ from ..assessment import (
     SessionChecklist,
     StaleItem,
     Trigger,
-    show_value,
 )
 
 SPEC_VERSION = "2.0"

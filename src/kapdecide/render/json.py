@@ -9,8 +9,8 @@ from ..contract import DISCLAIMER, SCHEMA_VERSION
 from ..errors import EXIT_MEANING, KapdecideError, Problem
 
 if TYPE_CHECKING:  # types only: an error or a problem list is printed without building the report models
-    from ..assessment import Report
     from ..cases import Coverage, Suite
+    from ..report import Report
 
 
 def dumps(data: Any) -> str:

@@ -12,9 +12,9 @@ from rich.text import Text
 from ..errors import KapdecideError, Problem
 
 if TYPE_CHECKING:  # imported for types only: `validate` prints problems without building the report models
-    from ..assessment import Finding, Report, RuleExplanation, SessionChecklist
     from ..cases import Coverage, Suite
     from ..diff import Impact
+    from ..report import Finding, Report, RuleExplanation, SessionChecklist
 
 STATUS_STYLE = {
     "contraindicated": ("CONTRAINDICATED", "bold white on red"),

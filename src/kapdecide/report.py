@@ -1,0 +1,294 @@
+"""The report model: the JSON a program reads (``kapdecide schema report`` publishes its schema).
+
+``assessment.assess_data`` builds the report as plain data in these models' field order;
+``assessment.assess`` validates it into a ``Report`` for callers that want the models. This module
+is imported only by them: a JSON report is written without building the models.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from .contract import Status
+
+if TYPE_CHECKING:
+    from .loader import LoadedProtocol
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Trigger(_Out):
+    """A profile value behind a finding: the field, its value, the test and the result."""
+
+    field: str
+    value: Any
+    operator: str
+    threshold: Any
+    result: Literal["true", "false", "unknown"]
+
+
+class EvidenceRef(_Out):
+    id: str
+    citation: str
+    doi: str | None
+    identifier: str | None
+    design: str
+    participants: int | None
+
+
+class Finding(_Out):
+    """A rule whose condition is true for this profile."""
+
+    rule_id: str
+    protocol_id: str
+    kind: str
+    title: str
+    message: str
+    action: str
+    severity: str | None
+    urgent: bool
+    rationale: str | None
+    triggered_by: list[Trigger]
+    evidence: list[EvidenceRef]
+    next_steps: list[str]
+    strengthens: list[str]
+    sources: list[str] = []
+    """For FHIR input: the resources (``ResourceType/id``) the triggering values came from."""
+
+
+class NotChecked(_Out):
+    """A safety rule whose condition is unknown: it could not be checked, and counts as missing data."""
+
+    rule_id: str
+    protocol_id: str
+    kind: str
+    title: str
+    needs: list[str]
+    message: str
+
+
+class StaleItem(_Out):
+    source: str
+    days_old: int
+    max_age_days: int
+    fields: list[str]
+    message: str
+
+
+class CheckedMedication(_Out):
+    ingredient: str
+    drug_class: str
+    rxcui: str | None
+
+
+class Medications(_Out):
+    recorded: bool
+    checked: list[CheckedMedication]
+    not_checked: list[str]
+    message: str
+
+
+class TrialOut(_Out):
+    evidence_id: str
+    design: str
+    participants: int | None
+    regimen: str
+    adjunct: str | None
+    outcome: str
+
+
+class SubstanceEvidenceOut(_Out):
+    substance: str
+    grade: str | None
+    insufficient_evidence: bool
+    statement: str
+    summary: str | None
+    trials: list[TrialOut]
+    evidence: list[EvidenceRef]
+
+
+class DoseOut(_Out):
+    description: str
+    mg_per_kg: float | None
+    fixed_mg: float | None
+    max_mg: float | None
+    weight_kg: float | None
+    computed_mg: float | None
+    capped: bool
+    text: str
+
+
+class OptionOut(_Out):
+    """One option for one indication: offered or excluded, with the reasons and the evidence."""
+
+    option_id: str
+    protocol_id: str
+    title: str
+    route: str
+    setting: str
+    approach: str
+    indication: str | None
+    grade: str | None
+    state: Literal["offered", "excluded", "not_applicable"]
+    reasons: list[str]
+    dose: DoseOut | None
+    sessions: str | None
+    psychotherapy: str | None
+    outcome: str | None
+    monitoring: list[str]
+    evidence: list[EvidenceRef]
+    note: str | None
+    supported_by: list[str] = []
+    """Info findings (rule ids) that strengthen the case for this option, e.g. treatment-resistant depression."""
+
+
+class PreDoseCheck(_Out):
+    rule_id: str
+    title: str
+    do_not_dose_if: str
+    action: str
+
+
+class HoldOut(_Out):
+    id: str
+    when: str
+    action: str
+    evidence: list[str]
+
+
+class SessionChecklist(_Out):
+    """Generated from the protocol's session plan and its own rules, so decision and monitoring agree."""
+
+    protocol_id: str
+    applies_to: list[str]
+    pre_dose: list[PreDoseCheck]
+    pre_dose_checks: list[str]
+    in_session_holds: list[HoldOut]
+    observation_minutes: int
+    observation: str
+    discharge: list[str]
+    follow_up: list[str]
+    evidence: list[EvidenceRef]
+
+
+class NextStep(_Out):
+    id: str
+    label: str
+
+
+class LeafExplanation(_Out):
+    path: str
+    field: str
+    label: str
+    value: Any
+    operator: str
+    threshold: Any
+    result: Literal["true", "false", "unknown"]
+
+
+class RuleExplanation(_Out):
+    """Why a rule (or an option exclusion) did or did not fire."""
+
+    protocol_id: str
+    rule_id: str
+    kind: str
+    title: str
+    result: Literal["true", "false", "unknown"]
+    fired: bool
+    leaves: list[LeafExplanation]
+
+
+class Scenario(_Out):
+    values: dict[str, Any]
+    status: str
+    findings: list[str]
+    """Findings (rule ids) this scenario adds to those of the profile as given."""
+
+
+class WhatIf(_Out):
+    """What would change the answer if an unknown field (or field group) were known."""
+
+    fields: list[str]
+    label: str
+    scenarios: list[Scenario]
+
+
+class ProtocolRef(_Out):
+    id: str
+    version: str
+    title: str
+    sha256: str
+
+
+class UnmappedCode(_Out):
+    resource: str | None
+    system: str | None
+    code: str | None
+    display: str | None
+    reason: str | None
+
+
+class InputSource(_Out):
+    """Where the profile came from when it was not given directly (FHIR R4 Bundle)."""
+
+    format: Literal["fhir-r4"]
+    patient_id: str | None
+    resources_read: int
+    warnings: list[str]
+    unmapped: list[UnmappedCode]
+    """Codes the FHIR mapping does not know: reported, never guessed."""
+
+
+def protocol_ref(lp: LoadedProtocol) -> ProtocolRef:
+    """Id, version, title and sha256 of a loaded protocol, as reports and receipts carry them."""
+    return ProtocolRef(id=lp.protocol.id, version=lp.protocol.version, title=lp.protocol.title, sha256=lp.sha256)
+
+
+class Receipt(_Out):
+    """What the report was computed from, so that it can be replayed and audited."""
+
+    profile_sha256: str
+    """sha256 of the canonical profile: its validated content as sorted, compact JSON (key order,
+    formatting and YAML vs JSON do not change it)."""
+    protocols: list[ProtocolRef]
+    kapdecide_version: str
+    as_of: str
+    what_if_overrides: dict[str, Any]
+
+
+class Report(_Out):
+    """The assessment report (``kapdecide schema report`` publishes its JSON Schema)."""
+
+    schema_version: str
+    kapdecide_version: str
+    what_if_overrides: dict[str, Any]
+    """Fact values replaced with --what-if (null: made unknown). Non-empty means a HYPOTHETICAL result."""
+    disclaimer: str
+    assessed_on: str
+    patient_ref: str | None
+    status: Status
+    status_summary: str
+    protocols: list[ProtocolRef]
+    findings: list[Finding]
+    not_checked: list[NotChecked]
+    missing_data: list[str]
+    stale_data: list[StaleItem]
+    medications: Medications
+    substances: list[SubstanceEvidenceOut]
+    options: list[OptionOut]
+    session_checklists: list[SessionChecklist]
+    """For offered options: pre-dose checks (printed from the protocol's own rules), in-session holds,
+    observation, discharge and follow-up."""
+    standard_care: list[str]
+    next_steps: list[NextStep]
+    receipt: Receipt
+    input_source: InputSource | None = None
+    """Set for FHIR input: the Bundle's patient, mapping warnings and unmapped codes."""
+    explanation: list[RuleExplanation] | None = None
+    """With --explain: every rule and option exclusion, each condition leaf with value, operator, threshold, result."""
+    what_would_change: list[WhatIf] | None = None
+    """With --explain: for each unknown that blocks the decision, the status under representative values."""
