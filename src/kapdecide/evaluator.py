@@ -147,19 +147,38 @@ def compile_condition(cond: ConditionNode) -> Compiled:
 
 def reasons(cond: ConditionNode, facts: Facts, want: Truth) -> list[LeafResult]:
     """The leaves that support the result ``want``: what triggered a rule, or what was unknown."""
-    if isinstance(cond, Leaf):
-        r = evaluate_leaf(cond, facts)
-        if r is not want:
-            return []
-        return [LeafResult(cond.field, cond.op, cond.value, facts.get(cond.field), r)]
-    if isinstance(cond, Not):
-        return reasons(cond.not_, facts, None if want is None else not want)
-    items = cond.all if isinstance(cond, All) else cond.any
-    out: list[LeafResult] = []
-    for c in items:
-        if evaluate(c, facts) is want:
-            out.extend(reasons(c, facts, want))
-    return out
+    known: dict[int, Truth] = {}  # each node evaluated once, however deep the tree
+
+    def ev(c: ConditionNode) -> Truth:
+        key = id(c)
+        if key not in known:
+            if isinstance(c, Leaf):
+                known[key] = evaluate_leaf(c, facts)
+            elif isinstance(c, Not):
+                inner = ev(c.not_)
+                known[key] = None if inner is None else not inner
+            else:
+                results = [ev(x) for x in (c.all if isinstance(c, All) else c.any)]
+                decisive = isinstance(c, AnyOf)
+                if decisive in results:
+                    known[key] = decisive
+                else:
+                    known[key] = None if None in results else not decisive
+        return known[key]
+
+    def walk(c: ConditionNode, want: Truth) -> list[LeafResult]:
+        if isinstance(c, Leaf):
+            r = ev(c)
+            return [LeafResult(c.field, c.op, c.value, facts.get(c.field), r)] if r is want else []
+        if isinstance(c, Not):
+            return walk(c.not_, None if want is None else not want)
+        out: list[LeafResult] = []
+        for x in c.all if isinstance(c, All) else c.any:
+            if ev(x) is want:
+                out.extend(walk(x, want))
+        return out
+
+    return walk(cond, want)
 
 
 def explain(cond: ConditionNode, facts: Facts) -> list[LeafResult]:

@@ -181,3 +181,24 @@ def test_compiled_empty_junctions_and_open_lists() -> None:
     assert compile_condition(lf)({"medications.classes": OpenList(("ssri",))}) is None
     assert compile_condition(lf)({"medications.classes": ("ssri",)}) is True
     assert compile_condition(lf)({}) is None
+
+
+def _reasons_reference(cond: ConditionNode, facts: Facts, want: bool | None) -> list[LeafResult]:
+    # The direct definition (re-evaluates subtrees); reasons() must give the same leaves in order.
+    if isinstance(cond, Leaf):
+        r = evaluate_leaf(cond, facts)
+        return [LeafResult(cond.field, cond.op, cond.value, facts.get(cond.field), r)] if r is want else []
+    if isinstance(cond, Not):
+        return _reasons_reference(cond.not_, facts, None if want is None else not want)
+    items = cond.all if isinstance(cond, All) else cond.any
+    return [leaf for c in items if evaluate(c, facts) is want for leaf in _reasons_reference(c, facts, want)]
+
+
+@settings(derandomize=True, max_examples=300, deadline=None)
+@given(conditions_and_facts(n_conditions=(1, 4), n_facts=(2, 4)))
+def test_reasons_agree_with_the_direct_definition(case: tuple[list[ConditionNode], list[Facts]]) -> None:
+    conds, fact_sets = case
+    for facts in fact_sets:
+        for c in conds:
+            for want in (True, False, None):
+                assert reasons(c, facts, want) == _reasons_reference(c, facts, want)
