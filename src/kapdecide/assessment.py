@@ -578,38 +578,18 @@ def _options(
     else:
         wanted = sorted({str(r.substance or r.condition) for r in option.regimens})
         why = f"No regimen for this patient's indications (option studied for: {', '.join(wanted)})."
-    return [
-        {
-            "option_id": option.id,
-            "protocol_id": cp.protocol.id,
-            "title": option.title,
-            "route": option.route,
-            "setting": option.setting,
-            "approach": option.approach,
-            "indication": None,
-            "grade": None,
-            "state": "not_applicable",
-            "reasons": [why],
-            "dose": None,
-            "sessions": None,
-            "psychotherapy": None,
-            "outcome": None,
-            "monitoring": list(option.monitoring),
-            "evidence": [],
-            "note": option.note,
-            "supported_by": [],
-        }
-    ]
+    return [_option_row(cp, option, None, facts, "not_applicable", [why])]
 
 
 def _option_row(
     cp: CompiledProtocol,
     option: Option,
-    reg: Regimen,
+    reg: Regimen | None,
     facts: Facts,
-    state: Literal["offered", "excluded"],
+    state: Literal["offered", "excluded", "not_applicable"],
     reasons_: list[str],
 ) -> Data:
+    """One option row: for one regimen (indication) of the option, or, with no regimen, not applicable."""
     return {
         "option_id": option.id,
         "protocol_id": cp.protocol.id,
@@ -617,16 +597,16 @@ def _option_row(
         "route": option.route,
         "setting": option.setting,
         "approach": option.approach,
-        "indication": reg.substance or reg.condition,
-        "grade": reg.grade,
+        "indication": None if reg is None else reg.substance or reg.condition,
+        "grade": None if reg is None else reg.grade,
         "state": state,
         "reasons": reasons_,
-        "dose": _dose(reg, facts),
-        "sessions": reg.sessions.description,
-        "psychotherapy": reg.psychotherapy,
-        "outcome": reg.outcome,
+        "dose": None if reg is None else _dose(reg, facts),
+        "sessions": None if reg is None else reg.sessions.description,
+        "psychotherapy": None if reg is None else reg.psychotherapy,
+        "outcome": None if reg is None else reg.outcome,
         "monitoring": list(option.monitoring),
-        "evidence": _evidence(cp, reg.evidence),
+        "evidence": [] if reg is None else _evidence(cp, reg.evidence),
         "note": option.note,
         "supported_by": [],
     }
