@@ -486,3 +486,22 @@ ELIGIBLE_TEXT = (ROOT / ELIGIBLE).read_text(encoding="utf-8")
 def test_unwritable_output_is_a_usage_error(tmp_path: Path) -> None:
     proc = run("assess", ELIGIBLE, "--protocols", VALID_PROTOCOLS, "--output", str(tmp_path / "no" / "r.json"))
     assert proc.returncode == 2, proc.stderr
+
+
+@pytest.mark.parametrize("example", sorted(EXAMPLES.glob("*.yaml")), ids=lambda p: p.stem)
+def test_json_report_from_the_fast_path_equals_the_report_model(example: Path) -> None:
+    # `--format json` writes the report's data without building the models; --explain goes through
+    # the models. Both must print the same report (explanation fields aside).
+    from kapdecide.assessment import assess
+    from kapdecide.loader import default_protocol_dir, load_protocols
+    from kapdecide.profile import validate_profile_data
+    from kapdecide.render.json import render_report
+    from kapdecide.yaml_source import load
+
+    proc = run("assess", str(example), "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    data, smap = load(example.read_text(encoding="utf-8"), str(example))
+    profile = validate_profile_data(data, smap)
+    assert profile.assessed_on is not None
+    report = assess(profile, load_protocols([default_protocol_dir()]), profile.assessed_on)
+    assert proc.stdout == render_report(report)
