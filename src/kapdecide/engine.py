@@ -61,8 +61,9 @@ def _encode(value: Any) -> str:
 
 
 def encode_facts(facts: Facts) -> dict[str, str]:
-    """``engine_facts`` with each value already written as engine JSON, so that each ruleset's fact
-    is assembled from text instead of being encoded again."""
+    """The profile fact as the engine sees it, each value already written as engine JSON, so that each
+    ruleset's fact is assembled from text. Lists are never empty (see LIST_SENTINEL) and carry a
+    ``__closed`` flag: only a complete list can say an item is absent."""
     from .facts import OpenList
 
     out = {"kind": '"profile"'}
@@ -103,20 +104,6 @@ class EngineRule:
 
     name: str
     branches: tuple[Conjunction, ...]
-
-
-def engine_facts(facts: Facts) -> dict[str, Any]:
-    """The profile fact as the engine sees it (lists never empty: see LIST_SENTINEL)."""
-    from .facts import OpenList
-
-    out: dict[str, Any] = {"kind": "profile"}
-    for name, value in facts.items():
-        if isinstance(value, tuple):
-            out[name] = [*value, LIST_SENTINEL]
-            out[closed_flag(name)] = not isinstance(value, OpenList)
-        else:
-            out[name] = value
-    return out
 
 
 def tested_fields(definition: Mapping[str, Any]) -> frozenset[str]:

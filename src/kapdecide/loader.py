@@ -91,12 +91,15 @@ def protocol_files(paths: Iterable[str | FsPath]) -> tuple[list[FsPath], list[Pr
 
 def read_protocol(path: FsPath) -> tuple[LoadedProtocol | None, list[Problem]]:
     """Read and check one protocol file; return it (if its schema is valid) and all its problems."""
-    name = str(path)
+    raw, problems = _read(path)
+    return (None, problems) if raw is None else _check_bytes(raw, str(path))
+
+
+def _read(path: FsPath) -> tuple[bytes | None, list[Problem]]:
     try:
-        raw = path.read_bytes()
+        return path.read_bytes(), []
     except OSError as exc:
-        return None, [Problem(name, None, None, "unreadable", exc.strerror or str(exc))]
-    return _check_bytes(raw, name)
+        return None, [Problem(str(path), None, None, "unreadable", exc.strerror or str(exc))]
 
 
 def _check_bytes(raw: bytes, name: str) -> tuple[LoadedProtocol | None, list[Problem]]:
@@ -150,10 +153,9 @@ def _check_file(
 ) -> tuple[LoadedProtocol | None, list[Problem]]:
     """Read, check and lint one file, through the cache when one is given."""
     name = str(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        return None, [Problem(name, None, None, "unreadable", exc.strerror or str(exc))]
+    raw, unreadable = _read(path)
+    if raw is None:
+        return None, unreadable
     sha = hashlib.sha256(raw).hexdigest()
     entry = cache.get(sha) if cache is not None else None
     if entry is not None:

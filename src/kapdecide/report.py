@@ -245,7 +245,9 @@ class InputSource(_Out):
 
 def protocol_ref(lp: LoadedProtocol) -> ProtocolRef:
     """Id, version, title and sha256 of a loaded protocol, as reports and receipts carry them."""
-    return ProtocolRef(id=lp.protocol.id, version=lp.protocol.version, title=lp.protocol.title, sha256=lp.sha256)
+    from .assessment import protocol_ref_data
+
+    return ProtocolRef.model_validate(protocol_ref_data(lp))
 
 
 class Receipt(_Out):

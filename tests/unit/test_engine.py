@@ -18,13 +18,13 @@ from kapdecide.engine import (
     Engine,
     EngineRule,
     dumps,
-    engine_facts,
+    encode_facts,
     fnv1a_32,
     hash_collisions,
 )
 from kapdecide.errors import EngineError
 from kapdecide.evaluator import evaluate
-from kapdecide.facts import FIELDS, Facts
+from kapdecide.facts import FIELDS, Facts, OpenList
 
 from .strategies import conditions_and_facts, fact_dicts
 
@@ -138,16 +138,20 @@ def test_two_engines_are_independent() -> None:
     assert b.fired({"patient.age": 5}) == {"r0"}
 
 
-def test_engine_facts_never_sends_an_empty_list() -> None:
-    fact = engine_facts({"allergies.agents": (), "medications.classes": ("maoi",), "patient.age": 3})
-    assert fact == {
+def test_encoded_facts_never_send_an_empty_list() -> None:
+    encoded = encode_facts(
+        {"allergies.agents": (), "medications.classes": OpenList(("maoi",)), "patient.age": 3, "w": 1e-05}
+    )
+    assert {k: json.loads(v) for k, v in encoded.items()} == {
         "kind": "profile",
         "allergies.agents": [LIST_SENTINEL],
         "allergies.agents__closed": True,
         "medications.classes": ["maoi", LIST_SENTINEL],
-        "medications.classes__closed": True,
+        "medications.classes__closed": False,
         "patient.age": 3,
+        "w": 1e-05,
     }
+    assert encoded["w"] == "1.0e-05"  # the engine rejects an integer mantissa with an exponent
 
 
 def _wide_rules() -> list[ConditionNode]:
