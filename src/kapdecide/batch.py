@@ -87,7 +87,7 @@ def assess_line(line: int, text: str, protocols: Sequence[LoadedProtocol], defau
                 ("invalid"),
             )
         if imported is None:
-            # pydantic-core's JSON writer: the same bytes as _dumps (tests/unit/test_batch_output), 3x faster
+            # pydantic-core's JSON writer: the same bytes as _dumps (tests/unit/test_assessment.py), 3x faster
             return line, to_json(assess_data(profile, protocols, as_of)).decode("utf-8"), "ok"
         from .provenance import annotate, input_source
 
