@@ -45,24 +45,29 @@ def _write_output(text: str, output: str | None) -> None:
         sys.stdout.flush()
         return
     # Atomic: a reader sees the complete report or the previous file, never a partial one.
+    fd, tmp = _temp_beside(output)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, output)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _temp_beside(output: str) -> tuple[int, str]:
+    """A new temporary file beside ``--output``, renamed over it once complete."""
     target = Path(output)
     if target.is_dir():
         raise InvalidInputError(f"--output {output} is a folder; give a file name")
     try:
         import tempfile  # only when writing a file: it costs a tenth of a cold start
 
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or Path("."))
+        return tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or Path("."))
     except OSError as exc:
         raise InvalidInputError(f"cannot write --output {output}: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _cache() -> ProtocolCache | None:
@@ -257,15 +262,7 @@ def _batch(path: str, protocols_dir: str | None, jobs: int, as_of: str | None, o
     sink: IO[str]
     tmp: str | None = None
     if output and output != "-":
-        target = Path(output)
-        if target.is_dir():
-            raise InvalidInputError(f"--output {output} is a folder; give a file name")
-        try:
-            import tempfile
-
-            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or Path("."))
-        except OSError as exc:
-            raise InvalidInputError(f"cannot write --output {output}: {exc.strerror or exc}") from None
+        fd, tmp = _temp_beside(output)
         sink = os.fdopen(fd, "w", encoding="utf-8")
     else:
         sink = sys.stdout
