@@ -10,15 +10,20 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    """``python -m kapdecide ARGS`` with text stdout/stderr."""
+def run(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[str]:
+    """``python -m kapdecide ARGS`` (stdin given as bytes, so tests can send invalid UTF-8), with
+    stdout/stderr decoded as UTF-8."""
     env = {**os.environ, "NO_COLOR": "1"}
-    return subprocess.run(
+    env.pop("FORCE_COLOR", None)
+    proc = subprocess.run(
         [sys.executable, "-m", "kapdecide", *args],
         cwd=ROOT,
         env=env,
+        input=stdin,
         capture_output=True,
-        text=True,
         timeout=60,
         check=False,
+    )
+    return subprocess.CompletedProcess(
+        proc.args, proc.returncode, proc.stdout.decode("utf-8"), proc.stderr.decode("utf-8")
     )

@@ -8,16 +8,15 @@ calling program would. Protocol-dependent tests use the small fixture protocol i
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
 import yaml
+from helpers import run
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -33,24 +32,6 @@ EXPECTED_INVALID: dict[str, dict[str, Any]] = yaml.safe_load(
 )
 INVALID_FILES = sorted(p.name for p in INVALID_PROFILES.iterdir() if p.name != "expected.yaml")
 EXAMPLE_FILES = sorted(p.name for p in EXAMPLES.iterdir() if p.suffix in (".yaml", ".json"))
-
-
-def run(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[str]:
-    """Run kapdecide in a subprocess from the repository root; text stdout/stderr."""
-    env = {**os.environ, "NO_COLOR": "1"}
-    env.pop("FORCE_COLOR", None)
-    proc = subprocess.run(
-        [sys.executable, "-m", "kapdecide", *args],
-        cwd=ROOT,
-        env=env,
-        input=stdin,
-        capture_output=True,
-        timeout=60,
-        check=False,
-    )
-    return subprocess.CompletedProcess(
-        proc.args, proc.returncode, proc.stdout.decode("utf-8"), proc.stderr.decode("utf-8")
-    )
 
 
 def one_json_document(text: str) -> Any:
