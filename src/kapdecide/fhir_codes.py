@@ -147,6 +147,7 @@ ICD10_PREFIXES: dict[str, tuple[Concept, ...]] = {
     "F30.2": (Concept("psychosis"), Concept("mania")),
     "F31.2": (Concept("psychosis"), Concept("mania")),
     "F31.5": _PSYCHOSIS,
+    "F31.64": _PSYCHOSIS,  # current episode mixed, severe, with psychotic features
     "F32.3": _PSYCHOSIS,
     "F33.3": _PSYCHOSIS,
     # bipolar and mania. F31 without a type code is recorded as bipolar_i (the profile has no

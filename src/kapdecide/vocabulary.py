@@ -230,7 +230,10 @@ _CLASSES: dict[str, tuple[tuple[str, str], ...]] = {
 MEDICATIONS: dict[str, Ingredient] = {
     name: Ingredient(name, cls, rxcui) for cls, items in _CLASSES.items() for name, rxcui in items
 }
-DRUG_CLASSES = tuple(_CLASSES)
+#: Classes of the terminology tables (data/terminology-names.json): those above, which carry an
+#: interaction in reference b, and classes that only say what a drug is (no interaction of their own).
+RECOGNISED_ONLY_CLASSES = ("antidepressant", "antipsychotic", "dementia_drug", "adhd_nonstimulant", "opioid_reversal")
+DRUG_CLASSES = (*_CLASSES, *RECOGNISED_ONLY_CLASSES)
 
 
 def normalise_name(name: str) -> str:
