@@ -17,7 +17,7 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
 
 def test_ruff_clean() -> None:
     pytest.importorskip("ruff")
-    result = _run("ruff", "check", "src", "tests", "benchmarks")
+    result = _run("ruff", "check", "src", "tests", "benchmarks", "scripts")
     assert result.returncode == 0, result.stdout + result.stderr
 
 

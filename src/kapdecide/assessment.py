@@ -15,6 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
 from . import __version__
+from . import terminology as term
 from . import vocabulary as v
 from .conditions import describe, dnf, fields_of
 from .contract import DISCLAIMER, SCHEMA_VERSION, STATUS_ORDER, Status
@@ -219,11 +220,13 @@ def assess_data(
     standard_care: list[str] = []
     facts: Facts = {}
     option_inputs: list[tuple[CompiledProtocol, Facts, dict[str, Truth]]] = []
+    resolved = term.resolve(profile)
+    unrecognised = [r.data() for r in resolved.review]
 
     for lp in protocols:
         cp = compile_protocol(lp)
         p = cp.protocol
-        fact_set = build_facts(profile, as_of, cp.freshness)
+        fact_set = build_facts(profile, as_of, cp.freshness, resolved)
         for name, value in (overrides or {}).items():
             if value is None:
                 fact_set.values.pop(name, None)
@@ -272,7 +275,7 @@ def assess_data(
         if p.standard_care and p.standard_care not in standard_care:
             standard_care.append(p.standard_care)
 
-    status = _status(findings, not_checked, stale)
+    status = _status(findings, not_checked, stale, bool(unrecognised))
     support: dict[tuple[str, str], list[str]] = {}
     for finding in findings:
         for oid in finding["strengthens"] if finding["kind"] == "info" else []:
@@ -314,7 +317,8 @@ def assess_data(
         "not_checked": not_checked,
         "missing_data": missing,
         "stale_data": stale,
-        "medications": _medications(facts),
+        "medications": _medications(facts, resolved),
+        "unrecognised": unrecognised,
         "substances": substances,
         "options": options,
         "session_checklists": checklists,
@@ -383,10 +387,12 @@ def _finding(cp: CompiledProtocol, rule: Rule, facts: Facts, t: Truth) -> Data:
     }
 
 
-def _status(findings: list[Data], not_checked: list[Data], stale: list[Data]) -> Status:
+def _status(findings: list[Data], not_checked: list[Data], stale: list[Data], unrecognised: bool) -> Status:
     raised = {KIND_STATUS[f["kind"]] for f in findings if f["kind"] in KIND_STATUS}
     if not_checked or stale:
         raised.add("incomplete")
+    if unrecognised:  # an entry nobody checked is a precaution, never a pass
+        raised.add("eligible_with_precautions")
     return next((s for s in STATUS_ORDER if s in raised), "eligible")
 
 
@@ -448,7 +454,7 @@ def _patient_substances(facts: Facts, known: dict[str, Data]) -> list[Data]:
     return out
 
 
-def _medications(facts: Facts) -> Data:
+def _medications(facts: Facts, resolved: term.Resolved) -> Data:
     if "medications.ingredients" not in facts:
         return {
             "recorded": False,
@@ -456,15 +462,37 @@ def _medications(facts: Facts) -> Data:
             "not_checked": [],
             "message": "Medication list not recorded: interactions could not be checked.",
         }
-    checked = [
-        {"ingredient": n, "drug_class": v.MEDICATIONS[n].drug_class, "rxcui": v.MEDICATIONS[n].rxcui or None}
-        for n in text_list(facts, "medications.ingredients") or ()
-    ]
+    written: dict[str, list[str]] = {}
+    for _, text, m in [
+        *resolved.medications,
+        *resolved.proposed,
+        *(r for g in resolved.treatments.values() for r in g),
+    ]:
+        for i in m.ingredients:
+            written.setdefault(i, [])
+            if text not in written[i]:
+                written[i].append(text)
+    proposed = set(text_list(facts, "medications.proposed") or ())
+    checked = []
+    for n in text_list(facts, "medications.ingredients") or ():
+        classes: list[str] = list(term.ingredient_classes(n))
+        interacting = [c for c in classes if c not in v.RECOGNISED_ONLY_CLASSES]
+        checked.append(
+            {
+                "ingredient": n,
+                "drug_class": (interacting or classes)[0] if classes else None,
+                "rxcui": term.ingredient_rxcui(n),
+                "drug_classes": classes,
+                "written_as": written.get(n, []),
+                "proposed": n in proposed,
+            }
+        )
     unchecked = list(text_list(facts, "medications.unchecked") or ())
     msg = (
-        f"Not checked for interactions (not in the medication table): {', '.join(unchecked)}. Review them by hand."
+        f"Not recognised, so not checked for interactions: {', '.join(unchecked)}. Review them by hand; "
+        "the status is at best eligible with precautions until they are."
         if unchecked
-        else "Every recorded medication was checked for interactions."
+        else "Every recorded medication was recognised and checked for interactions."
     )
     return {"recorded": True, "checked": checked, "not_checked": unchecked, "message": msg}
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
 
+from . import terminology as term
 from . import vocabulary as v
 from .profile import MedicalCondition, Profile
 
@@ -121,12 +122,24 @@ _f(
     "Interaction classes of current medications (medications and substance_use[].treatment).",
     v.DRUG_CLASSES,
 )
-_f("medications.ingredients", "text_list", "Current medication ingredients that the medication table knows.")
+_f(
+    "medications.ingredients",
+    "text_list",
+    "Current (and proposed) medication ingredients the terminology tables recognise, from names, brands, "
+    "salts, combinations and RxNorm codes.",
+)
+_f("medications.proposed", "text_list", "Ingredients of proposed medications (draft or proposed orders).")
 for _c in v.DRUG_CLASSES:
     _f(f"medications.by_class.{_c}", "text_list", f"Current medications in the {_c} class (for messages).")
-_f("medications.unchecked", "text_list", "Medication names the table does not know: not checked for interactions.")
-_f("allergies.agents", "text_list", "Allergy agents, lower case.")
-_f("allergies.ketamine", "bool", "Allergy to ketamine, esketamine or arketamine.")
+_f(
+    "medications.unchecked",
+    "text_list",
+    "Medication names (or parts of combinations) the tables do not recognise: not checked for interactions.",
+)
+_f("allergies.agents", "text_list", "Allergy agents: recognised ingredients, and unrecognised names in lower case.")
+_f("allergies.ketamine", "bool", "Allergy to any ketamine product, salt or brand (ketamine, esketamine, arketamine).")
+_f("allergies.unrecognised", "text_list", "Allergy entries the tables do not recognise.")
+_f("conditions.unrecognised", "text_list", "Condition entries (medical or psychiatric) the tables do not recognise.")
 _f("ketamine_history.prior_exposure", "enum", "Prior ketamine exposure.", v.KETAMINE_EXPOSURE)
 _f("ketamine_history.misuse", "bool", "Any history of ketamine or PCP misuse.")
 _f("screening.phq9", "int", "PHQ-9 total, 0-27.")
@@ -217,8 +230,14 @@ def _any3(values: list[bool | None]) -> bool | None:
     return None if any(x is None for x in values) else False
 
 
-def build_facts(profile: Profile, as_of: dt.date, freshness: dict[str, int] | None = None) -> FactSet:
-    """The facts of ``profile`` on ``as_of``; ``freshness`` maps a dated source to its maximum age."""
+def build_facts(
+    profile: Profile,
+    as_of: dt.date,
+    freshness: dict[str, int] | None = None,
+    resolved: term.Resolved | None = None,
+) -> FactSet:
+    """The facts of ``profile`` on ``as_of``; ``freshness`` maps a dated source to its maximum age;
+    ``resolved`` is ``terminology.resolve(profile)`` when the caller has it already."""
     out: Facts = {}
 
     def put(name: str, value: Value | None) -> None:
@@ -265,7 +284,7 @@ def build_facts(profile: Profile, as_of: dt.date, freshness: dict[str, int] | No
                 put("vitals.bp_diastolic_mmhg", round_half_up(sum(r.diastolic_mmhg for r in same_day) / len(same_day)))
 
     meds_known = profile.medications is not None
-    treatments: list[str] = []
+    res = resolved if resolved is not None else term.resolve(profile)
     suds = profile.substance_use
     if suds is not None:
         put("substance_use.substances", tuple(sorted({s.substance for s in suds})))
@@ -295,56 +314,88 @@ def build_facts(profile: Profile, as_of: dt.date, freshness: dict[str, int] | No
             put(f"{pre}.cows", s.cows)
             put(f"{pre}.remission", s.remission)
             if s.treatment is not None:
-                names = tuple(sorted({v.normalise_name(t) for t in s.treatment}))
+                tmatches = [m for _, _, m in res.treatments.get(s.substance, [])]
+                names = tuple(
+                    sorted({i for m in tmatches for i in m.ingredients} | {u for m in tmatches for u in m.unknown})
+                )
                 put(f"{pre}.treatment", names)
-                treatments.extend(names)
 
     psy = profile.psychiatric
+    # A diagnosis named in a condition list (schizophrenia, bipolar disorder, mania) fills the
+    # structured field when that is unknown; a recorded value stays authoritative, and a recorded
+    # "none" against such an entry is rejected as a contradiction (profile.check_consistency).
+    psychosis = psy.psychotic_disorder if psy else None
+    if psychosis is None and res.psychosis:
+        psychosis = "past"
+    bipolar = psy.bipolar_disorder if psy else None
+    if bipolar is None and res.bipolar:
+        bipolar = "bipolar_i" if any(b == "bipolar_i" for _, b in res.bipolar) else "bipolar_ii"
+    mania = psy.mania if psy else None
+    if mania is None and res.mania:
+        mania = "past"
+    put("psychiatric.psychotic_disorder", psychosis)
+    put("psychiatric.bipolar_disorder", bipolar)
+    put("psychiatric.mania", mania)
     if psy:
-        put("psychiatric.psychotic_disorder", psy.psychotic_disorder)
         put("psychiatric.family_history_psychosis", psy.family_history_psychosis)
-        put("psychiatric.bipolar_disorder", psy.bipolar_disorder)
-        put("psychiatric.mania", psy.mania)
         put("psychiatric.suicidal_ideation", psy.suicidal_ideation)
         put("psychiatric.suicidal_behavior_past_3_months", psy.suicidal_behavior_past_3_months)
         if psy.conditions is not None:
-            put("psychiatric.conditions", tuple(sorted(set(psy.conditions))))
+            put("psychiatric.conditions", tuple(sorted({slug for _, slug in res.psych})))
 
     conds = profile.medical_conditions
     if conds is not None:
-        put("medical.conditions", tuple(sorted({c.condition for c in conds})))
-        coronary = [c for c in conds if c.condition in v.CORONARY_EVENTS]
-        put("medical.coronary_event", bool(coronary))
+        slugs_of = dict(res.medical)
+        pairs = [(c, slugs_of.get(i, ())) for i, c in enumerate(conds)]
+        put(
+            "medical.conditions",
+            tuple(sorted({s for _, slugs in pairs for s in slugs} | {s for _, s in res.extra_medical})),
+        )
+        coronary = [c for c, slugs in pairs if set(slugs) & set(v.CORONARY_EVENTS)]
+        put("medical.coronary_event", bool(coronary) or any(s in v.CORONARY_EVENTS for _, s in res.extra_medical))
         if coronary and all(c.date is not None for c in coronary):
             put("medical.days_since_coronary_event", min(days(c.date) or 0 for c in coronary))
-        _worst(put, "medical.heart_failure_nyha_class", conds, "heart_failure", lambda c: c.nyha_class, v.NYHA_CLASSES)
+        _worst(put, "medical.heart_failure_nyha_class", pairs, "heart_failure", lambda c: c.nyha_class, v.NYHA_CLASSES)
         _worst(
             put,
             "medical.cirrhosis_child_pugh_class",
-            conds,
+            pairs,
             "cirrhosis",
             lambda c: c.child_pugh_class,
             v.CHILD_PUGH_CLASSES,
         )
-        _all_flag(put, "medical.hyperthyroidism_controlled", conds, "hyperthyroidism", lambda c: c.controlled)
-        _all_flag(put, "medical.arrhythmia_controlled", conds, "arrhythmia", lambda c: c.controlled)
-        valves = [c.haemodynamically_significant for c in conds if c.condition == "valvular_heart_disease"]
+        _all_flag(put, "medical.hyperthyroidism_controlled", pairs, "hyperthyroidism", lambda c: c.controlled)
+        _all_flag(put, "medical.arrhythmia_controlled", pairs, "arrhythmia", lambda c: c.controlled)
+        valves = [c.haemodynamically_significant for c, slugs in pairs if "valvular_heart_disease" in slugs]
         if valves:
             put("medical.valve_disease_significant", _any3(valves))
 
     if meds_known:
-        med_names = {v.normalise_name(m.ingredient) for m in profile.medications or []} | set(treatments)
-        known = sorted(n for n in med_names if n in v.MEDICATIONS)
-        put("medications.classes", tuple(sorted({v.MEDICATIONS[n].drug_class for n in known})))
+        rows = [*res.medications, *(row for group in res.treatments.values() for row in group), *res.proposed]
+        known = sorted({i for _, _, m in rows for i in m.ingredients})
+        classes_of = {n: term.ingredient_classes(n) for n in known}
+        put("medications.classes", tuple(sorted({c for cs in classes_of.values() for c in cs})))
         put("medications.ingredients", tuple(known))
+        put("medications.proposed", tuple(sorted({i for _, _, m in res.proposed for i in m.ingredients})))
         for cls in v.DRUG_CLASSES:
-            put(f"medications.by_class.{cls}", tuple(n for n in known if v.MEDICATIONS[n].drug_class == cls))
-        put("medications.unchecked", tuple(sorted(n for n in med_names if n not in v.MEDICATIONS)))
+            put(f"medications.by_class.{cls}", tuple(n for n in known if cls in classes_of[n]))
+        put("medications.unchecked", tuple(sorted({u for _, _, m in rows for u in m.unknown})))
 
     if profile.allergies is not None:
-        agents = tuple(sorted({v.normalise_name(a.agent) for a in profile.allergies}))
-        put("allergies.agents", agents)
-        put("allergies.ketamine", any(a in v.KETAMINE_AGENTS for a in agents))
+        agents = {i for _, _, m, _ in res.allergies for i in m.ingredients} | {
+            u for _, _, m, _ in res.allergies for u in m.unknown
+        }
+        put("allergies.agents", tuple(sorted(agents)))
+        put("allergies.ketamine", any(k for *_, k in res.allergies))
+        put(
+            "allergies.unrecognised",
+            tuple(sorted({text for _, text, m, k in res.allergies if not (m.recognised or k)})),
+        )
+    if conds is not None or (psy is not None and psy.conditions is not None):
+        put(
+            "conditions.unrecognised",
+            tuple(sorted({r.entry for r in res.review if r.list in ("medical_conditions", "psychiatric.conditions")})),
+        )
 
     kh = profile.ketamine_history
     if kh:
@@ -384,11 +435,12 @@ _OPEN: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "medications.classes",
             "medications.ingredients",
             "medications.unchecked",
+            "medications.proposed",
             *(f"medications.by_class.{c}" for c in v.DRUG_CLASSES),
         ),
         (),
     ),
-    "allergies": (("allergies.agents",), ()),
+    "allergies": (("allergies.agents", "allergies.unrecognised"), ()),
 }
 #: Flags that stay true when an item is found; "false" (none found) becomes unknown in an open list.
 _OPEN_FLAGS: dict[str, tuple[str, ...]] = {
@@ -422,12 +474,12 @@ def _open_world(out: Facts, open_lists: set[str]) -> None:
 def _worst(
     put: Callable[[str, Value | None], None],
     name: str,
-    conds: Sequence[MedicalCondition],
+    conds: Sequence[tuple[MedicalCondition, tuple[str, ...]]],
     slug: str,
     get: Callable[[MedicalCondition], str | None],
     order: tuple[str, ...],
 ) -> None:
-    found = [get(c) for c in conds if c.condition == slug]
+    found = [get(c) for c, slugs in conds if slug in slugs]
     if found and all(x is not None for x in found):
         put(name, max(found, key=lambda x: order.index(str(x))))
 
@@ -435,11 +487,11 @@ def _worst(
 def _all_flag(
     put: Callable[[str, Value | None], None],
     name: str,
-    conds: Sequence[MedicalCondition],
+    conds: Sequence[tuple[MedicalCondition, tuple[str, ...]]],
     slug: str,
     get: Callable[[MedicalCondition], bool | None],
 ) -> None:
-    found = [get(c) for c in conds if c.condition == slug]
+    found = [get(c) for c, slugs in conds if slug in slugs]
     if found:
         put(name, None if any(x is None for x in found) else all(found))
 

@@ -23,12 +23,12 @@ from pydantic import (
     StrictInt,
     StrictStr,
     ValidationError,
-    field_validator,
+    model_validator,
 )
 
-from . import vocabulary as v
 from .errors import InvalidInputError, Problem
 from .problems import pydantic_problems
+from .terminology import resolve
 from .yaml_source import MAX_PROFILE_BYTES, SourceError, SourceMap, decode, load
 
 # ---------------------------------------------------------------- typed scalars
@@ -158,12 +158,66 @@ class SubstanceUse(_Model):
     """Current medication treatment for this disorder by ingredient; [] = none."""
 
 
-def _psychiatric_condition(value: str) -> str:
-    _check_vocab([value], tuple(v.PSYCHIATRIC_CONDITIONS), "co-occurring condition")
+#: Code systems a coded entry may name: short names, or the FHIR system URIs (normalised to short names).
+CODE_SYSTEMS: dict[str, str] = {
+    "icd-10-cm": "icd-10-cm",
+    "icd10cm": "icd-10-cm",
+    "http://hl7.org/fhir/sid/icd-10-cm": "icd-10-cm",
+    "snomed": "snomed",
+    "snomed-ct": "snomed",
+    "http://snomed.info/sct": "snomed",
+    "rxnorm": "rxnorm",
+    "http://www.nlm.nih.gov/research/umls/rxnorm": "rxnorm",
+}
+
+
+def _code_system(value: Any) -> Any:
+    if isinstance(value, str):
+        found = CODE_SYSTEMS.get(value.strip().lower()) or CODE_SYSTEMS.get(value.strip())
+        if found is None and value.startswith("http://snomed.info/sct"):
+            found = "snomed"
+        if found is None:
+            raise ValueError(
+                f"unknown code system {value!r}; write icd-10-cm, snomed or rxnorm (or their FHIR system URIs)"
+            )
+        return found
     return value
 
 
-PsychiatricCondition = Annotated[ShortText, AfterValidator(_psychiatric_condition)]
+CodeSystem = Annotated[Literal["icd-10-cm", "snomed", "rxnorm"], BeforeValidator(_code_system)]
+CodeText = Annotated[StrictStr, Field(min_length=1, max_length=40), AfterValidator(_plain_text)]
+
+
+class _Coded(_Model):
+    """Shared fields of an entry that may be coded: ``system`` and ``code`` go together."""
+
+    system: CodeSystem | None = None
+    """Code system of ``code``: icd-10-cm, snomed or rxnorm (FHIR system URIs are accepted)."""
+    code: CodeText | None = None
+    """The code in ``system`` (ICD-10-CM with or without the dot)."""
+    display: ShortText | None = None
+    """The code's display text, as the record shows it (used when the code is not recognised)."""
+
+    def _check_coded(self, name_field: str) -> None:
+        if (self.system is None) != (self.code is None):
+            raise ValueError("give system and code together (for example {system: snomed, code: '58214004'})")
+        if self.code is None and getattr(self, name_field) is None:
+            raise ValueError(f"give {name_field} (a name) or a coded entry {{system, code, display}}")
+
+
+class PsychiatricEntry(_Coded):
+    """A co-occurring psychiatric condition written as a mapping (a name, or a code)."""
+
+    condition: ShortText | None = None
+
+    @model_validator(mode="after")
+    def _required(self) -> PsychiatricEntry:
+        self._check_coded("condition")
+        return self
+
+
+def _psychiatric_entry(value: Any) -> Any:
+    return {"condition": value} if isinstance(value, str) else value
 
 
 class Psychiatric(_Model):
@@ -173,12 +227,17 @@ class Psychiatric(_Model):
     mania: Literal["none", "past", "active"] | None = None
     suicidal_ideation: Literal["none", "passive", "active_without_plan", "active_with_plan"] | None = None
     suicidal_behavior_past_3_months: StrictBool | None = None
-    conditions: Annotated[list[PsychiatricCondition], Field(max_length=50)] | None = None
-    """Co-occurring conditions from the documented vocabulary; [] = none."""
+    conditions: (
+        Annotated[list[Annotated[PsychiatricEntry, BeforeValidator(_psychiatric_entry)]], Field(max_length=50)] | None
+    ) = None
+    """Co-occurring conditions: vocabulary slugs, names or codes; [] = none. An entry the terminology
+    does not recognise is kept and reported, and the status is never better than
+    eligible_with_precautions."""
 
 
-class MedicalCondition(_Model):
-    condition: ShortText
+class MedicalCondition(_Coded):
+    condition: ShortText | None = None
+    """A vocabulary slug or a name as the record writes it (or give system and code)."""
     date: IsoDate | None = None
     """Date of the event or diagnosis, where it matters (e.g. myocardial infarction)."""
     detail: ShortText | None = None
@@ -187,29 +246,40 @@ class MedicalCondition(_Model):
     controlled: StrictBool | None = None
     haemodynamically_significant: StrictBool | None = None
 
-    @field_validator("condition")
-    @classmethod
-    def _known_condition(cls, value: str) -> str:
-        _check_vocab([value], tuple(v.MEDICAL_CONDITIONS), "medical condition")
-        return value
+    @model_validator(mode="after")
+    def _required(self) -> MedicalCondition:
+        self._check_coded("condition")
+        return self
 
 
 def _condition_entry(value: Any) -> Any:
     return {"condition": value} if isinstance(value, str) else value
 
 
-class Medication(_Model):
-    ingredient: ShortText
+class Medication(_Coded):
+    ingredient: ShortText | None = None
+    """The medication as written: ingredient, brand, salt, dose or combination (e.g. "Suboxone 8/2 mg")."""
     dose: ShortText | None = None
+
+    @model_validator(mode="after")
+    def _required(self) -> Medication:
+        self._check_coded("ingredient")
+        return self
 
 
 def _medication_entry(value: Any) -> Any:
     return {"ingredient": value} if isinstance(value, str) else value
 
 
-class Allergy(_Model):
-    agent: ShortText
+class Allergy(_Coded):
+    agent: ShortText | None = None
+    """The allergen as written: ingredient, brand or salt (e.g. "Ketalar")."""
     reaction: ShortText | None = None
+
+    @model_validator(mode="after")
+    def _required(self) -> Allergy:
+        self._check_coded("agent")
+        return self
 
 
 def _allergy_entry(value: Any) -> Any:
@@ -239,7 +309,12 @@ IncompleteList = Literal["substance_use", "psychiatric.conditions", "medical_con
 
 
 class Profile(_Model):
-    """A patient profile. Every field may be absent: absent or null means unknown."""
+    """A patient profile. Every field may be absent: absent or null means unknown.
+
+    Medications, allergies and conditions are open-world: a slug, free text as written, or a coded
+    entry {system, code, display} (ICD-10-CM, SNOMED CT, RxNorm). An entry the terminology tables do
+    not recognise is kept, reported as not recognised, and the status is never better than
+    eligible_with_precautions while it is listed."""
 
     assessed_on: IsoDate | None = None
     patient: Patient | None = None
@@ -253,6 +328,11 @@ class Profile(_Model):
     medications: (
         Annotated[list[Annotated[Medication, BeforeValidator(_medication_entry)]], Field(max_length=100)] | None
     ) = None
+    proposed_medications: (
+        Annotated[list[Annotated[Medication, BeforeValidator(_medication_entry)]], Field(max_length=100)] | None
+    ) = None
+    """Medications ordered but not yet started (draft or proposed orders): checked for interactions
+    like current medications and reported as proposed."""
     allergies: Annotated[list[Annotated[Allergy, BeforeValidator(_allergy_entry)]], Field(max_length=100)] | None = None
     ketamine_history: KetamineHistory | None = None
     screening: Screening | None = None
@@ -260,18 +340,6 @@ class Profile(_Model):
     incomplete_lists: Annotated[list[IncompleteList], Field(max_length=5)] | None = None
     """Lists that hold what a source record shows rather than a complete answer (e.g. imported from
     FHIR): an item they do not list is unknown, not absent."""
-
-
-def _check_vocab(values: list[str] | None, known: tuple[str, ...], what: str) -> list[str] | None:
-    for item in values or ():
-        if item not in known:
-            hint = v.suggest(item, known)
-            raise ValueError(
-                f"unknown {what} {item!r}"
-                + (f"; did you mean {hint!r}?" if hint else "")
-                + " (see the README's vocabulary)"
-            )
-    return values
 
 
 # ---------------------------------------------------------------- loading
@@ -370,5 +438,30 @@ def check_consistency(profile: Profile, as_of: dt.date, smap: SourceMap) -> list
                 f"intoxicated at assessment but last use was {s.last_use.isoformat()}",
             )
     for i, c in enumerate(profile.medical_conditions or []):
-        not_future(("medical_conditions", i, "date"), c.date, f"{c.condition} date")
+        not_future(("medical_conditions", i, "date"), c.date, f"{c.condition or c.display or c.code} date")
+    out.extend(_diagnosis_contradictions(profile, smap))
+    return out
+
+
+def _diagnosis_contradictions(profile: Profile, smap: SourceMap) -> list[Problem]:
+    """A diagnosis in a condition list against a structured field that says "none"."""
+    psy = profile.psychiatric
+    if psy is None:
+        return []
+    res = resolve(profile)
+    out: list[Problem] = []
+    for paths, field, value, what in (
+        (res.psychosis, "psychotic_disorder", psy.psychotic_disorder, "a psychotic disorder"),
+        ([p for p, _ in res.bipolar], "bipolar_disorder", psy.bipolar_disorder, "bipolar disorder"),
+        (res.mania, "mania", psy.mania, "mania or hypomania"),
+    ):
+        if value == "none" and paths:
+            out.append(
+                smap.problem(
+                    paths[0],
+                    "invalid_diagnosis_contradiction",
+                    f"this entry names {what}, but psychiatric.{field} is none: correct one of them "
+                    f"(psychiatric.{field}: past or active, or remove the entry)",
+                )
+            )
     return out

@@ -48,18 +48,23 @@ def markdown() -> str:
     out += [f"| `{k}` | {d} |" for k, d in v.MEDICAL_CONDITIONS.items()]
     out += [
         "",
-        "### Medication table (`medications`, `substance_use[].treatment`)",
+        "### Interaction classes (`medications`, `proposed_medications`, `substance_use[].treatment`)",
         "",
-        "Ingredient names map to interaction classes. RxNorm ingredient codes are from the clinical reference;",
-        "apart from ketamine (6130) they are unverified there and are not used as the sole basis of any rule.",
-        "A name not in this table is kept and reported as *not checked for interactions*.",
+        "Medications are read through the terminology tables (README, Terminology): names, brands, salts,",
+        "doses, combinations and RxNorm codes become ingredients, and each ingredient has the classes the",
+        "published value sets and the curated additions give it. An entry the tables do not recognise is",
+        "kept, reported under `unrecognised` and caps the status at eligible_with_precautions.",
         "",
-        "| class | ingredient (RxCUI) |",
+        "| class | ingredients in the tables |",
         "|---|---|",
     ]
+    from . import terminology as term
+
+    names = term._names()["ingredients"]  # the committed table, read for the docs
     for cls in v.DRUG_CLASSES:
-        members = [m for m in v.MEDICATIONS.values() if m.drug_class == cls]
-        out.append(f"| `{cls}` | " + ", ".join(f"{m.name} ({m.rxcui or 'n/a'})" for m in members) + " |")
+        members = sorted(n for n, e in names.items() if cls in e["classes"])
+        shown = ", ".join(members[:40]) + (f" and {len(members) - 40} more" if len(members) > 40 else "")
+        out.append(f"| `{cls}` | {shown} |")
     return "\n".join(out) + "\n"
 
 

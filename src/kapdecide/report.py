@@ -81,8 +81,26 @@ class StaleItem(_Out):
 
 class CheckedMedication(_Out):
     ingredient: str
-    drug_class: str
+    drug_class: str | None
+    """The ingredient's first interaction class (None: a recognised ingredient with no interaction class)."""
     rxcui: str | None
+    drug_classes: list[str]
+    """Every class the terminology tables give the ingredient."""
+    written_as: list[str]
+    """The profile entries that named it (brand, salt, dose, combination or code, as written)."""
+    proposed: bool
+    """Named only by a proposed medication (draft or proposed order)."""
+
+
+class UnrecognisedEntry(_Out):
+    """A medication, allergy or condition the terminology tables do not recognise: kept, reported, and
+    never read as absent. While any is listed the status is at best eligible_with_precautions."""
+
+    list: str
+    path: str
+    entry: str
+    message: str
+    suggestion: str | None
 
 
 class Medications(_Out):
@@ -280,6 +298,8 @@ class Report(_Out):
     missing_data: list[str]
     stale_data: list[StaleItem]
     medications: Medications
+    unrecognised: list[UnrecognisedEntry]
+    """Entries not recognised: review by hand (the status is never better than eligible_with_precautions)."""
     substances: list[SubstanceEvidenceOut]
     options: list[OptionOut]
     session_checklists: list[SessionChecklist]

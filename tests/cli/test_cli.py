@@ -296,7 +296,9 @@ def test_examples_assess_to_schema_valid_json(name: str, schemas: dict[str, dict
     """Every example profile is accepted and gives one report that matches the report schema."""
     proc = run("assess", f"examples/{name}", "--protocols", VALID_PROTOCOLS, "--format", "json")
     assert proc.returncode == 0, proc.stderr
-    assert proc.stderr == ""
+    # stderr holds only located warnings for entries the terminology does not recognise
+    for line in proc.stderr.splitlines():
+        assert re.match(rf"examples/{re.escape(name)}:\d+:\d+: warning \[unrecognised-entry\] ", line), line
     doc = one_json_document(proc.stdout)
     jsonschema.Draft202012Validator(schemas["report"]).validate(doc)
     assert doc["assessed_on"] == "2026-11-21"

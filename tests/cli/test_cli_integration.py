@@ -247,7 +247,7 @@ def test_closed_pipe_ends_quietly(tmp_path: Path) -> None:
 
 def test_ctrl_c_exits_130_without_traceback(tmp_path: Path) -> None:
     source = tmp_path / "in.jsonl"
-    source.write_text("\n".join(_lines(3000)) + "\n", encoding="utf-8")
+    source.write_text("\n".join(_lines(30000)) + "\n", encoding="utf-8")
     proc = subprocess.Popen(
         [sys.executable, "-m", "kapdecide", "assess", "--batch", str(source)],
         cwd=ROOT,

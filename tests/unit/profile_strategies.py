@@ -85,8 +85,22 @@ def _substance(draw: st.DrawFn, substance: str) -> dict[str, Any]:
     return entry
 
 
+#: Conditions as records write them: synonyms, codes and words outside the vocabulary.
+CONDITIONS_AS_WRITTEN = (
+    "heart attack",
+    "high blood pressure",
+    "asthma",
+    "Alzheimer's disease",
+    "atrial fibrillation",
+    {"system": "icd-10-cm", "code": "I63.9"},
+    {"system": "snomed", "code": "38341003"},
+)
+
+
 @st.composite
 def _medical_condition(draw: st.DrawFn) -> Any:
+    if draw(st.integers(min_value=0, max_value=5)) == 0:
+        return draw(st.sampled_from(CONDITIONS_AS_WRITTEN))
     slug = draw(st.sampled_from(tuple(v.MEDICAL_CONDITIONS)))
     if not draw(st.booleans()):
         return slug
@@ -170,13 +184,28 @@ def profiles(draw: st.DrawFn) -> dict[str, Any]:
     )
     if profile_psy or draw(st.booleans()):
         profile["psychiatric"] = profile_psy
-    meds = st.lists(st.one_of(st.sampled_from(tuple(v.MEDICATIONS)), st.just("Unknownium")), max_size=4)
+    # what records write: ingredients, brands with doses, salts, combinations, codes, and unknown names
+    as_written = st.sampled_from(
+        [
+            "Xanax 0.5 mg",
+            "Suboxone 8/2 mg",
+            "oxycodone and acetaminophen",
+            "ketamine hydrochloride",
+            "metformin 500 mg",
+            {"system": "rxnorm", "code": "1010600"},
+            {"ingredient": "Zoloft", "dose": "50 mg"},
+        ]
+    )
+    meds = st.lists(st.one_of(st.sampled_from(tuple(v.MEDICATIONS)), st.just("Unknownium"), as_written), max_size=4)
     rest = draw(
         _section(
             {
                 "medical_conditions": st.lists(_medical_condition(), max_size=3),
                 "medications": meds,
-                "allergies": st.lists(st.sampled_from(["ketamine", "Esketamine", "penicillin", "latex"]), max_size=2),
+                "allergies": st.lists(
+                    st.sampled_from(["ketamine", "Esketamine", "penicillin", "latex", "Ketalar", "sulfa drugs"]),
+                    max_size=2,
+                ),
                 "ketamine_history": _section(
                     {"prior_exposure": st.sampled_from(v.KETAMINE_EXPOSURE), "misuse": st.booleans()}
                 ),

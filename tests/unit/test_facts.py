@@ -293,7 +293,13 @@ def test_medication_classes_from_medications_and_substance_treatments() -> None:
             ],
         }
     ).values
-    assert values["medications.classes"] == ("benzodiazepine", "opioid", "opioid_antagonist", "ssri_snri")
+    assert values["medications.classes"] == (
+        "antidepressant",
+        "benzodiazepine",
+        "opioid",
+        "opioid_antagonist",
+        "ssri_snri",
+    )
     assert values["medications.ingredients"] == ("buprenorphine", "lorazepam", "naltrexone", "sertraline")
     assert values["medications.by_class.benzodiazepine"] == ("lorazepam",)
     assert values["medications.by_class.opioid"] == ("buprenorphine",)
@@ -322,7 +328,7 @@ def test_allergies() -> None:
     assert values["allergies.agents"] == ("esketamine", "penicillin")
     assert values["allergies.ketamine"] is True
     values = facts({"allergies": []}).values
-    assert values == {"allergies.agents": (), "allergies.ketamine": False}
+    assert values == {"allergies.agents": (), "allergies.ketamine": False, "allergies.unrecognised": ()}
     assert "allergies.ketamine" not in facts({}).values
 
 

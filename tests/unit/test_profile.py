@@ -164,7 +164,6 @@ def test_strict_bool(value: str) -> None:
         ("patient:\n  weight_kg: 0\n", "out-of-range"),
         ("vitals:\n  heart_rate_bpm: 251\n", "out-of-range"),
         ("patient:\n  sex_at_birth: m\n", "not-in-vocabulary"),
-        ("psychiatric:\n  conditions: [ptsdd]\n", "invalid-value"),
     ],
 )
 def test_ranges_and_vocabularies(text: str, code: str) -> None:
@@ -173,10 +172,22 @@ def test_ranges_and_vocabularies(text: str, code: str) -> None:
     assert p.line == 2
 
 
-def test_unknown_vocabulary_item_suggests() -> None:
-    p = one("medical_conditions: [hypertensoin]\n")
-    assert p.code == "invalid-value"
-    assert "did you mean 'hypertension'" in p.message
+def test_a_condition_outside_the_vocabulary_is_accepted_and_kept() -> None:
+    # open-world words: the entry is kept (and reported by the assessment), never rejected
+    p = profile("medical_conditions: [hypertensoin, asthma]\npsychiatric:\n  conditions: [ptsdd]\n")
+    assert p.medical_conditions is not None
+    assert [c.condition for c in p.medical_conditions] == ["hypertensoin", "asthma"]
+    assert p.psychiatric is not None and p.psychiatric.conditions is not None
+    assert p.psychiatric.conditions[0].condition == "ptsdd"
+
+
+def test_coded_entries_need_system_and_code_together() -> None:
+    p = one("medical_conditions: [{code: I63.9}]\n")
+    assert "system and code together" in p.message
+    ok = profile("medical_conditions: [{system: 'http://hl7.org/fhir/sid/icd-10-cm', code: I63.9}]\n")
+    assert ok.medical_conditions is not None and ok.medical_conditions[0].system == "icd-10-cm"
+    bad = one("medications: [{system: ndc, code: '0093-0058'}]\n")
+    assert "unknown code system 'ndc'" in bad.message and "rxnorm" in bad.message
 
 
 # ---------------------------------------------------------------- dates

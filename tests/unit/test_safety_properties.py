@@ -37,6 +37,7 @@ from kapdecide.loader import load_protocols
 from kapdecide.profile import check_consistency, validate_profile_data
 from kapdecide.render.json import render_report
 from kapdecide.report import Report
+from kapdecide.terminology import ingredient_classes, match_drug_text
 from kapdecide.vocabulary import MEDICATIONS
 from kapdecide.yaml_source import SourceMap
 
@@ -80,6 +81,20 @@ _PROTECTIVE = {
 WORSE_MEDICATIONS = sorted(
     m.name for m in MEDICATIONS.values() if m.drug_class in _WORSE_CLASSES and m.name not in _PROTECTIVE
 )
+#: The same, as records write them (brands, doses, salts): read as their ingredients, just as worse.
+WORSE_AS_WRITTEN = [
+    w
+    for w in ("Nardil 15 mg", "Adderall XR 20 mg", "Theo-24", "Lamictal 100mg", "meperidine 50 mg tablet", "Paxlovid")
+    if (m := match_drug_text(w)).recognised
+    and not set(m.ingredients) & _PROTECTIVE
+    and any(set(ingredient_classes(i)) & _WORSE_CLASSES for i in m.ingredients)
+]
+#: Entries the terminology does not recognise, one per open list.
+UNRECOGNISED = {
+    "medications": ["Frobnicol 20 mg", "herbal tea blend"],
+    "allergies": ["mystery dye"],
+    "medical_conditions": ["asthma", "complex_regional_pain_syndrome"],
+}
 
 
 def _assess(data: dict[str, Any]) -> Report | None:
@@ -146,7 +161,7 @@ def test_less_data_is_never_more_permissive(data: dict[str, Any], choice: st.Dat
 @st.composite
 def _worse(draw: st.DrawFn, data: dict[str, Any]) -> dict[str, Any]:
     out = copy.deepcopy(data)
-    kind = draw(st.sampled_from(["bp", "condition", "medication", "allergy", "last_use"]))
+    kind = draw(st.sampled_from(["bp", "condition", "medication", "allergy", "last_use", "unrecognised"]))
     if kind == "bp":
         readings = (out.get("vitals") or {}).get("blood_pressure") or []
         if readings:
@@ -159,9 +174,13 @@ def _worse(draw: st.DrawFn, data: dict[str, Any]) -> dict[str, Any]:
     elif kind == "condition" and isinstance(out.get("medical_conditions"), list):
         out["medical_conditions"].append(draw(st.sampled_from(WORSE_CONDITIONS)))
     elif kind == "medication" and isinstance(out.get("medications"), list):
-        out["medications"].append(draw(st.sampled_from(WORSE_MEDICATIONS)))
+        out["medications"].append(draw(st.sampled_from(WORSE_MEDICATIONS + WORSE_AS_WRITTEN)))
     elif kind == "allergy" and isinstance(out.get("allergies"), list):
-        out["allergies"].append("ketamine")
+        out["allergies"].append(draw(st.sampled_from(["ketamine", "Ketalar", "KETAMINE HCL", "Spravato"])))
+    elif kind == "unrecognised":
+        key = draw(st.sampled_from(sorted(UNRECOGNISED)))
+        if isinstance(out.get(key), list):
+            out[key].append(draw(st.sampled_from(UNRECOGNISED[key])))
     elif kind == "last_use":
         for s in out.get("substance_use") or []:
             if "last_use" in s:
@@ -215,7 +234,21 @@ def test_report_contract(data: dict[str, Any]) -> None:
     assert "decision support for clinician review" in report.disclaimer.lower()
 
 
+@SETTINGS
+@given(data=PROFILES, choice=st.data())
+def test_an_unrecognised_entry_never_yields_eligible(data: dict[str, Any], choice: st.DataObject) -> None:
+    out = copy.deepcopy(data)
+    key = choice.draw(st.sampled_from(sorted(UNRECOGNISED)))
+    out[key] = [*(out.get(key) or []), choice.draw(st.sampled_from(UNRECOGNISED[key]))]
+    report = _assess(out)
+    if report is None:
+        return
+    assert report.status != "eligible"
+    assert report.unrecognised, key
+
+
 def test_worse_sets_are_not_empty() -> None:
+    assert len(WORSE_AS_WRITTEN) >= 4, WORSE_AS_WRITTEN
     assert "arteriovenous_malformation" in WORSE_CONDITIONS
     assert "phenelzine" in WORSE_MEDICATIONS
     # buprenorphine stabilises opioid use and a benzodiazepine can be a supervised taper: not "worse" facts

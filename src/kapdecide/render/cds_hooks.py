@@ -182,6 +182,8 @@ class _Builder:
         out += [self.stale_card(s) for s in r.stale_data]
         if not r.medications.recorded or r.medications.not_checked:
             out.append(self.medications_card())
+        if r.unrecognised:
+            out.append(self.unrecognised_card())
         out += [self.finding_card(f) for f in safety if KIND_ORDER.get(f.kind, 9) > KIND_ORDER["required_data"]]
         out += [self.finding_card(f) for f in findings if f.kind == "info"]
         out += [self.option_card(o) for o in r.options if o.state == "offered"]
@@ -323,6 +325,26 @@ class _Builder:
             protocols=self.report.protocols,
             overrides=OVERRIDE_REASONS["stale_data"],
             ext={"card": "stale_data", "status": self.report.status, "fields": s.fields},
+        )
+
+    def unrecognised_card(self) -> dict[str, Any]:
+        items = self.report.unrecognised
+        summary = "Not recognised, review by hand: " + ", ".join(u.entry for u in items)
+        if len(summary) > 139:  # CDS Hooks: summary under 140 characters
+            summary = summary[:138].rsplit(" ", 1)[0] + "…"
+        return self.card(
+            key="unrecognised",
+            summary=summary,
+            indicator="warning",
+            detail=[
+                "These entries are not in kapdecide's terminology tables: they were not checked. The status is at "
+                "best eligible with precautions until a clinician reviews them.",
+                _bullets([_md(f"{u.entry} ({u.path}): {u.message}") for u in items]),
+            ],
+            topic=(CARD_SYSTEM, "unrecognised-entries", "Entries not recognised"),
+            protocols=self.report.protocols,
+            overrides=OVERRIDE_REASONS["medications"],
+            ext={"card": "unrecognised", "status": self.report.status, "entries": [u.entry for u in items]},
         )
 
     def medications_card(self) -> dict[str, Any]:

@@ -76,6 +76,10 @@ def render_report(report: Report, console: Console) -> None:
         console.print(f"[bold yellow]Stale data[/] {escape(item.message)}")
     if report.medications.not_checked or not report.medications.recorded:
         console.print(f"[bold yellow]Medications[/] {escape(report.medications.message)}")
+    if report.unrecognised:
+        console.print(f"[bold yellow]Not recognised — review by hand ({len(report.unrecognised)})[/]")
+        for u in report.unrecognised:
+            console.print(f"  ? {escape(u.entry)} [dim]({escape(u.path)})[/]: {escape(u.message)}")
     if report.missing_data:
         console.print(f"[bold]Data to collect:[/] {escape(', '.join(report.missing_data))}")
 

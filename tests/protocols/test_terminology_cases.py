@@ -1,0 +1,185 @@
+"""Issue 11's records, as clinicians write them, through the shipped protocol.
+
+Base: examples/eligible-cocaine.yaml (status eligible, IV ketamine offered). Each case changes one
+list to what a real record holds (brands, doses in names, combinations, salts, codes, conditions
+outside the vocabulary) and checks the status, the findings and what the report says.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from kapdecide.assessment import assess_data
+from kapdecide.errors import InvalidInputError
+from kapdecide.loader import default_protocol_dir, load_protocols
+from kapdecide.profile import check_consistency, validate_profile_data
+from kapdecide.yaml_source import SourceMap
+
+ROOT = Path(__file__).resolve().parents[2]
+BASE = yaml.safe_load((ROOT / "examples" / "eligible-cocaine.yaml").read_text(encoding="utf-8"))
+AS_OF = dt.date(2026, 11, 21)
+PROTOCOLS = load_protocols([default_protocol_dir()])
+
+
+def assess(**changes: Any) -> dict[str, Any]:
+    data = copy.deepcopy(BASE)
+    for key, value in changes.items():
+        if key == "psychiatric_conditions":
+            data["psychiatric"]["conditions"] = value
+        else:
+            data[key] = value
+    smap = SourceMap("case.yaml")
+    profile = validate_profile_data(data, smap)
+    problems = check_consistency(profile, AS_OF, smap)
+    if problems:
+        raise InvalidInputError("contradiction", problems)
+    return assess_data(profile, PROTOCOLS, AS_OF)
+
+
+def rules(report: dict[str, Any]) -> set[str]:
+    return {f["rule_id"] for f in report["findings"]}
+
+
+def offered(report: dict[str, Any]) -> set[str]:
+    return {o["option_id"] for o in report["options"] if o["state"] == "offered"}
+
+
+def finding(report: dict[str, Any], rule: str) -> dict[str, Any]:
+    return next(f for f in report["findings"] if f["rule_id"] == rule)
+
+
+def test_the_base_profile_is_eligible() -> None:
+    r = assess()
+    assert r["status"] == "eligible" and "iv_ketamine_clinic" in offered(r)
+
+
+def test_brands_doses_and_combinations_fire_the_interactions() -> None:
+    r = assess(medications=["Xanax", "Ativan 1mg", "buprenorphine/naloxone"])
+    assert {"benzodiazepine_interaction", "opioid_interaction"} <= rules(r)
+    assert r["status"] == "eligible_with_precautions"
+    assert "sublingual_at_home_supervised" not in offered(r)
+    # each message names only the patient's drugs in that rule's class
+    assert "(alprazolam, lorazepam)" in finding(r, "benzodiazepine_interaction")["message"]
+    assert "(buprenorphine)" in finding(r, "opioid_interaction")["message"]
+    assert r["unrecognised"] == []
+
+
+@pytest.mark.parametrize(
+    ("medication", "rule"),
+    [
+        ("dextromethorphan/bupropion", "memantine_interaction"),
+        ("oxycodone and acetaminophen", "opioid_interaction"),
+        ("Suboxone 8/2 mg", "opioid_interaction"),
+        ("flurazepam 30 mg at night", "benzodiazepine_interaction"),
+        ("meperidine", "opioid_interaction"),
+        ("carbamazepine", "cyp_interaction"),
+        ("verapamil ER 240 mg", "cyp_interaction"),
+        ("Paxlovid", "cyp_interaction"),
+        ("Nardil 15 mg", "maoi_interaction"),
+        ("Adderall XR", "psychostimulant_interaction"),
+        ("Lamictal", "lamotrigine_interaction"),
+        ({"system": "rxnorm", "code": "1010600"}, "opioid_interaction"),
+    ],
+)
+def test_real_medication_entries_fire_their_class_rule(medication: Any, rule: str) -> None:
+    assert rule in rules(assess(medications=[medication]))
+
+
+def test_an_opioid_message_names_only_the_opioid() -> None:
+    r = assess(medications=["hydrocodone", "sertraline"])
+    assert "(hydrocodone)" in finding(r, "opioid_interaction")["message"]
+    assert "sertraline" not in finding(r, "opioid_interaction")["message"]
+
+
+@pytest.mark.parametrize(
+    "allergy",
+    ["Ketalar", "KETALAR", "Spravato", "ketamine hydrochloride", {"system": "rxnorm", "code": "6130"}],
+)
+def test_an_allergy_under_a_brand_or_salt_is_a_ketamine_contraindication(allergy: Any) -> None:
+    r = assess(allergies=[allergy])
+    assert r["status"] == "contraindicated"
+    assert "ketamine_hypersensitivity" in rules(r)
+    assert offered(r) == set()
+
+
+@pytest.mark.parametrize("condition", ["asthma", "hiv", "complex_regional_pain_syndrome"])
+def test_a_condition_outside_the_vocabulary_is_kept_reported_and_caps_the_status(condition: str) -> None:
+    r = assess(medical_conditions=[condition])
+    assert r["status"] == "eligible_with_precautions"  # never eligible with an unchecked entry
+    assert [u["entry"] for u in r["unrecognised"]] == [condition]
+    assert r["unrecognised"][0]["path"] == "medical_conditions[0]"
+    assert "review by hand" in r["unrecognised"][0]["message"]
+
+
+def test_an_unrecognised_medication_or_allergy_never_leaves_eligible() -> None:
+    for change in ({"medications": ["Frobnicol 20 mg"]}, {"allergies": ["mystery dye"]}):
+        r = assess(**change)
+        assert r["status"] == "eligible_with_precautions", change
+        assert r["unrecognised"], change
+
+
+def test_schizophrenia_in_the_conditions_is_a_psychotic_disorder() -> None:
+    data_psych = copy.deepcopy(BASE["psychiatric"])
+    data_psych["psychotic_disorder"] = None
+    data_psych["conditions"] = ["schizophrenia"]
+    r = assess(psychiatric=data_psych)
+    assert r["status"] == "contraindicated"
+    assert "psychotic_disorder" in rules(r)
+
+
+def test_schizophrenia_with_psychotic_disorder_none_is_a_located_contradiction() -> None:
+    with pytest.raises(InvalidInputError) as exc:
+        assess(psychiatric_conditions=["schizophrenia"])
+    (p,) = exc.value.problems
+    assert p.code == "invalid_diagnosis_contradiction"
+    assert p.path == "psychiatric.conditions[0]"
+    assert "psychotic_disorder is none" in p.message
+
+
+@pytest.mark.parametrize(
+    ("entry", "rule"),
+    [
+        ({"system": "snomed", "code": "35252006"}, "psychotic_disorder"),  # psychotic disorder set
+        ({"system": "icd-10-cm", "code": "F31.2"}, "psychotic_disorder"),  # bipolar I with psychotic features
+        ({"system": "snomed", "code": "230690007", "display": "Stroke"}, "stroke_or_tia_history"),
+        ({"system": "icd-10-cm", "code": "I63.9"}, "stroke_or_tia_history"),
+    ],
+)
+def test_coded_conditions(entry: dict[str, str], rule: str) -> None:
+    psych = copy.deepcopy(BASE["psychiatric"])
+    psych["psychotic_disorder"] = None
+    psych["bipolar_disorder"] = None
+    psych["mania"] = None
+    r = assess(psychiatric=psych, medical_conditions=[entry])
+    assert rule in rules(r), rules(r)
+    assert r["status"] == "contraindicated"
+
+
+def test_the_cli_warns_with_file_line_col_and_still_assesses(tmp_path: Path) -> None:
+    path = ROOT / "tests/fixtures/profiles/unrecognised/misspelt-psychiatric-condition.yaml"
+    proc = subprocess.run(
+        [sys.executable, "-m", "kapdecide", "assess", str(path), "--format", "json", "--as-of", "2026-11-21"],
+        cwd=ROOT,
+        env={**os.environ, "NO_COLOR": "1"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "misspelt-psychiatric-condition.yaml:26:16: warning [unrecognised-entry]" in proc.stderr
+    assert "did you mean 'major_depressive_disorder'?" in proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["status"] in ("eligible_with_precautions", "incomplete", "deferred", "contraindicated")
+    assert doc["status"] != "eligible"
+    assert doc["unrecognised"][0]["suggestion"] == "major_depressive_disorder"
