@@ -58,7 +58,7 @@ def assess_line(line: int, text: str, protocols: Sequence[LoadedProtocol], defau
     from pydantic_core import to_json
 
     from .assessment import assess, assess_data
-    from .fhir import is_fhir_bundle, map_bundle
+    from .fhir import FHIR_XML_MESSAGE, cds_hooks_hook, cds_hooks_message, is_fhir_bundle, is_fhir_xml, map_bundle
     from .profile import check_consistency, validate_profile_data
     from .yaml_source import SourceError, SourceMap, load_json
 
@@ -68,10 +68,15 @@ def assess_line(line: int, text: str, protocols: Sequence[LoadedProtocol], defau
             return line, error_record(line, 2, "too-large", f"line is over {MAX_LINE_BYTES} bytes"), "invalid"
         if not text.strip():
             return line, error_record(line, 2, "empty-line", "empty line: expected one JSON profile"), "invalid"
+        if text.lstrip().startswith(("<", "\ufeff")) and is_fhir_xml(text.encode("utf-8", errors="replace")):
+            return line, error_record(line, 2, "fhir-xml", FHIR_XML_MESSAGE), "invalid"
         try:
             data = load_json(text, name)
         except SourceError as exc:
             return line, error_record(line, 2, "invalid-input", "the line is not valid JSON", exc.problems), "invalid"
+        hook = cds_hooks_hook(data)
+        if hook is not None:
+            return line, error_record(line, 2, "cds-hooks-request", cds_hooks_message(hook)), "invalid"
         smap = SourceMap(name)
         imported = None
         if is_fhir_bundle(data):

@@ -324,21 +324,36 @@ MAX_BUNDLE_BYTES = 64 << 20
 
 
 def _read_bundle(raw: bytes, name: str, input_format: str) -> dict[str, Any] | None:
-    """The FHIR Bundle in ``raw`` (by content, or forced with --input-format fhir), else None."""
-    from .fhir import is_fhir_bundle
+    """The FHIR Bundle in ``raw`` (by content, or forced with --input-format fhir), else None.
+
+    Inputs that are neither a profile nor a FHIR JSON Bundle but are recognisably something else are
+    refused (exit 2) with a message that says what they are, whatever --input-format says: FHIR XML,
+    and a CDS Hooks request (an object with ``hook`` and ``hookInstance``, ``context`` or ``prefetch``).
+    """
+    from .fhir import FHIR_XML_MESSAGE, cds_hooks_hook, cds_hooks_message, is_fhir_bundle, is_fhir_xml
     from .yaml_source import SourceError, decode, load_json
 
-    # A Bundle is JSON that names resourceType somewhere (often after its entries); YAML profiles,
-    # and JSON profiles without that key, go straight to the profile loader.
-    if input_format == "profile" or (
-        input_format == "auto" and not (raw[:4096].lstrip().startswith(b"{") and b'"resourceType"' in raw)
-    ):
+    if is_fhir_xml(raw):  # starts with "<": never a YAML or JSON profile
+        raise InvalidInputError(FHIR_XML_MESSAGE, code="fhir-xml")
+    # A Bundle is JSON that names resourceType somewhere (often after its entries), a CDS Hooks request
+    # JSON that names "hook"; YAML profiles, and JSON profiles without these keys, go straight to the
+    # profile loader.
+    json_object = raw[:4096].lstrip().startswith(b"{")
+    maybe_hooks = json_object and b'"hook"' in raw
+    if input_format == "profile" and not maybe_hooks:
+        return None
+    if input_format == "auto" and not (json_object and (maybe_hooks or b'"resourceType"' in raw)):
         return None
     try:
         data = load_json(decode(raw, name, MAX_BUNDLE_BYTES), name)
     except SourceError as exc:
         if input_format == "fhir":
             raise InvalidInputError("the FHIR Bundle could not be read", exc.problems) from None
+        return None
+    hook = cds_hooks_hook(data)
+    if hook is not None:
+        raise InvalidInputError(cds_hooks_message(hook), code="cds-hooks-request")
+    if input_format == "profile":
         return None
     if is_fhir_bundle(data):
         return dict(data)
@@ -368,7 +383,17 @@ def _load_for_assessment(profile: str, as_of: str | None, input_format: str = "a
     problems = check_consistency(model, day, smap)
     if problems:
         raise InvalidInputError("the profile has contradictory or impossible values", problems)
+    _warn_unrecognised(model, smap)
     return model, day, imported
+
+
+def _warn_unrecognised(model: Any, smap: Any) -> None:
+    """Entries the terminology does not recognise, located, on stderr (the report lists them too)."""
+    from .terminology import resolve
+
+    for r in resolve(model).review:
+        p = smap.problem(r.path, "unrecognised-entry", r.message, severity="warning")
+        click.echo(p.format(), err=True)
 
 
 @cli.command()

@@ -6,7 +6,12 @@ Code tables live in :mod:`kapdecide.fhir_codes`; FHIR patterns follow ``shared/f
 
 Fail safe. What the bundle does not say stays unknown: nothing is set to ``none``, ``false`` or ``[]``
 from absence. Every list the importer fills is named in ``incomplete_lists``, because a record's list
-is not a complete answer. Codes the tables do not know are reported in ``unmapped``, never guessed.
+is not a complete answer. Codes the tables do not know are reported in ``unmapped``, never guessed;
+a *current* Condition whose codes map to nothing is also kept in ``medical_conditions`` as a coded
+entry, so the assessment lists it as not recognised and never reads it as absent. Codes are read
+through :mod:`kapdecide.terminology` (value-set tables, ICD-10-CM structure, curated codes); a
+medication or allergy with no known code is read by its text or display like a clinician's free
+text (brands, salts, doses, combinations).
 Skipped data (implausible, dated after the assessment, malformed) is reported in ``warnings``.
 
 Conservative choices (DESIGN CHOICE, documented here and in the importer's report):
@@ -37,9 +42,32 @@ Conservative choices (DESIGN CHOICE, documented here and in the importer's repor
   ``active_without_plan`` (severity is never coded; the conservative reading), otherwise it is only
   warned. A suicide attempt dated within 90 days sets ``suicidal_behavior_past_3_months: true``.
 - Medications: MedicationRequest active/on-hold and MedicationStatement active/intended are current;
-  completed/stopped are history (not listed); cancelled, entered-in-error and draft are ignored;
-  ``unknown`` is listed with a warning. A product the tables do not know keeps its name, so that the
-  report shows it as "not checked for interactions".
+  completed/stopped are history (not listed); cancelled and entered-in-error are ignored; ``unknown``
+  is listed with a warning. A product the tables do not know keeps its name, so that the report shows
+  it as "not checked for interactions".
+- Dispensed and administered drugs are current medications when recent (the record of a supply is
+  evidence of use; an interaction is flagged rather than missed):
+
+  - MedicationDispense with status completed, in-progress or on-hold (or no status) is current if
+    ``whenHandedOver`` (else ``whenPrepared``) is at most ``daysSupply`` + 30 days
+    (``DISPENSE_GRACE_DAYS``) before the assessment date when ``daysSupply`` is a Quantity in days
+    (unit ``d``, ``day`` or ``days``), else at most 90 days (``DISPENSE_DEFAULT_DAYS``) before it.
+  - MedicationAdministration with status completed, in-progress or on-hold is current if
+    ``effectiveDateTime`` (or ``effectivePeriod``: its end, else its start) is at most 30 days
+    (``ADMINISTRATION_MAX_AGE_DAYS``) before the assessment date; an in-progress administration with
+    an open period (no end) is ongoing, so current whatever its start.
+  - entered-in-error, cancelled, declined, not-done and stopped are ignored. Any other status
+    (``preparation``, ``unknown``, unrecognised) and a record with no date are listed as current with
+    a warning. Older records are not current (grouped in a warning); records dated after the
+    assessment date are ignored (grouped in a warning), as for requests and statements.
+- Proposed medications: a MedicationRequest with status ``draft``, or intent ``proposal`` with status
+  active, draft or on-hold, is a drug being considered, not taken: its names go to
+  ``proposed_medications`` (provenance ``proposed_medications.<name>``, not in ``incomplete_lists``),
+  with a warning, so that the report checks it for interactions instead of silently dropping it.
+- The input must say whose record it is: a Bundle with no Patient resource is invalid input
+  (``InvalidInputError``, exit 2), never an empty profile. FHIR XML (:func:`is_fhir_xml`) and a
+  CDS Hooks request (:func:`cds_hooks_hook`) are recognised by the callers and refused with a message
+  that says what the input is.
 - Allergies: active and not refuted/entered-in-error. "No known allergy" (716186003) never becomes an
   allergy; alone, it gives ``allergies: []`` as a recorded answer (the one list not marked incomplete).
 """
@@ -54,7 +82,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from . import fhir_codes as fc
+from . import terminology as term
 from . import vocabulary as v
+from .errors import InvalidInputError
 
 HR_MAX_AGE_DAYS = 30
 PHQ9_MAX_AGE_DAYS = 30
@@ -65,10 +95,31 @@ NOT_PREGNANT_MAX_AGE_DAYS = 30
 BREASTFEEDING_TRUE_MAX_AGE_DAYS = 365
 SUICIDAL_IDEATION_DAYS = 30  # the profile field means "past month"
 SUICIDAL_BEHAVIOR_DAYS = 90
+#: DESIGN CHOICE (conservative: an interaction is flagged rather than missed). A dispense is current
+#: for its days' supply plus this grace (late refills, tablets left over), or DISPENSE_DEFAULT_DAYS
+#: when the supply is not given in days.
+DISPENSE_GRACE_DAYS = 30
+DISPENSE_DEFAULT_DAYS = 90
+ADMINISTRATION_MAX_AGE_DAYS = 30
 
 READ_TYPES = frozenset(
-    {"Patient", "Condition", "Observation", "MedicationRequest", "MedicationStatement", "AllergyIntolerance"}
+    {
+        "Patient",
+        "Condition",
+        "Observation",
+        "MedicationRequest",
+        "MedicationStatement",
+        "MedicationDispense",
+        "MedicationAdministration",
+        "AllergyIntolerance",
+    }
 )
+NO_PATIENT_MESSAGE = (
+    "the FHIR Bundle has no Patient resource: kapdecide cannot tell whose record this is; "
+    "export the Bundle with the Patient"
+)
+FHIR_XML_MESSAGE = "FHIR XML is not supported; send the Bundle as FHIR JSON (application/fhir+json)"
+FHIR_NAMESPACE = "http://hl7.org/fhir"
 _OBS_USE = frozenset({"final", "amended", "corrected"})
 _OBS_DROP = frozenset({"entered-in-error", "cancelled", "registered", "unknown"})
 _COND_CURRENT = frozenset({"active", "recurrence", "relapse"})
@@ -79,6 +130,10 @@ _MEDREQ_CURRENT = frozenset({"active", "on-hold"})
 _MEDREQ_HISTORY = frozenset({"completed", "stopped"})
 _MEDSTMT_CURRENT = frozenset({"active", "intended"})
 _MEDREQ_INTENT_OK = frozenset({"order", "plan", "original-order", "reflex-order", "filler-order", "instance-order"})
+_MEDREQ_PROPOSAL_STATUS = frozenset({"active", "draft", "on-hold"})
+_SUPPLY_CURRENT = frozenset({"completed", "in-progress", "on-hold"})  # MedicationDispense and -Administration
+_SUPPLY_DROP = frozenset({"entered-in-error", "cancelled", "declined", "not-done", "stopped"})
+_DAY_UNITS = frozenset({"d", "day", "days"})
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 
 
@@ -105,8 +160,48 @@ def is_fhir_bundle(data: object) -> bool:
 
 
 def map_bundle(bundle: dict[str, Any], as_of: dt.date) -> FhirImport:
-    """Map a FHIR R4 Bundle to a profile for an assessment on ``as_of``."""
+    """Map a FHIR R4 Bundle to a profile for an assessment on ``as_of``.
+
+    Raises :class:`InvalidInputError` when the Bundle has no Patient resource."""
     return _Mapper(as_of).run(bundle)
+
+
+_BOMS = ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"))
+
+
+def is_fhir_xml(raw: bytes) -> bool:
+    """Whether ``raw`` is FHIR XML: after an optional byte-order mark and whitespace it starts with
+    ``<`` (an XML declaration or an element) and it names the FHIR namespace. A YAML or JSON profile
+    never starts with ``<``."""
+    encoding = "utf-8"
+    for bom, enc in _BOMS:
+        if raw.startswith(bom):
+            raw, encoding = raw[len(bom) :], enc
+            break
+    head = raw[:4096].decode(encoding, errors="replace").lstrip()
+    if not head.startswith("<"):
+        return False
+    return FHIR_NAMESPACE.encode(encoding) in raw
+
+
+def cds_hooks_hook(data: object) -> str | None:
+    """For a CDS Hooks request (an object with ``hook`` and ``hookInstance``, ``context`` or
+    ``prefetch``), its hook name, cleaned for a message (control characters removed, truncated);
+    otherwise None. A profile or a Bundle never has a ``hook`` key."""
+    if not isinstance(data, dict) or "hook" not in data:
+        return None
+    if not any(key in data for key in ("hookInstance", "context", "prefetch")):
+        return None
+    hook = data["hook"]
+    return _clean(hook if isinstance(hook, str) else repr(hook), 60) or "?"
+
+
+def cds_hooks_message(hook: str) -> str:
+    """The message for a CDS Hooks request given where a profile or a Bundle is expected."""
+    return (
+        f"this is a CDS Hooks request (hook '{hook}'), not a profile or a FHIR Bundle: pass its prefetch "
+        "Bundle, or call the CDS Hooks service"
+    )
 
 
 # ---------------------------------------------------------------- small helpers
@@ -285,10 +380,12 @@ class _Mapper:
         self.suicidal_behavior: bool | None = None
         self.psych: set[str] = set()
         self.medical: dict[tuple[str, str | None], None] = {}
+        self.unrecognised_conditions: dict[str, dict[str, str]] = {}
         self.preg_conditions: list[tuple[_When | None, str]] = []
         self.bf_condition = False
         # medications, allergies
         self.meds: set[str] = set()
+        self.proposed: set[str] = set()
         self.allergies: set[str] = set()
         self.nka: list[str] = []
 
@@ -353,6 +450,11 @@ class _Mapper:
                     self.dispatch(resource, ref)
                 except Exception as exc:  # one malformed resource must not sink the import
                     self.warn(f"{ref} skipped: malformed resource ({type(exc).__name__}: {_clean(str(exc), 120)})")
+        elif resources:
+            self.warn(
+                "the Patient has no id and no fullUrl: no resource can be attributed to it, only its demographics "
+                "were imported"
+            )
         return self.result()
 
     def ref_of(self, resource: dict[str, Any], index: int) -> str:
@@ -361,8 +463,7 @@ class _Mapper:
 
     def choose_patient(self, patients: list[tuple[str | None, dict[str, Any]]]) -> None:
         if not patients:
-            self.warn("the bundle has no Patient resource: no patient data could be attributed, nothing imported")
-            return
+            raise InvalidInputError(NO_PATIENT_MESSAGE, code="fhir-no-patient")
         if len(patients) > 1:
             ids = ", ".join(f"Patient/{_s(p.get('id')) or '?'}" for _, p in patients)
             self.warn(
@@ -425,6 +526,8 @@ class _Mapper:
             self.map_condition(r, ref)
         elif rtype in ("MedicationRequest", "MedicationStatement"):
             self.map_medication(r, ref)
+        elif rtype in ("MedicationDispense", "MedicationAdministration"):
+            self.map_supply(r, ref)
         elif rtype == "AllergyIntolerance":
             self.map_allergy(r, ref)
 
@@ -656,15 +759,17 @@ class _Mapper:
         concepts: list[fc.Concept] = []
         for system, code, _ in codings:
             if system == fc.SNOMED:
-                concepts.extend(fc.SNOMED_CONDITIONS.get(code, ()))
+                concepts.extend(term.condition_code_concepts("snomed", code))
             elif system == fc.ICD10CM:
-                concepts.extend(fc.icd10_concepts(code))
+                concepts.extend(term.condition_code_concepts("icd-10-cm", code))
             elif system == fc.ICD10:
                 found = fc.icd10_concepts(code)
                 if found:
                     self.warn(f"{ref}: WHO ICD-10 code {code} read as ICD-10-CM (lower confidence)")
                 concepts.extend(found)
         concepts = list(dict.fromkeys(concepts))
+        if any(c.kind != "not_mapped" for c in concepts):  # one coding maps: the others' notes do not apply
+            concepts = [c for c in concepts if c.kind != "not_mapped"]
         label = _label(r.get("code")) or (codings[0][1] if codings else "?")
         mapped = [c for c in concepts if c.kind != "not_mapped"]
         for c in concepts:
@@ -677,11 +782,13 @@ class _Mapper:
                     f"{ref}: {label!r} is not in the code tables but its name suggests a safety-relevant "
                     "condition: review it"
                 )
-        if not mapped:
-            return
         onset = _onset(r)
         if onset is not None and onset.day > self.as_of:
             self.group(f"Conditions dated after the assessment date {self.as_of} were ignored", ref)
+            return
+        if not mapped:
+            if current:  # kept as a coded entry: reported as not recognised, never read as absent
+                self.keep_unrecognised(codings, label, ref)
             return
         if verification in _VER_UNCONFIRMED:
             self.warn(f"{ref}: {label!r} is {verification}: included as a possible contraindication; confirm it")
@@ -692,6 +799,23 @@ class _Mapper:
             kind = bipolar[-1]
             self.bipolar = kind if self.bipolar in (None, kind) else "bipolar_i"
             self.cite("psychiatric.bipolar_disorder", ref)
+
+    def keep_unrecognised(self, codings: list[tuple[str, str, str | None]], label: str, ref: str) -> None:
+        short = {fc.SNOMED: "snomed", fc.ICD10CM: "icd-10-cm"}
+        coded = next(((short[sy], co, d) for sy, co, d in codings if sy in short), None)
+        if coded is not None and 0 < len(coded[1]) <= 40:
+            entry: dict[str, str] = {"system": coded[0], "code": coded[1]}
+            display = coded[2] or (label if label not in ("?", coded[1]) else None)
+            if display:
+                entry["display"] = _clean(display)
+            key = f"{coded[0]}|{coded[1]}"
+        elif label and label != "?":
+            entry = {"condition": _clean(label)}
+            key = f"text|{entry['condition']}"
+        else:
+            return
+        self.unrecognised_conditions.setdefault(key, entry)
+        self.cite(f"medical_conditions.{key}", ref)
 
     def apply_condition(self, c: fc.Concept, current: bool, onset: _When | None, ref: str, label: str) -> None:
         if c.kind == "substance":
@@ -761,38 +885,117 @@ class _Mapper:
         status = _s(r.get("status"))
         if rtype == "MedicationRequest":
             intent = _s(r.get("intent"))
-            if intent is not None and intent not in _MEDREQ_INTENT_OK or r.get("doNotPerform") is True:
+            if r.get("doNotPerform") is True:
+                return
+            when = _when(r.get("authoredOn"))
+            proposed_order = status == "draft" and (intent is None or intent in _MEDREQ_INTENT_OK)
+            if proposed_order or (intent == "proposal" and status in _MEDREQ_PROPOSAL_STATUS):
+                self.map_proposed(r, ref, when)
+                return
+            if intent is not None and intent not in _MEDREQ_INTENT_OK:
                 return
             current = status in _MEDREQ_CURRENT
             history = status in _MEDREQ_HISTORY
-            when = _when(r.get("authoredOn"))
         else:
             current = status in _MEDSTMT_CURRENT
             history = status in ("completed", "stopped", "not-taken", "on-hold")
             period = _dict(r.get("effectivePeriod"))
             when = _when(r.get("effectiveDateTime")) or _when(period.get("start")) or _when(r.get("dateAsserted"))
         if not (current or history) and status != "unknown":
-            return  # cancelled, entered-in-error, draft
+            return  # cancelled, entered-in-error
         if when is not None and when.day > self.as_of:
             self.group(f"medication records dated after the assessment date {self.as_of} were ignored", ref)
             return
-        concept, where = self.medication_concept(r, ref)
-        ingredients, by_name = self.ingredients(concept, where)
-        if not ingredients:
-            self.report_unmapped(ref, _codings(concept), concept, "medication not in the importer's tables")
+        concept, ingredients, by_name = self.drug(r, ref)
         if not current and status != "unknown":
             return
         if status == "unknown":
             self.warn(f"{ref}: medication status unknown: listed as current (possible interaction)")
+        self.add_current(self.drug_names(concept, ingredients, by_name, ref, "current medication"), ref)
+
+    def map_proposed(self, r: dict[str, Any], ref: str, when: _When | None) -> None:
+        """A draft or proposed MedicationRequest: a drug being considered, checked for interactions."""
+        if when is not None and when.day > self.as_of:
+            self.group(f"medication records dated after the assessment date {self.as_of} were ignored", ref)
+            return
+        concept, ingredients, by_name = self.drug(r, ref)
+        names = self.drug_names(concept, ingredients, by_name, ref, "proposed medication")
+        if not names:
+            return
+        self.warn(
+            f"{ref}: draft/proposed order for {', '.join(names)}: reported as a proposed medication and checked "
+            "for interactions"
+        )
+        for name in names:
+            self.proposed.add(name)
+            self.cite(f"proposed_medications.{name}", ref)
+
+    def map_supply(self, r: dict[str, Any], ref: str) -> None:
+        """MedicationDispense and MedicationAdministration: current when recent (module docstring)."""
+        rtype = r["resourceType"]
+        status = _s(r.get("status"))
+        if status in _SUPPLY_DROP:
+            return
+        open_ended = False
+        if rtype == "MedicationDispense":
+            when = _when(r.get("whenHandedOver")) or _when(r.get("whenPrepared"))
+            supply = _days_supply(r.get("daysSupply"))
+            if supply is None and "daysSupply" in r:
+                self.group(
+                    f"MedicationDispense daysSupply not given in days: the {DISPENSE_DEFAULT_DAYS}-day window was used",
+                    ref,
+                )
+            window = DISPENSE_DEFAULT_DAYS if supply is None else supply + DISPENSE_GRACE_DAYS
+            rule = (
+                f"{DISPENSE_DEFAULT_DAYS} days; no daysSupply in days"
+                if supply is None
+                else f"daysSupply + {DISPENSE_GRACE_DAYS} days"
+            )
+        else:
+            period = _dict(r.get("effectivePeriod"))
+            when = _when(r.get("effectiveDateTime")) or _when(period.get("end")) or _when(period.get("start"))
+            open_ended = status == "in-progress" and "effectivePeriod" in r and _when(period.get("end")) is None
+            window = ADMINISTRATION_MAX_AGE_DAYS
+            rule = f"{ADMINISTRATION_MAX_AGE_DAYS} days"
+        if when is not None and when.day > self.as_of:
+            self.group(f"medication records dated after the assessment date {self.as_of} were ignored", ref)
+            return
+        concept, ingredients, by_name = self.drug(r, ref)
+        if when is not None and not open_ended and self.days_ago(when) > window:
+            self.group(f"{rtype} records older than their recency window ({rule}) were not listed as current", ref)
+            return
+        if status is not None and status not in _SUPPLY_CURRENT:
+            self.warn(f"{ref}: {rtype} status {_clean(status, 40)}: listed as current (possible interaction)")
+        if when is None:
+            self.warn(f"{ref}: {rtype} with no usable date: listed as current (possible interaction); confirm it")
+        self.add_current(self.drug_names(concept, ingredients, by_name, ref, "current medication"), ref)
+
+    def drug(self, r: dict[str, Any], ref: str) -> tuple[Any, tuple[str, ...], bool]:
+        """The drug's concept, its ingredient names and whether they were found by name; a drug the
+        tables do not know is reported in ``unmapped``."""
+        concept, where = self.medication_concept(r, ref)
+        ingredients, by_name = self.ingredients(concept, where)
+        if not ingredients:
+            self.report_unmapped(ref, _codings(concept), concept, "medication not in the importer's tables")
+        elif by_name and _codings(concept):
+            self.report_unmapped(ref, _codings(concept), concept, "medication code not in the tables: read by its name")
+        return concept, ingredients, by_name
+
+    def drug_names(self, concept: Any, ingredients: tuple[str, ...], by_name: bool, ref: str, what: str) -> list[str]:
+        """The names to list: the ingredients, else the product's own name (kept, so that the report
+        shows it as not checked for interactions)."""
         names = list(ingredients)
         if not names:
             label = _label(concept)
             if not label:
-                self.warn(f"{ref}: current medication with no code the tables know and no name: not listed")
-                return
+                self.warn(f"{ref}: {what} with no code the tables know and no name: not listed")
+                return []
             names = [v.normalise_name(_clean(label))]
         elif by_name:
             self.warn(f"{ref}: {_label(concept)!r} matched to {', '.join(names)} by name (no known RxNorm code)")
+        return names
+
+    def add_current(self, names: list[str], ref: str) -> None:
         for name in names:
             self.meds.add(name)
             self.cite(f"medications.{name}", ref)
@@ -826,9 +1029,9 @@ class _Mapper:
             out: list[str] = []
             for system, code, _ in codings:
                 if system == fc.RXNORM:
-                    out.extend(fc.RXNORM_PRODUCTS.get(code, ()))
-                    if code in fc.RXNORM_INGREDIENTS:
-                        out.append(fc.RXNORM_INGREDIENTS[code])
+                    out.extend(term.rxnorm_ingredients(code))
+                elif system == fc.SNOMED:
+                    out.extend(term.snomed_substance(code))
             return tuple(dict.fromkeys(out))
 
         found = by_code(_codings(concept))
@@ -837,8 +1040,14 @@ class _Mapper:
             found = by_code(c for item in items for c in item)
         if found:
             return found, False
-        texts = [_s(_dict(concept).get("text")) or ""] + [d or "" for _, _, d in _codings(concept)]
-        return fc.ingredients_by_name(" | ".join(texts)), True
+        # the name fallback reads text and displays as a clinician's free text (brands, salts, doses)
+        texts = [_s(_dict(concept).get("text"))] + [d for _, _, d in _codings(concept)]
+        for text in texts:
+            if text:
+                m = term.match_drug_text(_clean(text))
+                if m.recognised:
+                    return m.ingredients, True
+        return (), True
 
     # -------------------------------------------------- allergies
 
@@ -927,15 +1136,17 @@ class _Mapper:
             incomplete.append("psychiatric.conditions")
         if psychiatric:
             profile["psychiatric"] = psychiatric
-        if self.medical:
+        if self.medical or self.unrecognised_conditions:
             profile["medical_conditions"] = [
                 slug if date is None else {"condition": slug, "date": date}
                 for slug, date in sorted(self.medical, key=lambda x: (x[0], x[1] or ""))
-            ]
+            ] + [self.unrecognised_conditions[k] for k in sorted(self.unrecognised_conditions)]
             incomplete.append("medical_conditions")
         if self.meds:
             profile["medications"] = sorted(self.meds)
             incomplete.append("medications")
+        if self.proposed:
+            profile["proposed_medications"] = sorted(self.proposed)  # what the record proposes: not a list to complete
         if self.allergies:
             profile["allergies"] = sorted(self.allergies)
             incomplete.append("allergies")
@@ -1107,6 +1318,16 @@ def _quantity(r: dict[str, Any]) -> tuple[float | None, str | None]:
     if "valueString" in r:
         return _number(r["valueString"]), None
     return None, None
+
+
+def _days_supply(value: Any) -> float | None:
+    """A MedicationDispense.daysSupply in days (UCUM ``d``, or unit day/days), else None."""
+    q = _dict(value)
+    amount = _number(q.get("value"))
+    unit = _s(q.get("code")) or _s(q.get("unit"))
+    if amount is None or amount < 0 or amount != amount or unit is None or unit.lower() not in _DAY_UNITS:
+        return None
+    return amount
 
 
 def _hcg_result(r: dict[str, Any]) -> bool | None:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
-from . import vocabulary as v
 from .report import Finding, InputSource, Report, UnmappedCode
+from .terminology import ingredient_classes
 
 
 def _keys(field: str, threshold: object, provenance: Mapping[str, list[str]]) -> Iterator[str]:
@@ -37,14 +37,16 @@ def _keys(field: str, threshold: object, provenance: Mapping[str, list[str]]) ->
     elif parts[0] == "medical":
         yield from (k for k in provenance if k.startswith("medical_conditions."))
     elif parts[0] == "medications":
-        if field == "medications.classes" and value:
-            yield from (f"medications.{m.name}" for m in v.MEDICATIONS.values() if m.drug_class == value)
-        elif parts[1] == "by_class":
-            yield from (f"medications.{m.name}" for m in v.MEDICATIONS.values() if m.drug_class == parts[2])
+        cls = value if field == "medications.classes" and value else parts[2] if parts[1] == "by_class" else None
+        if cls is not None:  # the imported drugs of that class, by the same tables the facts used
+            for key in provenance:
+                if key.startswith(("medications.", "proposed_medications.")):
+                    if str(cls) in ingredient_classes(key.split(".", 1)[1]):
+                        yield key
         elif value:
             yield f"medications.{value}"
         else:
-            yield from (k for k in provenance if k.startswith("medications."))
+            yield from (k for k in provenance if k.startswith(("medications.", "proposed_medications.")))
     elif parts[0] == "allergies":
         yield from (k for k in provenance if k == "allergies" or k.startswith("allergies."))
 

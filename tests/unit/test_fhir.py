@@ -13,8 +13,19 @@ import pytest
 
 from kapdecide import fhir_codes as fc
 from kapdecide.assessment import assess
+from kapdecide.errors import ExitCode, InvalidInputError
 from kapdecide.facts import OpenList, build_facts
-from kapdecide.fhir import FhirImport, is_fhir_bundle, map_bundle
+from kapdecide.fhir import (
+    ADMINISTRATION_MAX_AGE_DAYS,
+    DISPENSE_DEFAULT_DAYS,
+    DISPENSE_GRACE_DAYS,
+    FhirImport,
+    cds_hooks_hook,
+    cds_hooks_message,
+    is_fhir_bundle,
+    is_fhir_xml,
+    map_bundle,
+)
 from kapdecide.loader import LoadedProtocol, load_protocols
 from kapdecide.profile import Profile, check_consistency, validate_profile_data
 from kapdecide.yaml_source import SourceMap
@@ -184,11 +195,57 @@ def test_deceased_patient_is_warned() -> None:
     assert warned(run(pat=patient(deceasedBoolean=True)), "deceased")
 
 
-def test_no_patient_imports_nothing() -> None:
-    b = {"resourceType": "Bundle", "entry": [{"resource": cond("58214004")}]}
+def test_no_patient_is_invalid_input() -> None:
+    b = {"resourceType": "Bundle", "entry": [{"resource": cond("58214004")}, {"resource": medreq("3322")}]}
+    with pytest.raises(InvalidInputError) as caught:
+        map_bundle(b, AS_OF)
+    assert caught.value.exit_code == ExitCode.INVALID_INPUT == 2
+    assert caught.value.code == "fhir-no-patient"
+    assert str(caught.value) == (
+        "the FHIR Bundle has no Patient resource: kapdecide cannot tell whose record this is; "
+        "export the Bundle with the Patient"
+    )
+    with pytest.raises(InvalidInputError, match="no Patient resource"):
+        map_bundle({"resourceType": "Bundle", "type": "collection"}, AS_OF)  # empty: no entries at all
+
+
+def test_patient_without_id_or_full_url_is_warned() -> None:
+    b = {"resourceType": "Bundle", "entry": [{"resource": {"resourceType": "Patient", "gender": "male"}},
+                                             {"resource": cond("58214004")}]}  # fmt: skip
     r = map_bundle(b, AS_OF)
-    assert r.patient_id is None and r.profile == {"assessed_on": "2026-03-01"}
-    assert warned(r, "no Patient")
+    assert "psychiatric" not in r.profile and warned(r, "no id and no fullUrl")
+
+
+@pytest.mark.parametrize(
+    ("raw", "xml"),
+    [(b'<?xml version="1.0"?><Bundle xmlns="http://hl7.org/fhir"/>', True),
+     (b'\xef\xbb\xbf \n\t<Bundle xmlns="http://hl7.org/fhir"><type value="collection"/></Bundle>', True),
+     ('<Bundle xmlns="http://hl7.org/fhir"/>'.encode("utf-16"), True),
+     (b"<?xml version='1.0'?><ClinicalDocument xmlns='urn:hl7-org:v3'/>", False),  # XML, but not FHIR
+     (b"# exported from http://hl7.org/fhir\nassessed_on: 2026-03-01\n", False),  # YAML naming the namespace
+     (b'{"resourceType": "Bundle", "meta": {"profile": ["http://hl7.org/fhir/StructureDefinition/x"]}}', False),
+     (b"patient: {ref: '<http://hl7.org/fhir>'}\n", False), (b"", False)],
+)  # fmt: skip
+def test_fhir_xml_is_recognised_precisely(raw: bytes, xml: bool) -> None:
+    assert is_fhir_xml(raw) is xml
+
+
+def test_cds_hooks_request_is_recognised() -> None:
+    request = {"hook": "patient-view", "hookInstance": "d1577c69", "context": {"patientId": "p1"}}
+    assert cds_hooks_hook(request) == "patient-view"
+    assert cds_hooks_hook({"hook": "order-select", "prefetch": {"patient": patient()}}) == "order-select"
+    assert cds_hooks_hook({"hook": "order-sign", "context": {}}) == "order-sign"
+    assert cds_hooks_hook({"hook": "x"}) is None  # hook alone: not a request
+    assert cds_hooks_hook({"resourceType": "Bundle", "context": {}}) is None
+    assert cds_hooks_hook(["hook", "context"]) is None
+    hostile = cds_hooks_hook({"hook": "patient\x1b[31m-view\n" + "x" * 500, "hookInstance": "1"})
+    assert hostile is not None and len(hostile) <= 60 and "\x1b" not in hostile and "\n" not in hostile
+    assert hostile.startswith("patient [31m-view xxx")
+    assert cds_hooks_hook({"hook": 7, "context": {}}) == "7"
+    assert cds_hooks_message("patient-view") == (
+        "this is a CDS Hooks request (hook 'patient-view'), not a profile or a FHIR Bundle: pass its prefetch "
+        "Bundle, or call the CDS Hooks service"
+    )
 
 
 def test_second_patient_resources_are_ignored() -> None:
@@ -595,10 +652,16 @@ def test_lifetime_versus_current_medical_conditions() -> None:
     assert r.profile["medical_conditions"] == ["aneurysmal_vascular_disease"]
 
 
-def test_unspecified_glaucoma_and_stroke_are_reported_not_guessed() -> None:
+def test_unspecified_glaucoma_is_kept_for_review_and_an_unspecified_stroke_read_as_ischaemic() -> None:
     r = run(cond("H40.11X0", ICD), cond("23986001"), cond("230690007"))
-    assert "medical_conditions" not in r.profile
-    assert {"H40.11X0", "23986001", "230690007"} <= set(unmapped_codes(r))
+    # both stroke types are contraindications: an untyped stroke is read as ischaemic (conservative)
+    assert "ischemic_stroke" in r.profile["medical_conditions"]
+    # a glaucoma of unrecorded type is kept as a coded entry: not recognised, reviewed, never absent
+    kept = [c for c in r.profile["medical_conditions"] if isinstance(c, dict)]
+    assert {(c["system"], c["code"]) for c in kept} == {("icd-10-cm", "H40.11X0"), ("snomed", "23986001")}
+    assert {"H40.11X0", "23986001"} <= set(unmapped_codes(r))
+    report = build_facts(check(r), AS_OF).values
+    assert set(report["conditions.unrecognised"]) == {"icd-10-cm H40.11X0", "snomed 23986001"}
 
 
 def test_unknown_condition_codes_are_reported_and_alarming_names_warned() -> None:
@@ -640,11 +703,38 @@ def test_medication_name_fallback_is_reported() -> None:
 
 
 def test_unknown_current_medication_is_kept_by_name_and_reported() -> None:
-    r = run(medreq(display="Simvastatin 20 MG Oral Tablet"))
-    assert r.profile["medications"] == ["simvastatin 20 mg oral tablet"]
+    r = run(medreq(display="Frobnicol 20 MG Oral Tablet"))
+    assert r.profile["medications"] == ["frobnicol 20 mg oral tablet"]
     assert unmapped_codes(r) == {"999999999": "medication not in the importer's tables"}
     facts = build_facts(check(r), AS_OF).values
-    assert facts["medications.unchecked"] == ("simvastatin 20 mg oral tablet",)
+    assert facts["medications.unchecked"] == ("frobnicol",)
+
+
+def test_an_unknown_code_with_a_known_name_is_read_through_the_terminology() -> None:
+    # brand and salt in the display, code unknown: the name fallback reads it like free text
+    r = run(medreq(display="XANAX 0.5 MG Oral Tablet"))
+    assert r.profile["medications"] == ["alprazolam"]
+    assert warned(r, "matched to alprazolam by name")
+
+
+@pytest.mark.parametrize(
+    ("code", "display", "field", "value"),
+    [
+        # SNOMED CT codes the curated table lacks, mapped from the published value sets
+        ("35252006", "Depressive disorder with psychotic features", "psychotic_disorder", "active"),
+        ("1196001", "Chronic bipolar II disorder, most recent episode major depressive", "bipolar_disorder",
+         "bipolar_ii"),
+    ],
+)
+def test_snomed_condition_codes_from_the_value_sets(code: str, display: str, field: str, value: str) -> None:
+    cond = {
+        "resourceType": "Condition",
+        "subject": SUBJECT,
+        "clinicalStatus": {"coding": [{"code": "active"}]},
+        "code": {"coding": [{"system": "http://snomed.info/sct", "code": code, "display": display}]},
+    }
+    r = run(cond)
+    assert r.profile["psychiatric"][field] == value, r.profile
 
 
 @pytest.mark.parametrize(
@@ -653,7 +743,9 @@ def test_unknown_current_medication_is_kept_by_name_and_reported() -> None:
      ("entered-in-error", False), ("draft", False)],
 )  # fmt: skip
 def test_medication_request_status(status: str, current: bool) -> None:
-    assert ("medications" in run(medreq("3322", status)).profile) is current
+    r = run(medreq("3322", status))
+    assert ("medications" in r.profile) is current
+    assert ("proposed_medications" in r.profile) is (status == "draft")
 
 
 def test_medication_request_unknown_status_and_intent() -> None:
@@ -689,6 +781,177 @@ def test_medication_reference_to_bundle_and_contained_medication() -> None:
     assert r.provenance["medications.diazepam"] == ["MedicationRequest/r2", "MedicationRequest/rel"]
     missing = run(medreq(medicationReference={"reference": "urn:uuid:nowhere"}))
     assert "medications" not in missing.profile and warned(missing, "not found in the bundle")
+
+
+# ---------------------------------------------------------------- dispensed, administered, proposed
+
+
+def dispense(code: str = "1010600", status: str | None = "completed", handed: str | None = "2026-02-20",
+             days: float | None = None, unit: str = "d", **extra: Any) -> dict[str, Any]:  # fmt: skip
+    r: dict[str, Any] = {"resourceType": "MedicationDispense", "subject": SUBJECT,
+                         "medicationCodeableConcept": cc(code, RXNORM)}  # fmt: skip
+    if status is not None:
+        r["status"] = status
+    if handed is not None:
+        r["whenHandedOver"] = handed
+    if days is not None:
+        r["daysSupply"] = {"value": days, "unit": unit, "system": fc.UCUM, "code": unit}
+    r.update(extra)
+    return r
+
+
+def administration(code: str = "6470", status: str = "completed", when: str | None = "2026-02-20T21:00:00Z",
+                   **extra: Any) -> dict[str, Any]:  # fmt: skip
+    r: dict[str, Any] = {"resourceType": "MedicationAdministration", "status": status, "subject": SUBJECT,
+                         "medicationCodeableConcept": cc(code, RXNORM)}  # fmt: skip
+    if when is not None:
+        r["effectiveDateTime"] = when
+    r.update(extra)
+    return r
+
+
+def rule_ids(r: FhirImport) -> set[str]:
+    return {f.rule_id for f in assess(check(r), protocols(), AS_OF).findings}
+
+
+def test_recency_constants_are_the_documented_design_choice() -> None:
+    assert (DISPENSE_GRACE_DAYS, DISPENSE_DEFAULT_DAYS, ADMINISTRATION_MAX_AGE_DAYS) == (30, 90, 30)
+
+
+def test_dispensed_buprenorphine_is_a_current_opioid() -> None:
+    film = cc("1010600", RXNORM, "buprenorphine 2 MG / naloxone 0.5 MG Sublingual Film")
+    r = run(dispense(days=14, medicationCodeableConcept=film))
+    assert r.profile["medications"] == ["buprenorphine", "naloxone"]
+    assert r.profile["incomplete_lists"] == ["medications"]
+    assert r.provenance["medications.buprenorphine"] == ["MedicationDispense/r1"]
+    assert r.resources_read == 2 and r.unmapped == [] and r.warnings == []
+    assert "opioid_interaction" in rule_ids(r)
+
+
+@pytest.mark.parametrize(
+    ("handed", "days", "unit", "current"),
+    [("2026-03-01", None, "d", True), ("2025-12-01", None, "d", True), ("2025-11-30", None, "d", False),
+     ("2026-01-16", 14, "d", True), ("2026-01-15", 14, "d", False), ("2026-01-15", 14, "days", False),
+     ("2025-10-02", 120, "day", True), ("2025-10-01", 120, "day", False),
+     ("2025-12-01", 7, "wk", True), ("2025-11-30", 7, "wk", False),  # not in days: the 90-day window
+     ("2026", None, "d", False)],  # a partial date takes its latest day, after the assessment date: ignored
+)  # fmt: skip
+def test_dispense_recency_window(handed: str, days: float | None, unit: str, current: bool) -> None:
+    r = run(dispense("3322", handed=handed, days=days, unit=unit))
+    assert r.profile.get("medications") == (["diazepam"] if current else None)
+    if not current and handed != "2026":
+        assert warned(r, "MedicationDispense records older than their recency window")
+    if unit == "wk":
+        assert warned(r, "daysSupply not given in days")
+
+
+def test_dispense_date_falls_back_to_when_prepared_and_future_dispenses_are_ignored() -> None:
+    prepared = run(dispense("3322", handed=None, whenPrepared="2026-02-27"))
+    assert prepared.profile["medications"] == ["diazepam"] and prepared.warnings == []
+    old_prepared = run(dispense("3322", handed=None, whenPrepared="2025-06-01"))
+    assert "medications" not in old_prepared.profile
+    future = run(dispense("3322", handed="2026-03-02"))
+    assert "medications" not in future.profile
+    assert warned(future, "medication records dated after the assessment date 2026-03-01 were ignored")
+
+
+@pytest.mark.parametrize(
+    ("status", "listed", "warning"),
+    [("completed", True, False), ("in-progress", True, False), ("on-hold", True, False), (None, True, False),
+     ("preparation", True, True), ("unknown", True, True), ("entered-in-error", False, False),
+     ("cancelled", False, False), ("declined", False, False), ("stopped", False, False)],
+)  # fmt: skip
+def test_dispense_status(status: str | None, listed: bool, warning: bool) -> None:
+    r = run(dispense("3322", status=status))
+    assert r.profile.get("medications") == (["diazepam"] if listed else None)
+    assert warned(r, "listed as current (possible interaction)") is warning
+
+
+def test_undated_dispense_is_listed_with_a_warning() -> None:
+    r = run(dispense("3322", handed=None))
+    assert r.profile["medications"] == ["diazepam"] and warned(r, "no usable date")
+
+
+def test_dispense_by_medication_reference_and_unknown_product() -> None:
+    med = {"resourceType": "Medication", "id": "m1", "code": cc("1010600", RXNORM)}
+    disp = dispense(medicationReference={"reference": "urn:uuid:m1"})
+    del disp["medicationCodeableConcept"]
+    r = run(med, disp)
+    assert r.profile["medications"] == ["buprenorphine", "naloxone"]
+    assert r.provenance["medications.naloxone"] == ["MedicationDispense/r2"]
+    unknown = run(dispense(medicationCodeableConcept=cc("999999999", RXNORM, "Simvastatin 20 MG Oral Tablet")))
+    assert unknown.profile["medications"] == ["simvastatin"]  # unknown code, name read by the terminology
+    assert unmapped_codes(unknown) == {"999999999": "medication code not in the tables: read by its name"}
+
+
+def test_dispense_about_another_subject_is_ignored() -> None:
+    r = run(dispense(subject={"reference": "Patient/zzz"}), dispense("3322", subject=None))
+    assert "medications" not in r.profile
+    assert warned(r, "MedicationDispense resources about another subject") and warned(r, "without a subject")
+
+
+def test_administered_lorazepam_is_a_current_benzodiazepine() -> None:
+    r = run(administration("6470", when="2026-02-10T21:00:00Z"))
+    assert r.profile["medications"] == ["lorazepam"]
+    assert r.provenance["medications.lorazepam"] == ["MedicationAdministration/r1"]
+    assert r.warnings == []
+    assert "benzodiazepine_interaction" in rule_ids(r)
+
+
+def at(day: str) -> dict[str, Any]:
+    return {"effectiveDateTime": day}
+
+
+@pytest.mark.parametrize(
+    ("status", "effective", "current"),
+    [("completed", at("2026-01-30"), True), ("completed", at("2026-01-29"), False),
+     ("in-progress", at("2026-02-28T08:00:00Z"), True), ("on-hold", at("2026-02-28"), True),
+     ("completed", {"effectivePeriod": {"start": "2025-12-01", "end": "2026-02-15"}}, True),  # the end counts
+     ("completed", {"effectivePeriod": {"start": "2025-12-01"}}, False),
+     ("in-progress", {"effectivePeriod": {"start": "2025-12-01"}}, True),  # still running: ongoing
+     ("not-done", at("2026-02-28"), False), ("entered-in-error", at("2026-02-28"), False),
+     ("stopped", at("2026-02-28"), False), ("completed", at("2026-03-05"), False)],
+)  # fmt: skip
+def test_administration_status_and_30_day_window(status: str, effective: dict[str, Any], current: bool) -> None:
+    r = run(administration("6470", status=status, when=None, **effective))
+    assert r.profile.get("medications") == (["lorazepam"] if current else None)
+    if effective == at("2026-01-29"):
+        assert warned(r, "MedicationAdministration records older than their recency window (30 days)")
+
+
+def test_draft_order_is_a_proposed_medication() -> None:
+    r = run(medreq("3322", "draft"), medreq("6470", "active"))
+    assert r.profile["medications"] == ["lorazepam"]
+    assert r.profile["proposed_medications"] == ["diazepam"]
+    assert r.profile["incomplete_lists"] == ["medications"]  # proposed medications are not a list to complete
+    assert r.provenance["proposed_medications.diazepam"] == ["MedicationRequest/r1"]
+    assert "medications.diazepam" not in r.provenance
+    assert r.warnings == [
+        "MedicationRequest/r1: draft/proposed order for diazepam: reported as a proposed medication and checked "
+        "for interactions"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("status", "intent", "proposed"),
+    [("draft", "order", True), ("draft", None, True), ("draft", "plan", True), ("active", "proposal", True),
+     ("draft", "proposal", True), ("on-hold", "proposal", True), ("completed", "proposal", False),
+     ("cancelled", "proposal", False), ("draft", "option", False)],
+)  # fmt: skip
+def test_proposed_medication_status_and_intent(status: str, intent: str | None, proposed: bool) -> None:
+    r = run(medreq("1010600", status, intent=intent))
+    assert r.profile.get("proposed_medications") == (["buprenorphine", "naloxone"] if proposed else None)
+    assert "medications" not in r.profile
+    if proposed:
+        assert warned(r, "draft/proposed order for buprenorphine, naloxone")
+
+
+def test_proposed_medication_exceptions() -> None:
+    assert "proposed_medications" not in run(medreq("3322", "draft", doNotPerform=True)).profile
+    future = run(medreq("3322", "draft", authoredOn="2026-04-01"))
+    assert "proposed_medications" not in future.profile and warned(future, "after the assessment date")
+    named = run(medreq(status="draft", display="Simvastatin 20 MG Oral Tablet"))
+    assert named.profile["proposed_medications"] == ["simvastatin"]
 
 
 # ---------------------------------------------------------------- allergies
@@ -831,7 +1094,9 @@ def test_sample_adalberto_diazepam_is_a_current_benzodiazepine() -> None:
     r, _, findings, _ = _sample("synthea2019-adalberto-hartmann.json")
     assert {"diazepam", "memantine"} <= set(r.profile["medications"])
     assert {"benzodiazepine_interaction", "memantine_interaction"} <= findings
-    assert {"seizure_disorder", "dementia", "hypertension"} <= set(r.profile["medical_conditions"])
+    assert {"seizure_disorder", "dementia", "hypertension"} <= {
+        c for c in r.profile["medical_conditions"] if isinstance(c, str)
+    }
 
 
 @needs_samples
@@ -882,3 +1147,53 @@ def test_largest_sample_maps_quickly() -> None:
     with path.open(encoding="utf-8") as fh:
         map_bundle(json.load(fh), dt.date(2005, 1, 15))
     assert time.perf_counter() - start < 1.0  # about 0.03 s on the 2-core reference machine
+
+
+# ---------------------------------------------------------------- issue 11: codes as the value sets code them
+
+
+@pytest.mark.parametrize(
+    ("code", "expect"),
+    [
+        # SNOMED CT from the published condition sets (not from a hand list of these codes)
+        ("726772006", {"psychotic_disorder": "active", "conditions": ["major_depressive_disorder"]}),  # MDD, psychotic
+        ("28663008", {"psychotic_disorder": "active", "bipolar_disorder": "bipolar_i", "mania": "active"}),
+        ("14495005", {"bipolar_disorder": "bipolar_i", "mania": "active"}),  # without psychotic features
+    ],
+)
+def test_psychotic_and_bipolar_snomed_codes(code: str, expect: dict[str, Any]) -> None:
+    psychiatric = run(cond(code)).profile["psychiatric"]
+    for key, value in expect.items():
+        assert psychiatric[key] == value, psychiatric
+    if "psychotic_disorder" not in expect:
+        assert "psychotic_disorder" not in psychiatric
+
+
+@pytest.mark.parametrize(
+    ("code", "slug"),
+    [("230690007", "ischemic_stroke"), ("230265002", "dementia"), ("5571000124103", "intracerebral_hemorrhage")],
+)
+def test_stroke_and_dementia_snomed_codes(code: str, slug: str) -> None:
+    assert slug in run(cond(code)).profile["medical_conditions"]
+
+
+@pytest.mark.parametrize(
+    ("code", "display", "classes"),
+    [
+        ("1298088", None, {"benzodiazepine"}),  # flurazepam 15 MG capsule (benzodiazepine sets)
+        ("861455", None, {"opioid"}),  # meperidine 100 MG tablet (opioid sets)
+        ("197441", None, {"cyp_inducer"}),  # carbamazepine 100 MG tablet
+        ("897640", None, {"cyp_inhibitor", "antihypertensive"}),  # verapamil ER 180 MG
+        ("197884", None, {"antihypertensive"}),  # lisinopril 40 MG
+        ("979480", None, {"antihypertensive"}),  # losartan potassium 100 MG
+        ("996561", None, {"nmda_antagonist", "dementia_drug"}),  # memantine 10 MG
+        ("312347", None, {"maoi", "antidepressant"}),  # phenelzine 15 MG
+        # no value set holds these: an unknown code is read by its display, as free text
+        ("999999999", "ritonavir 100 MG Oral Tablet", {"cyp_inhibitor"}),
+        ("999999999", "cobicistat 150 MG Oral Tablet [Tybost]", {"cyp_inhibitor"}),
+    ],
+)
+def test_medication_codes_map_to_their_classes(code: str, display: str | None, classes: set[str]) -> None:
+    facts = build_facts(check(run(medreq(code, display=display))), AS_OF).values
+    assert classes <= set(facts["medications.classes"]), facts["medications.classes"]
+    assert facts["medications.unchecked"] == ()
