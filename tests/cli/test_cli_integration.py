@@ -248,17 +248,23 @@ def test_closed_pipe_ends_quietly(tmp_path: Path) -> None:
 def test_ctrl_c_exits_130_without_traceback(tmp_path: Path) -> None:
     source = tmp_path / "in.jsonl"
     source.write_text("\n".join(_lines(30000)) + "\n", encoding="utf-8")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "kapdecide", "assess", "--batch", str(source)],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        env={**os.environ, "NO_COLOR": "1"},
-    )
-    assert proc.stderr is not None
-    time.sleep(1.5)
-    proc.send_signal(signal.SIGINT)
-    proc.wait(timeout=60)
+    out = tmp_path / "out.jsonl"
+    with out.open("wb") as sink:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "kapdecide", "assess", "--batch", str(source)],
+            cwd=ROOT,
+            stdout=sink,
+            stderr=subprocess.PIPE,
+            env={**os.environ, "NO_COLOR": "1"},
+            # as from a terminal: Ctrl-C has its default meaning whatever the test runner's handler is
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        )
+        assert proc.stderr is not None
+        deadline = time.monotonic() + 30
+        while out.stat().st_size == 0 and time.monotonic() < deadline:  # wait for the first report
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=60)
     err = proc.stderr.read()
     proc.stderr.close()
     assert proc.returncode == 130, err
