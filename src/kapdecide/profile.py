@@ -11,7 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from typing import Annotated, Any, Literal
+from collections.abc import Callable
+from typing import Annotated, Any, ClassVar, Literal, Self
 
 from pydantic import (
     AfterValidator,
@@ -198,26 +199,32 @@ class _Coded(_Model):
     display: ShortText | None = None
     """The code's display text, as the record shows it (used when the code is not recognised)."""
 
-    def _check_coded(self, name_field: str) -> None:
+    NAME_FIELD: ClassVar[str] = ""
+    """The entry's name field (condition, ingredient, agent): a name, or a code, is required."""
+
+    @model_validator(mode="after")
+    def _name_or_code(self) -> Self:
         if (self.system is None) != (self.code is None):
             raise ValueError("give system and code together (for example {system: snomed, code: '58214004'})")
-        if self.code is None and getattr(self, name_field) is None:
-            raise ValueError(f"give {name_field} (a name) or a coded entry {{system, code, display}}")
+        if self.code is None and getattr(self, self.NAME_FIELD) is None:
+            raise ValueError(f"give {self.NAME_FIELD} (a name) or a coded entry {{system, code, display}}")
+        return self
+
+
+def _named(field: str) -> Callable[[Any], Any]:
+    """A plain string in a list stands for ``{field: string}``."""
+
+    def entry(value: Any) -> Any:
+        return {field: value} if isinstance(value, str) else value
+
+    return entry
 
 
 class PsychiatricEntry(_Coded):
     """A co-occurring psychiatric condition written as a mapping (a name, or a code)."""
 
+    NAME_FIELD = "condition"
     condition: ShortText | None = None
-
-    @model_validator(mode="after")
-    def _required(self) -> PsychiatricEntry:
-        self._check_coded("condition")
-        return self
-
-
-def _psychiatric_entry(value: Any) -> Any:
-    return {"condition": value} if isinstance(value, str) else value
 
 
 class Psychiatric(_Model):
@@ -228,7 +235,7 @@ class Psychiatric(_Model):
     suicidal_ideation: Literal["none", "passive", "active_without_plan", "active_with_plan"] | None = None
     suicidal_behavior_past_3_months: StrictBool | None = None
     conditions: (
-        Annotated[list[Annotated[PsychiatricEntry, BeforeValidator(_psychiatric_entry)]], Field(max_length=50)] | None
+        Annotated[list[Annotated[PsychiatricEntry, BeforeValidator(_named("condition"))]], Field(max_length=50)] | None
     ) = None
     """Co-occurring conditions: vocabulary slugs, names or codes; [] = none. An entry the terminology
     does not recognise is kept and reported, and the status is never better than
@@ -236,6 +243,7 @@ class Psychiatric(_Model):
 
 
 class MedicalCondition(_Coded):
+    NAME_FIELD = "condition"
     condition: ShortText | None = None
     """A vocabulary slug or a name as the record writes it (or give system and code)."""
     date: IsoDate | None = None
@@ -246,44 +254,19 @@ class MedicalCondition(_Coded):
     controlled: StrictBool | None = None
     haemodynamically_significant: StrictBool | None = None
 
-    @model_validator(mode="after")
-    def _required(self) -> MedicalCondition:
-        self._check_coded("condition")
-        return self
-
-
-def _condition_entry(value: Any) -> Any:
-    return {"condition": value} if isinstance(value, str) else value
-
 
 class Medication(_Coded):
+    NAME_FIELD = "ingredient"
     ingredient: ShortText | None = None
     """The medication as written: ingredient, brand, salt, dose or combination (e.g. "Suboxone 8/2 mg")."""
     dose: ShortText | None = None
 
-    @model_validator(mode="after")
-    def _required(self) -> Medication:
-        self._check_coded("ingredient")
-        return self
-
-
-def _medication_entry(value: Any) -> Any:
-    return {"ingredient": value} if isinstance(value, str) else value
-
 
 class Allergy(_Coded):
+    NAME_FIELD = "agent"
     agent: ShortText | None = None
     """The allergen as written: ingredient, brand or salt (e.g. "Ketalar")."""
     reaction: ShortText | None = None
-
-    @model_validator(mode="after")
-    def _required(self) -> Allergy:
-        self._check_coded("agent")
-        return self
-
-
-def _allergy_entry(value: Any) -> Any:
-    return {"agent": value} if isinstance(value, str) else value
 
 
 class KetamineHistory(_Model):
@@ -323,17 +306,19 @@ class Profile(_Model):
     substance_use: Annotated[list[SubstanceUse], Field(max_length=20)] | None = None
     psychiatric: Psychiatric | None = None
     medical_conditions: (
-        Annotated[list[Annotated[MedicalCondition, BeforeValidator(_condition_entry)]], Field(max_length=100)] | None
+        Annotated[list[Annotated[MedicalCondition, BeforeValidator(_named("condition"))]], Field(max_length=100)] | None
     ) = None
     medications: (
-        Annotated[list[Annotated[Medication, BeforeValidator(_medication_entry)]], Field(max_length=100)] | None
+        Annotated[list[Annotated[Medication, BeforeValidator(_named("ingredient"))]], Field(max_length=100)] | None
     ) = None
     proposed_medications: (
-        Annotated[list[Annotated[Medication, BeforeValidator(_medication_entry)]], Field(max_length=100)] | None
+        Annotated[list[Annotated[Medication, BeforeValidator(_named("ingredient"))]], Field(max_length=100)] | None
     ) = None
     """Medications ordered but not yet started (draft or proposed orders): checked for interactions
     like current medications and reported as proposed."""
-    allergies: Annotated[list[Annotated[Allergy, BeforeValidator(_allergy_entry)]], Field(max_length=100)] | None = None
+    allergies: Annotated[list[Annotated[Allergy, BeforeValidator(_named("agent"))]], Field(max_length=100)] | None = (
+        None
+    )
     ketamine_history: KetamineHistory | None = None
     screening: Screening | None = None
     context: Context | None = None
