@@ -49,6 +49,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from kapdecide import fhir_codes  # noqa: E402
 from kapdecide import vocabulary as vocab  # noqa: E402
+from kapdecide.terminology import safety_concepts  # noqa: E402
 
 DEFAULT_VALUESETS = ROOT.parent / "shared" / "valuesets"
 OUT = ROOT / "src" / "kapdecide" / "data"
@@ -248,20 +249,12 @@ _PSYCH_WORDS = (
     (r"dementia|alzheimer", "medical:dementia"),
     (r"delirium", "medical:delirium"),
 )
-_NOT_PSYCHOTIC = re.compile(r"without psychotic|non-?psychotic|no psychotic", re.I)
 
 
 def _refine(display: str) -> list[str]:
-    """Concepts any condition display implies: psychosis, bipolar disorder, mania."""
-    d = display.lower()
-    out: list[str] = []
-    if re.search(r"psychos|psychotic|schizo|delusional disorder", d) and not _NOT_PSYCHOTIC.search(d):
-        out.append("psychosis")
-    if "bipolar" in d:
-        out.append("bipolar:bipolar_ii" if re.search(r"bipolar (ii|2)\b|type (ii|2)\b", d) else "bipolar:bipolar_i")
-    if re.search(r"\bmanic\b|hypomani|\bmania\b", d) and "depressive" not in d.split("manic")[0][-12:]:
-        out.append("mania")
-    return out
+    """Concepts any condition display implies: psychosis, bipolar disorder, mania (the same words the
+    runtime reads in free text: terminology.safety_concepts)."""
+    return [c.kind + (f":{c.value}" if c.value else "") for c in safety_concepts(display)]
 
 
 def _condition_concepts(rule: str, fixed: tuple[str, ...], display: str) -> list[str]:
@@ -363,11 +356,12 @@ class Names:
 
 # Qualifiers RxNorm writes before the ingredient ("Sprinkle 24 HR topiramate ...").
 _PREFIX = re.compile(
-    r"^(?:(?:Sprinkle|Smoking Cessation|Once-Daily|Sensor|Abuse-Deterrent|Chewable)\s+)*"
+    r"^(?:(?:Sprinkle|Smoking Cessation|Once-Daily|Sensor|Abuse-Deterrent|Chewable|Matrix Delivery"
+    r"|\d+/\d+ Release|\d+-Bead)\s+)*"
     r"(?:\d+(?:\.\d+)? (?:HR|ML|ACTUAT|MG|DAY)\s+)*",
     re.I,
 )
-_PACK_PART = re.compile(r"\d+ \(([^()]*)\)")
+_PACK_PART = re.compile(r"\(([^()]*)\)")
 
 
 def parse_display(display: str, names: Names) -> tuple[list[str], str | None]:
@@ -381,6 +375,8 @@ def parse_display(display: str, names: Names) -> tuple[list[str], str | None]:
         parts = _PACK_PART.findall(display)
         ings: list[str] = []
         for p in parts:
+            if re.fullmatch(r"[\d.]+ ML", p.strip()):
+                continue  # "(0.1 ML)": a volume, not a product
             ings += parse_display(p, names)[0]
         return list(dict.fromkeys(ings)), brand
     out: list[str] = []
@@ -388,7 +384,7 @@ def parse_display(display: str, names: Names) -> tuple[list[str], str | None]:
         part = _PREFIX.sub("", part.strip())
         m2 = re.match(r"^(.*?)\s+\d", part)
         name = (m2.group(1) if m2 else part).strip()
-        if name:
+        if name and not re.search(r"(^|\s)[\d.]+(\s|$)|/", name):  # "0.1 ml", "20/80": parsing leftovers
             out.append(names.ingredient(name))
     return list(dict.fromkeys(out)), brand
 
@@ -471,6 +467,9 @@ def build(folder: Path) -> tuple[dict[str, Any], dict[str, Any]]:
             name = re.sub(r"\s*\((substance|product)\)\s*$", "", c.get("display", "")).lower()
             snomed_substances[c["code"]] = [name]
             allergens[name].add(ALLERGY_SET)
+    for items in curated["snomed_substances"].values():
+        for code, name in items.items():
+            snomed_substances.setdefault(str(code), [name])
     for source, items in curated["allergens"].items():
         for name in items:
             allergens[name].add(source)

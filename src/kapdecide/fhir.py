@@ -381,6 +381,7 @@ class _Mapper:
         self.psych: set[str] = set()
         self.medical: dict[tuple[str, str | None], None] = {}
         self.unrecognised_conditions: dict[str, dict[str, str]] = {}
+        self.coded_allergies: dict[str, dict[str, str]] = {}
         self.preg_conditions: list[tuple[_When | None, str]] = []
         self.bf_condition = False
         # medications, allergies
@@ -787,7 +788,9 @@ class _Mapper:
             self.group(f"Conditions dated after the assessment date {self.as_of} were ignored", ref)
             return
         if not mapped:
-            if current:  # kept as a coded entry: reported as not recognised, never read as absent
+            # kept as a coded entry, reported as not recognised, never read as absent: a current one,
+            # or a past one whose name suggests a lifetime contraindication
+            if current or fc.ALERT_WORDS.search(label):
                 self.keep_unrecognised(codings, label, ref)
             return
         if verification in _VER_UNCONFIRMED:
@@ -1066,13 +1069,19 @@ class _Mapper:
         agents, by_name = self.ingredients(r.get("code"), {})
         if not agents:
             label = _label(r.get("code"))
-            self.report_unmapped(
-                ref,
-                codings,
-                r.get("code"),
-                "allergy code not in the tables: kept by its name" if label else "allergy with no code or name",
-            )
+            short = {fc.SNOMED: "snomed", fc.RXNORM: "rxnorm"}
+            coded = next(((short[sy], co) for sy, co, _ in codings if sy in short and 0 < len(co) <= 40), None)
+            if label:
+                reason = "allergy code not in the tables: kept by its name"
+            elif coded:
+                reason = "allergy code not in the tables: kept as a coded entry, reported as not recognised"
+            else:
+                reason = "allergy with no usable code or name"
+            self.report_unmapped(ref, codings, r.get("code"), reason)
             if not label:
+                if coded:  # never dropped: the assessment lists it for review
+                    self.coded_allergies[f"{coded[0]}|{coded[1]}"] = {"system": coded[0], "code": coded[1]}
+                    self.cite(f"allergies.{coded[0]}|{coded[1]}", ref)
                 return
             agents = (v.normalise_name(_clean(label)),)
         elif by_name and any(a not in v.KETAMINE_AGENTS for a in agents):
@@ -1107,6 +1116,7 @@ class _Mapper:
         if weight is not None:
             if 0 < weight <= 650:
                 patient["weight_kg"] = weight
+                patient["weight_date"] = max(self.weight, key=lambda x: (x.when.key, x.ref)).when.day.isoformat()
             else:
                 self.warn(f"implausible body weight {weight} kg: skipped")
                 self.prov.pop("patient.weight_kg", None)
@@ -1147,8 +1157,10 @@ class _Mapper:
             incomplete.append("medications")
         if self.proposed:
             profile["proposed_medications"] = sorted(self.proposed)  # what the record proposes: not a list to complete
-        if self.allergies:
-            profile["allergies"] = sorted(self.allergies)
+        if self.allergies or self.coded_allergies:
+            profile["allergies"] = sorted(self.allergies) + [
+                self.coded_allergies[k] for k in sorted(self.coded_allergies)
+            ]
             incomplete.append("allergies")
             if self.nka:
                 self.warn(f"'no known allergy' ({', '.join(self.nka)}) contradicts active allergies: allergies listed")

@@ -16,7 +16,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from pathlib import Path as _FsPath
 from typing import Any
@@ -142,29 +142,61 @@ def _core(text: str) -> str:
     return " ".join(w for w in words if w and not _DOSE.search(w) and w not in _forms())
 
 
+#: Words that say an entry is not a current medication: the entry is not read as current (so it
+#: never stands in for a current MOUD or taper) and is reported for review.
+_NOT_CURRENT = re.compile(
+    r"\b(?:discontinued|stopped|ceased|d/c|dc'd|not taking|no longer|previously|formerly|held|on hold|"
+    r"completed|finished|declined|refused)\b",
+    re.I,
+)
+
+
 @lru_cache(maxsize=4096)
 def match_drug_text(text: str) -> DrugMatch:
     """Read a medication or allergen as written (ingredient, brand, salt, dose, combination)."""
     t = normalise(text)
+    if _NOT_CURRENT.search(t):
+        return DrugMatch((), (t,), "", None)
     hit = _lookup(t)
     if hit:
         return DrugMatch(hit[0], (), hit[1])
-    brand_hits: list[str] = []
-    for m in _BRACKET.finditer(t):  # "buprenorphine 8 mg [Subutex]"
-        inner = _lookup(_core(m.group(1) or m.group(2) or ""))
-        if inner:
-            brand_hits.extend(inner[0])
-    t = _BRACKET.sub(" ", t)
+    found: list[str] = []
+    unknown: list[str] = []
+    for m in _BRACKET.finditer(t):  # "buprenorphine 8 mg [Subutex]", "Tylenol (with codeine)"
+        inner = m.group(1) or m.group(2) or ""
+        if not _core(inner):
+            continue  # "(1 mg)": a dose only
+        sub = _match_plain(inner)
+        found.extend(sub.ingredients)
+        unknown.extend(sub.unknown)
+    outer = _match_plain(_BRACKET.sub(" ", t))
+    found = list(dict.fromkeys([*outer.ingredients, *found]))
+    unknown = list(dict.fromkeys([*outer.unknown, *unknown]))
+    if found and not unknown:
+        return DrugMatch(tuple(found), (), outer.how or "combination")
+    if found:
+        return DrugMatch(tuple(found), tuple(unknown), "combination")
+    whole = _core(t) or t
+    return DrugMatch((), (whole,), "", suggest_drug(whole))
+
+
+def _match_plain(t: str) -> DrugMatch:
+    """Text without brackets: whole, then without doses and forms, then split into combinations."""
+    hit = _lookup(t)
+    if hit:
+        return DrugMatch(hit[0], (), hit[1])
     core = _core(t)
+    if not core:
+        return DrugMatch((), (), "")
     hit = _lookup(core)
     if hit:
-        return DrugMatch(tuple(dict.fromkeys([*hit[0], *brand_hits])), (), hit[1])
+        return DrugMatch(hit[0], (), hit[1])
     parts = [p for p in (_core(x) for x in _SPLIT.split(t)) if p]
     if len(parts) == 1 and "-" in parts[0]:
         dashed = [p for p in parts[0].split("-") if p.strip()]
         if len(dashed) > 1 and all(_lookup(p) for p in dashed):
             parts = dashed
-    found: list[str] = list(brand_hits)
+    found: list[str] = []
     unknown: list[str] = []
     for part in parts:
         hit = _lookup(part)
@@ -172,13 +204,7 @@ def match_drug_text(text: str) -> DrugMatch:
             found.extend(hit[0])
         else:
             unknown.append(part)
-    found = list(dict.fromkeys(found))
-    if found and not unknown:
-        return DrugMatch(tuple(found), (), "combination" if len(parts) > 1 else "ingredient")
-    if found:
-        return DrugMatch(tuple(found), tuple(unknown), "combination")
-    whole = core or t
-    return DrugMatch((), (whole,), "", suggest_drug(whole))
+    return DrugMatch(tuple(dict.fromkeys(found)), tuple(unknown), "combination" if len(parts) > 1 else "ingredient")
 
 
 def suggest_drug(text: str) -> str | None:
@@ -241,6 +267,10 @@ def is_ketamine_allergy(match: DrugMatch, text: str | None) -> bool:
     """An allergy to any ketamine product, salt or brand (or text naming one: fail safe)."""
     if any("ketamine" in ingredient_classes(i) for i in match.ingredients):
         return True
+    if match.suggestion is not None:  # "Ketamin", "ketamnie": a misspelt ketamine product is one
+        hit = _lookup(match.suggestion)
+        if hit and any("ketamine" in ingredient_classes(i) for i in hit[0]):
+            return True
     return bool(text and _KETAMINE_WORDS.search(text))
 
 
@@ -265,6 +295,31 @@ def _concept(text: str) -> Concept:
     kind, _, value = text.partition(":")
     return Concept(kind, value)  # type: ignore[arg-type]
 
+
+_PSYCHOSIS_WORDS = re.compile(
+    r"\bpsychos[ie]s\b|\bpsychotic\b|schizophren|schizoaffective|schizotypal|delusional disorder", re.I
+)
+_NOT_PSYCHOTIC = re.compile(r"without psychotic|non-?psychotic|no psychotic", re.I)
+_BIPOLAR_II = re.compile(r"bipolar (ii|2)\b|type (ii|2)\b", re.I)
+_MANIA_WORDS = re.compile(r"\bmanic\b|hypomani|\bmania\b", re.I)
+_MANIC_DEPRESSIVE = re.compile(r"manic[- ]depressi", re.I)
+
+
+def safety_concepts(text: str) -> tuple[Concept, ...]:
+    """Psychosis, bipolar disorder and mania named anywhere in a condition's text or display (a
+    contraindication is never lost to an unlisted qualifier: "schizophrenia, paranoid type")."""
+    out: list[Concept] = []
+    if _PSYCHOSIS_WORDS.search(text) and not _NOT_PSYCHOTIC.search(text):
+        out.append(Concept("psychosis"))
+    if "bipolar" in text.lower() or _MANIC_DEPRESSIVE.search(text):
+        out.append(Concept("bipolar", "bipolar_ii" if _BIPOLAR_II.search(text) else "bipolar_i"))
+    if _MANIA_WORDS.search(text) and not _MANIC_DEPRESSIVE.search(text):
+        out.append(Concept("mania"))
+    return tuple(out)
+
+
+#: A condition entry written as history ("history of mania", "past hypomania"): not a current episode.
+HISTORY_WORDS = re.compile(r"^(?:history of|hx of|h/o|past|prior|previous|former|resolved)\b", re.I)
 
 _COND_STRIP = re.compile(r"^(?:history of|hx of|h/o|past|prior|previous|known|chronic|recent)\s+")
 
@@ -295,6 +350,9 @@ def match_condition_text(text: str) -> ConditionMatch:
         found = _names()["condition_names"].get(k)
         if found:
             return ConditionMatch(tuple(_concept(c) for c in found[0]), "name")
+    words = safety_concepts(text)
+    if words:
+        return ConditionMatch(words, "words")
     return ConditionMatch((), "", suggest_condition(key))
 
 
@@ -402,8 +460,13 @@ class Resolved:
     psych: list[tuple[Path, str]]
     psychosis: list[Path]
     bipolar: list[tuple[Path, str]]
-    mania: list[Path]
+    mania: list[tuple[Path, str]]
+    """Entries naming mania, with the level they imply: active (a current entry, or a code with no
+    timing: conservative) or past (written as history)."""
     review: list[Review]
+    named: dict[str, list[Path]] = field(default_factory=dict)
+    """Entries naming a concept that has its own structured field (pregnancy, suicidal ideation or
+    behaviour, a substance use disorder), by concept kind."""
 
 
 def _entry_text(entry: Any, name_field: str) -> str:
@@ -506,8 +569,9 @@ def _resolve(profile: Any) -> Resolved:
             elif c.kind == "bipolar":
                 r.bipolar.append((path, c.value))
             elif c.kind == "mania":
-                r.mania.append(path)
+                r.mania.append((path, "past" if HISTORY_WORDS.match(condition_key(text)) else "active"))
             elif c.kind in _FIELD_FOR:
+                r.named.setdefault(c.kind, []).append(path)
                 r.review.append(
                     Review(
                         where,

@@ -1197,3 +1197,24 @@ def test_medication_codes_map_to_their_classes(code: str, display: str | None, c
     facts = build_facts(check(run(medreq(code, display=display))), AS_OF).values
     assert classes <= set(facts["medications.classes"]), facts["medications.classes"]
     assert facts["medications.unchecked"] == ()
+
+
+def test_an_allergy_with_only_a_code_is_kept_never_dropped() -> None:
+    ketamine = run(allergy("373464007"))  # SNOMED CT Ketamine (substance), no display
+    assert ketamine.profile["allergies"] == ["ketamine"]
+    unknown = run(allergy("999999999"))
+    assert unknown.profile["allergies"] == [{"system": "snomed", "code": "999999999"}]
+    facts = build_facts(check(unknown), AS_OF).values
+    assert facts["allergies.unrecognised"] == ("snomed 999999999",)
+
+
+def test_a_resolved_condition_with_an_alarming_name_is_kept_for_review() -> None:
+    resolved = cond("123456", clinical="resolved")
+    resolved["code"] = cc("123456", SNOMED, "Brief reactive psychosis")
+    r = run(resolved)
+    assert r.profile["medical_conditions"] == [
+        {"system": "snomed", "code": "123456", "display": "Brief reactive psychosis"}
+    ]
+    quiet = cond("654321", clinical="resolved")
+    quiet["code"] = cc("654321", SNOMED, "Viral sinusitis")
+    assert "medical_conditions" not in run(quiet).profile  # history that names nothing safety-relevant

@@ -128,6 +128,46 @@ def test_condition_names_and_synonyms(text: str, kind: str, value: str) -> None:
     assert any(c.kind == kind and c.value == value for c in m.concepts), m
 
 
+@pytest.mark.parametrize(
+    ("text", "kinds"),
+    [
+        ("Schizophrenia, paranoid type", {"psychosis"}),
+        ("schizophrenia (in remission)", {"psychosis"}),
+        ("bipolar affective disorder, current episode manic", {"bipolar", "mania"}),
+        ("manic episode", {"mania"}),
+        ("Psychostimulant dependence", set()),  # not a psychosis
+        ("schizoid personality disorder", set()),
+    ],
+)
+def test_safety_words_in_qualified_names(text: str, kinds: set[str]) -> None:
+    assert {c.kind for c in t.match_condition_text(text).concepts} == kinds
+
+
+@pytest.mark.parametrize(
+    ("written", "ingredients", "unknown"),
+    [
+        ("Tylenol (with codeine)", {"acetaminophen", "codeine"}, ()),
+        ("acetaminophen (+ oxycodone)", {"acetaminophen", "oxycodone"}, ()),
+        ("Tylenol #3", {"acetaminophen", "codeine"}, ()),
+        ("hydrocodone-APAP 5/325", {"hydrocodone", "acetaminophen"}, ()),
+        ("lorazepam (Ativan) 1 mg", {"lorazepam"}, ()),
+        ("methadone (discontinued)", set(), ("methadone (discontinued)",)),
+        ("Tylenol (frobnicol)", {"acetaminophen"}, ("frobnicol",)),
+    ],
+)
+def test_brackets_status_words_and_numbered_brands(
+    written: str, ingredients: set[str], unknown: tuple[str, ...]
+) -> None:
+    m = t.match_drug_text(written)
+    assert set(m.ingredients) == ingredients
+    assert m.unknown == unknown
+
+
+@pytest.mark.parametrize("written", ["Ketamin", "ketamnie", "KETAMINE HCL 50MG/ML"])
+def test_a_misspelt_ketamine_allergy_is_still_a_ketamine_allergy(written: str) -> None:
+    assert t.is_ketamine_allergy(t.match_drug_text(written), written)
+
+
 @pytest.mark.parametrize("text", ["asthma", "hiv", "complex_regional_pain_syndrome"])
 def test_conditions_outside_the_vocabulary_are_not_recognised(text: str) -> None:
     assert not t.match_condition_text(text).recognised
@@ -135,7 +175,9 @@ def test_conditions_outside_the_vocabulary_are_not_recognised(text: str) -> None
 
 def test_a_misspelt_condition_gets_a_suggestion_close_in_spelling_not_an_unrelated_word() -> None:
     assert t.match_condition_text("arrythmia").suggestion == "arrhythmia"
-    assert t.match_condition_text("schizophrenai").suggestion == "schizophrenia"
+    assert t.match_condition_text("hypertensoin").suggestion == "hypertension"
+    # a safety word inside a misspelt or qualified name still counts (fail safe)
+    assert t.match_condition_text("schizophrenai").recognised
     assert t.match_condition_text("asthma").suggestion is None  # never "arrhythmia"
 
 
