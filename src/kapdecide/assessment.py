@@ -222,6 +222,8 @@ def assess_data(
     option_inputs: list[tuple[CompiledProtocol, Facts, dict[str, Truth]]] = []
     resolved = term.resolve(profile)
     unrecognised = [r.data() for r in resolved.review]
+    derived: dict[str, Data] = {}
+    weight = weight_note(profile)
 
     for lp in protocols:
         cp = compile_protocol(lp)
@@ -233,6 +235,9 @@ def assess_data(
             else:
                 fact_set.values[name] = value
         facts = {**fact_set.values, **facts}
+        for d in fact_set.derived:
+            if d.field not in (overrides or {}):
+                derived.setdefault(d.field, {"field": d.field, "value": d.value, "reason": d.reason})
         truths = _guarded_truths(cp, fact_set.values)
         for s in fact_set.stale:
             if any(x["source"] == s.source and x["max_age_days"] == s.max_age_days for x in stale):
@@ -282,7 +287,9 @@ def assess_data(
             support.setdefault((finding["protocol_id"], oid), []).append(finding["rule_id"])
     checklists: list[Data] = []
     for cp, f, truths in option_inputs:
-        rows = [row for option in cp.protocol.options for row in _options(cp, option, f, truths, status, support)]
+        rows = [
+            row for option in cp.protocol.options for row in _options(cp, option, f, truths, status, support, weight)
+        ]
         options.extend(rows)
         offered = sorted({o["option_id"] for o in rows if o["state"] == "offered"})
         if offered and cp.protocol.session is not None:
@@ -319,6 +326,7 @@ def assess_data(
         "stale_data": stale,
         "medications": _medications(facts, resolved),
         "unrecognised": unrecognised,
+        "derived": [derived[k] for k in sorted(derived)],
         "substances": substances,
         "options": options,
         "session_checklists": checklists,
@@ -455,7 +463,9 @@ def _patient_substances(facts: Facts, known: dict[str, Data]) -> list[Data]:
 
 
 def _medications(facts: Facts, resolved: term.Resolved) -> Data:
-    if "medications.ingredients" not in facts:
+    recorded = "medications.ingredients" in facts
+    proposed = list(text_list(facts, "medications.proposed") or ())
+    if not recorded and not proposed:
         return {
             "recorded": False,
             "checked": [],
@@ -472,9 +482,8 @@ def _medications(facts: Facts, resolved: term.Resolved) -> Data:
             written.setdefault(i, [])
             if text not in written[i]:
                 written[i].append(text)
-    proposed = set(text_list(facts, "medications.proposed") or ())
     checked = []
-    for n in text_list(facts, "medications.ingredients") or ():
+    for n in [*(text_list(facts, "medications.ingredients") or ()), *proposed]:
         classes: list[str] = list(term.ingredient_classes(n))
         interacting = [c for c in classes if c not in v.RECOGNISED_ONLY_CLASSES]
         checked.append(
@@ -488,13 +497,19 @@ def _medications(facts: Facts, resolved: term.Resolved) -> Data:
             }
         )
     unchecked = list(text_list(facts, "medications.unchecked") or ())
-    msg = (
-        f"Not recognised, so not checked for interactions: {', '.join(unchecked)}. Review them by hand; "
-        "the status is at best eligible with precautions until they are."
-        if unchecked
-        else "Every recorded medication was recognised and checked for interactions."
-    )
-    return {"recorded": True, "checked": checked, "not_checked": unchecked, "message": msg}
+    if not recorded:
+        msg = (
+            "Current medication list not recorded: interactions with current drugs could not be checked; "
+            f"proposed medications checked: {', '.join(proposed)}."
+        )
+    elif unchecked:
+        msg = (
+            f"Not recognised, so not checked for interactions: {', '.join(unchecked)}. Review them by hand; "
+            "the status is at best eligible with precautions until they are."
+        )
+    else:
+        msg = "Every recorded medication was recognised and checked for interactions."
+    return {"recorded": recorded, "checked": checked, "not_checked": unchecked, "message": msg}
 
 
 def _float(x: float | None) -> float | None:
@@ -502,18 +517,31 @@ def _float(x: float | None) -> float | None:
     return None if x is None else float(x)
 
 
-def _dose(reg: Regimen, facts: Facts) -> Data:
+def weight_note(profile: Profile) -> str:
+    """The weight a dose is computed from, as the clinician checks it: value, unit, date."""
+    p = profile.patient
+    kg = p.weight_in_kg if p else None
+    if p is None or kg is None:
+        return "weight not recorded"
+    shown = f"{p.weight_lb:g} lb = {kg:g} kg" if p.weight_kg is None and p.weight_lb is not None else f"{kg:g} kg"
+    when = f"measured {p.weight_date.isoformat()}" if p.weight_date else "date of weighing not recorded"
+    return f"weight {shown}, {when}"
+
+
+def _dose(reg: Regimen, facts: Facts, weight: str) -> Data:
     d = reg.dose
-    weight = facts.get("patient.weight_kg")
+    weight_kg = facts.get("patient.weight_kg")
     computed: float | None = None
     capped = False
     if d.mg_per_kg is not None:
-        if isinstance(weight, int | float) and not isinstance(weight, bool):
-            computed = float(Decimal(repr(d.mg_per_kg * float(weight))).quantize(Decimal("0.1"), ROUND_HALF_UP))
+        if isinstance(weight_kg, int | float) and not isinstance(weight_kg, bool):
+            computed = float(Decimal(repr(d.mg_per_kg * float(weight_kg))).quantize(Decimal("0.1"), ROUND_HALF_UP))
             if d.max_mg is not None and computed > d.max_mg:
                 computed, capped = float(d.max_mg), True
-            text = f"{d.mg_per_kg:g} mg/kg x {float(weight):g} kg = {computed:g} mg" + (
-                f" (capped at {d.max_mg:g} mg)" if capped else ""
+            text = (
+                f"{d.mg_per_kg:g} mg/kg x {float(weight_kg):g} kg = {computed:g} mg"
+                + (f" (capped at {d.max_mg:g} mg)" if capped else "")
+                + f" ({weight}: check it before dosing)"
             )
         else:
             text = f"{d.mg_per_kg:g} mg/kg: dose not computable, weight not recorded"
@@ -527,7 +555,8 @@ def _dose(reg: Regimen, facts: Facts) -> Data:
         "mg_per_kg": _float(d.mg_per_kg),
         "fixed_mg": _float(d.fixed_mg),
         "max_mg": _float(d.max_mg),
-        "weight_kg": float(weight) if isinstance(weight, int | float) else None,
+        "weight_kg": float(weight_kg) if isinstance(weight_kg, int | float) else None,
+        "weight": weight,
         "computed_mg": computed,
         "capped": capped,
         "text": text,
@@ -574,6 +603,7 @@ def _options(
     truths: dict[str, Truth],
     status: Status,
     support: dict[tuple[str, str], list[str]],
+    weight: str,
 ) -> list[Data]:
     status_reason = STATUS_OPTION_REASON.get(status)
     exclusions: list[str] = []
@@ -595,7 +625,7 @@ def _options(
         if pool is None or indication not in pool:
             continue
         reasons_: list[str] = ([status_reason] if status_reason else []) + exclusions
-        row = _option_row(cp, option, reg, facts, "excluded" if reasons_ else "offered", reasons_)
+        row = _option_row(cp, option, reg, facts, weight, "excluded" if reasons_ else "offered", reasons_)
         supported = support.get((cp.protocol.id, option.id))
         if supported:
             row["supported_by"] = sorted(supported)
@@ -607,7 +637,7 @@ def _options(
     else:
         wanted = sorted({str(r.substance or r.condition) for r in option.regimens})
         why = f"No regimen for this patient's indications (option studied for: {', '.join(wanted)})."
-    return [_option_row(cp, option, None, facts, "not_applicable", [why])]
+    return [_option_row(cp, option, None, facts, weight, "not_applicable", [why])]
 
 
 def _option_row(
@@ -615,6 +645,7 @@ def _option_row(
     option: Option,
     reg: Regimen | None,
     facts: Facts,
+    weight: str,
     state: Literal["offered", "excluded", "not_applicable"],
     reasons_: list[str],
 ) -> Data:
@@ -630,7 +661,7 @@ def _option_row(
         "grade": None if reg is None else reg.grade,
         "state": state,
         "reasons": reasons_,
-        "dose": None if reg is None else _dose(reg, facts),
+        "dose": None if reg is None else _dose(reg, facts, weight),
         "sessions": None if reg is None else reg.sessions.description,
         "psychotherapy": None if reg is None else reg.psychotherapy,
         "outcome": None if reg is None else reg.outcome,

@@ -95,14 +95,31 @@ for _s in v.SUBSTANCES:
     _f(f"{_p}.intoxicated", "bool", f"{_s}: acutely intoxicated at assessment.")
     _f(f"{_p}.ciwa_ar", "int", f"{_s}: CIWA-Ar score.")
     _f(f"{_p}.cows", "int", f"{_s}: COWS score.")
-    _f(f"{_p}.remission", "enum", f"{_s}: DSM-5 remission.", v.REMISSION_STATES)
+    _f(
+        f"{_p}.remission",
+        "enum",
+        f"{_s}: DSM-5 remission; derived as none when not recorded and the last use is within 90 days.",
+        v.REMISSION_STATES,
+    )
+    _f(
+        f"{_p}.days_since_nonprescribed_use",
+        "int",
+        f"{_s}: whole days since the last use not as prescribed (last_nonprescribed_use; else last_use "
+        "unless a prescribed drug of the class is recorded, then unknown).",
+    )
     _f(f"{_p}.treatment", "text_list", f"{_s}: current medication treatment, ingredient names.")
 _f("psychiatric.psychotic_disorder", "enum", "Personal history of psychosis.", v.PSYCHOSIS_HISTORY)
 _f("psychiatric.family_history_psychosis", "bool", "First-degree relative with a psychotic disorder.")
 _f("psychiatric.bipolar_disorder", "enum", "Bipolar disorder.", v.BIPOLAR)
 _f("psychiatric.mania", "enum", "Mania or hypomania.", v.MANIA)
 _f("psychiatric.suicidal_ideation", "enum", "Suicidal ideation, past month.", v.SUICIDAL_IDEATION)
-_f("psychiatric.suicidal_behavior_past_3_months", "bool", "Suicidal behaviour in the past 3 months.")
+_f(
+    "psychiatric.suicidal_behavior_past_3_months",
+    "bool",
+    "Suicidal behaviour in the past 3 months (recorded, or derived from last_suicidal_behavior).",
+)
+_f("psychiatric.suicidal_behavior_ever", "bool", "Any suicidal behaviour recorded (last_suicidal_behavior).")
+_f("psychiatric.days_since_suicidal_behavior", "int", "Whole days since the most recent suicidal behaviour.")
 _f("psychiatric.conditions", "enum_list", "Co-occurring psychiatric conditions.", tuple(v.PSYCHIATRIC_CONDITIONS))
 _f("medical.conditions", "enum_list", "Medical conditions.", tuple(v.MEDICAL_CONDITIONS))
 _f("medical.coronary_event", "bool", "Any myocardial infarction, acute coronary syndrome or revascularisation.")
@@ -113,6 +130,11 @@ _f(
 )
 _f("medical.heart_failure_nyha_class", "enum", "Highest NYHA class recorded for heart failure.", v.NYHA_CLASSES)
 _f("medical.cirrhosis_child_pugh_class", "enum", "Highest Child-Pugh class recorded.", v.CHILD_PUGH_CLASSES)
+_f(
+    "medical.cirrhosis_decompensated",
+    "bool",
+    "Cirrhosis recorded as decompensated (ascites, variceal bleeding or encephalopathy) on any entry.",
+)
 _f("medical.hyperthyroidism_controlled", "bool", "Hyperthyroidism recorded as controlled.")
 _f("medical.arrhythmia_controlled", "bool", "Arrhythmia recorded as controlled.")
 _f("medical.valve_disease_significant", "bool", "Valve disease recorded as haemodynamically significant.")
@@ -205,12 +227,30 @@ class StaleData:
     fields: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class Derived:
+    """A fact the profile did not record but the builder derived (reported, so it is never mistaken
+    for a recorded value)."""
+
+    field: str
+    value: Value
+    reason: str
+
+
 @dataclass
 class FactSet:
-    """The facts of one profile, and what was stale."""
+    """The facts of one profile, what was stale, and what was derived."""
 
     values: Facts
     stale: list[StaleData] = field(default_factory=list)
+    derived: list[Derived] = field(default_factory=list)
+
+
+#: Remission cannot have begun within this many days of the last use (DSM-5: early remission needs
+#: at least 3 months without criteria).
+REMISSION_MIN_DAYS = 90
+#: Prescribed drugs that make a substance's last_use ambiguous (it may be today's prescribed dose).
+_PRESCRIBED_FOR: dict[str, tuple[str, ...]] = {"opioids": ("opioid",), "sedatives": ("benzodiazepine",)}
 
 
 def text_list(facts: Facts, name: str) -> tuple[str, ...] | None:
@@ -247,11 +287,13 @@ def build_facts(
     def days(when: dt.date | None) -> int | None:
         return None if when is None else (as_of - when).days
 
+    derived: list[Derived] = []
+    res = resolved if resolved is not None else term.resolve(profile)
     p = profile.patient
     if p:
         put("patient.age", p.age)
         put("patient.sex_at_birth", p.sex_at_birth)
-        put("patient.weight_kg", None if p.weight_kg is None else float(p.weight_kg))
+        put("patient.weight_kg", p.weight_in_kg)
     male = bool(p and p.sex_at_birth == "male")
     preg = profile.pregnancy
     if preg is None:
@@ -261,7 +303,10 @@ def build_facts(
     else:
         possible = preg.can_become_pregnant
         put("pregnancy.possible", possible)
-        put("pregnancy.status", None if preg.status == "unknown" else preg.status)
+        status = None if preg.status == "unknown" else preg.status
+        if status is None and res.named.get("pregnancy"):
+            status = "pregnant"  # a pregnancy named in a condition list: never read as unknown
+        put("pregnancy.status", status)
         put("pregnancy.test_pending", preg.test_pending)
         put("pregnancy.days_since_negative_test", days(preg.last_negative_test))
         put("pregnancy.breastfeeding", preg.breastfeeding)
@@ -284,7 +329,6 @@ def build_facts(
                 put("vitals.bp_diastolic_mmhg", round_half_up(sum(r.diastolic_mmhg for r in same_day) / len(same_day)))
 
     meds_known = profile.medications is not None
-    res = resolved if resolved is not None else term.resolve(profile)
     suds = profile.substance_use
     if suds is not None:
         put("substance_use.substances", tuple(sorted({s.substance for s in suds})))
@@ -304,6 +348,7 @@ def build_facts(
         stimulant = [s for s in suds if s.substance in ("cocaine", "methamphetamine", "other_stimulants")]
         if stimulant and all(s.last_use is not None for s in stimulant):
             put("substance_use.days_since_stimulant_use", min(days(s.last_use) or 0 for s in stimulant))
+        current_classes = _current_classes(res, meds_known)
         for s in suds:
             pre = f"substance_use.{s.substance}"
             put(f"{pre}.severity", s.severity)
@@ -313,6 +358,23 @@ def build_facts(
             put(f"{pre}.ciwa_ar", s.ciwa_ar)
             put(f"{pre}.cows", s.cows)
             put(f"{pre}.remission", s.remission)
+            since = days(s.last_use)
+            if s.remission is None and since is not None and since < REMISSION_MIN_DAYS:
+                put(f"{pre}.remission", "none")
+                derived.append(
+                    Derived(
+                        f"{pre}.remission",
+                        "none",
+                        f"{s.substance.replace('_', ' ')}: remission not recorded and last use {since} days ago; "
+                        "DSM-5 remission needs at least 3 months without criteria, so it is read as none. "
+                        "Record remission to override.",
+                    )
+                )
+            if s.last_nonprescribed_use is not None:
+                put(f"{pre}.days_since_nonprescribed_use", days(s.last_nonprescribed_use))
+            elif not set(_PRESCRIBED_FOR.get(s.substance, ())) & current_classes:
+                # no prescribed drug of the class recorded: every use counts as non-prescribed
+                put(f"{pre}.days_since_nonprescribed_use", since)
             if s.treatment is not None:
                 tmatches = [m for _, _, m in res.treatments.get(s.substance, [])]
                 names = tuple(
@@ -332,14 +394,24 @@ def build_facts(
         bipolar = "bipolar_i" if any(b == "bipolar_i" for _, b in res.bipolar) else "bipolar_ii"
     mania = psy.mania if psy else None
     if mania is None and res.mania:
-        mania = "past"
+        mania = "active" if any(level == "active" for _, level in res.mania) else "past"
     put("psychiatric.psychotic_disorder", psychosis)
     put("psychiatric.bipolar_disorder", bipolar)
     put("psychiatric.mania", mania)
     if psy:
         put("psychiatric.family_history_psychosis", psy.family_history_psychosis)
         put("psychiatric.suicidal_ideation", psy.suicidal_ideation)
-        put("psychiatric.suicidal_behavior_past_3_months", psy.suicidal_behavior_past_3_months)
+        last = psy.last_suicidal_behavior
+        past_3 = psy.suicidal_behavior_past_3_months
+        if last == "none":
+            put("psychiatric.suicidal_behavior_ever", False)
+            past_3 = False if past_3 is None else past_3
+        elif last is not None:
+            put("psychiatric.suicidal_behavior_ever", True)
+            put("psychiatric.days_since_suicidal_behavior", days(last))
+            if past_3 is None:
+                past_3 = (days(last) or 0) <= 90
+        put("psychiatric.suicidal_behavior_past_3_months", past_3)
         if psy.conditions is not None:
             put("psychiatric.conditions", tuple(sorted({slug for _, slug in res.psych})))
 
@@ -364,22 +436,37 @@ def build_facts(
             lambda c: c.child_pugh_class,
             v.CHILD_PUGH_CLASSES,
         )
+        decompensated = [c.decompensated for c, slugs in pairs if "cirrhosis" in slugs]
+        if decompensated:
+            put("medical.cirrhosis_decompensated", _any3(decompensated))
         _all_flag(put, "medical.hyperthyroidism_controlled", pairs, "hyperthyroidism", lambda c: c.controlled)
         _all_flag(put, "medical.arrhythmia_controlled", pairs, "arrhythmia", lambda c: c.controlled)
         valves = [c.haemodynamically_significant for c, slugs in pairs if "valvular_heart_disease" in slugs]
         if valves:
             put("medical.valve_disease_significant", _any3(valves))
 
-    if meds_known:
-        rows = [*res.medications, *(row for group in res.treatments.values() for row in group), *res.proposed]
-        known = sorted({i for _, _, m in rows for i in m.ingredients})
-        classes_of = {n: term.ingredient_classes(n) for n in known}
-        put("medications.classes", tuple(sorted({c for cs in classes_of.values() for c in cs})))
-        put("medications.ingredients", tuple(known))
-        put("medications.proposed", tuple(sorted({i for _, _, m in res.proposed for i in m.ingredients})))
+    if meds_known or res.proposed:
+        # Current drugs decide what protects (MOUD, a taper); proposed ones are checked for
+        # interactions like current ones but never stand in for a current drug. With no current list,
+        # the classes are an open list: what a proposed drug adds is known, the rest unknown.
+        current_rows = [*res.medications, *(row for group in res.treatments.values() for row in group)]
+        current = sorted({i for _, _, m in current_rows for i in m.ingredients})
+        proposed = sorted({i for _, _, m in res.proposed for i in m.ingredients} - set(current))
+        classes_of = {n: term.ingredient_classes(n) for n in (*current, *proposed)}
+        classes = tuple(sorted({c for cs in classes_of.values() for c in cs}))
+        put("medications.classes", classes if meds_known else OpenList(classes))
+        if meds_known:
+            put("medications.ingredients", tuple(current))
+        put("medications.proposed", tuple(proposed))
         for cls in v.DRUG_CLASSES:
-            put(f"medications.by_class.{cls}", tuple(n for n in known if cls in classes_of[n]))
-        put("medications.unchecked", tuple(sorted({u for _, _, m in rows for u in m.unknown})))
+            members = [n for n in current if cls in classes_of[n]] + [
+                f"{n} (proposed)" for n in proposed if cls in classes_of[n]
+            ]
+            put(f"medications.by_class.{cls}", tuple(members) if meds_known else OpenList(members))
+        put(
+            "medications.unchecked",
+            tuple(sorted({u for _, _, m in [*current_rows, *res.proposed] for u in m.unknown})),
+        )
 
     if profile.allergies is not None:
         agents = {i for _, _, m, _ in res.allergies for i in m.ingredients} | {
@@ -413,7 +500,13 @@ def build_facts(
         put("context.secure_storage", ctx.secure_storage)
         put("context.prior_supervised_dose_tolerated", ctx.prior_supervised_dose_tolerated)
     _open_world(out, set(profile.incomplete_lists or ()))
-    return FactSet(out, stale)
+    return FactSet(out, stale, derived)
+
+
+def _current_classes(res: term.Resolved, meds_known: bool) -> set[str]:
+    """Classes of the recorded current medications and treatments."""
+    rows = [*(row for group in res.treatments.values() for row in group), *(res.medications if meds_known else [])]
+    return {c for _, _, m in rows for i in m.ingredients for c in term.ingredient_classes(i)}
 
 
 #: For each list a profile may declare incomplete: the list facts it feeds, and the aggregates that

@@ -34,6 +34,8 @@ from .yaml_source import MAX_PROFILE_BYTES, SourceError, SourceMap, decode, load
 
 # ---------------------------------------------------------------- typed scalars
 
+LB_TO_KG = 0.45359237
+
 
 def _iso_date(value: Any) -> dt.date:
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
@@ -118,6 +120,31 @@ class Patient(_Model):
     sex_at_birth: Literal["female", "male", "intersex"] | None = None
     weight_kg: Annotated[Number, Field(gt=0, le=650)] | None = None
     """Body weight in kg (>0; upper bound 650 kg is a DESIGN CHOICE above the heaviest recorded)."""
+    weight_lb: Annotated[Number, Field(gt=0, le=1433)] | None = None
+    """Body weight in pounds, for records kept in pounds: converted to kg (1 lb = 0.45359237 kg) and
+    shown as both. Give weight_kg or weight_lb; both, when they disagree by more than 0.5 kg, is an
+    error."""
+    weight_date: IsoDate | None = None
+    """Date the weight was measured (printed next to every computed dose)."""
+
+    @model_validator(mode="after")
+    def _one_weight(self) -> Self:
+        if self.weight_kg is not None and self.weight_lb is not None:
+            if abs(self.weight_kg - self.weight_lb * LB_TO_KG) > 0.5:
+                raise ValueError(
+                    f"weight_kg {self.weight_kg:g} and weight_lb {self.weight_lb:g} "
+                    f"(= {self.weight_lb * LB_TO_KG:.1f} kg) disagree: give one of them"
+                )
+        return self
+
+    @property
+    def weight_in_kg(self) -> float | None:
+        """The weight in kg, from weight_kg or converted from weight_lb (0.1 kg)."""
+        if self.weight_kg is not None:
+            return float(self.weight_kg)
+        if self.weight_lb is not None:
+            return round(self.weight_lb * LB_TO_KG, 1)
+        return None
 
 
 class Pregnancy(_Model):
@@ -148,6 +175,11 @@ class SubstanceUse(_Model):
     substance: Substance
     severity: Severity | None = None
     last_use: IsoDate | None = None
+    last_nonprescribed_use: IsoDate | None = None
+    """Date of the last use NOT as prescribed (illicit, or a prescribed drug misused). For opioids and
+    sedatives when the patient also takes a prescribed one (buprenorphine or methadone, a supervised
+    benzodiazepine taper): last_use may then be today's prescribed dose. Not recorded while on a
+    prescribed drug of the class means unknown."""
     withdrawal: Withdrawal | None = None
     intoxicated: StrictBool | None = None
     ciwa_ar: Annotated[StrictInt, Field(ge=0, le=67)] | None = None
@@ -186,7 +218,16 @@ def _code_system(value: Any) -> Any:
 
 
 CodeSystem = Annotated[Literal["icd-10-cm", "snomed", "rxnorm"], BeforeValidator(_code_system)]
-CodeText = Annotated[StrictStr, Field(min_length=1, max_length=40), AfterValidator(_plain_text)]
+def _code_text(value: Any) -> Any:
+    # YAML reads an unquoted SNOMED or RxNorm code (58214004) as a number: it is still the code
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+CodeText = Annotated[
+    StrictStr, BeforeValidator(_code_text), Field(min_length=1, max_length=40), AfterValidator(_plain_text)
+]
+#: A name in a condition, medication or allergy entry: never empty.
+NameText = Annotated[StrictStr, Field(min_length=1, max_length=200), AfterValidator(_plain_text)]
 
 
 class _Coded(_Model):
@@ -224,7 +265,7 @@ class PsychiatricEntry(_Coded):
     """A co-occurring psychiatric condition written as a mapping (a name, or a code)."""
 
     NAME_FIELD = "condition"
-    condition: ShortText | None = None
+    condition: NameText | None = None
 
 
 class Psychiatric(_Model):
@@ -234,6 +275,9 @@ class Psychiatric(_Model):
     mania: Literal["none", "past", "active"] | None = None
     suicidal_ideation: Literal["none", "passive", "active_without_plan", "active_with_plan"] | None = None
     suicidal_behavior_past_3_months: StrictBool | None = None
+    last_suicidal_behavior: IsoDate | Literal["none"] | None = None
+    """Date of the most recent suicidal behaviour (attempt, interrupted or aborted attempt, preparatory
+    act), or none (never). Fills suicidal_behavior_past_3_months when that is not recorded."""
     conditions: (
         Annotated[list[Annotated[PsychiatricEntry, BeforeValidator(_named("condition"))]], Field(max_length=50)] | None
     ) = None
@@ -244,7 +288,7 @@ class Psychiatric(_Model):
 
 class MedicalCondition(_Coded):
     NAME_FIELD = "condition"
-    condition: ShortText | None = None
+    condition: NameText | None = None
     """A vocabulary slug or a name as the record writes it (or give system and code)."""
     date: IsoDate | None = None
     """Date of the event or diagnosis, where it matters (e.g. myocardial infarction)."""
@@ -253,18 +297,21 @@ class MedicalCondition(_Coded):
     child_pugh_class: Literal["A", "B", "C"] | None = None
     controlled: StrictBool | None = None
     haemodynamically_significant: StrictBool | None = None
+    decompensated: StrictBool | None = None
+    """Cirrhosis: ascites, variceal bleeding or hepatic encephalopathy, now or in the past (decompensated
+    cirrhosis), when the Child-Pugh class is not recorded."""
 
 
 class Medication(_Coded):
     NAME_FIELD = "ingredient"
-    ingredient: ShortText | None = None
+    ingredient: NameText | None = None
     """The medication as written: ingredient, brand, salt, dose or combination (e.g. "Suboxone 8/2 mg")."""
     dose: ShortText | None = None
 
 
 class Allergy(_Coded):
     NAME_FIELD = "agent"
-    agent: ShortText | None = None
+    agent: NameText | None = None
     """The allergen as written: ingredient, brand or salt (e.g. "Ketalar")."""
     reaction: ShortText | None = None
 
@@ -410,6 +457,7 @@ def check_consistency(profile: Profile, as_of: dt.date, smap: SourceMap) -> list
             )
         seen.add(s.substance)
         not_future(("substance_use", i, "last_use"), s.last_use, "last use")
+        not_future(("substance_use", i, "last_nonprescribed_use"), s.last_nonprescribed_use, "last non-prescribed use")
         if s.remission == "sustained" and s.last_use is not None and (as_of - s.last_use).days < 365:
             bad(
                 ("substance_use", i, "remission"),
@@ -422,6 +470,28 @@ def check_consistency(profile: Profile, as_of: dt.date, smap: SourceMap) -> list
                 "invalid_intoxication_contradiction",
                 f"intoxicated at assessment but last use was {s.last_use.isoformat()}",
             )
+    pat = profile.patient
+    if pat is not None:
+        not_future(("patient", "weight_date"), pat.weight_date, "weight measured")
+    psy = profile.psychiatric
+    if psy is not None and isinstance(psy.last_suicidal_behavior, dt.date):
+        when = psy.last_suicidal_behavior
+        not_future(("psychiatric", "last_suicidal_behavior"), when, "suicidal behaviour")
+        recent = (as_of - when).days <= 90
+        if psy.suicidal_behavior_past_3_months is not None and psy.suicidal_behavior_past_3_months != recent:
+            bad(
+                ("psychiatric", "suicidal_behavior_past_3_months"),
+                "invalid_suicidality_contradiction",
+                f"suicidal_behavior_past_3_months is {str(psy.suicidal_behavior_past_3_months).lower()} but the "
+                f"last suicidal behaviour was on {when.isoformat()} ({(as_of - when).days} days before the "
+                "assessment): correct one of them",
+            )
+    elif psy is not None and psy.last_suicidal_behavior == "none" and psy.suicidal_behavior_past_3_months:
+        bad(
+            ("psychiatric", "last_suicidal_behavior"),
+            "invalid_suicidality_contradiction",
+            "last_suicidal_behavior is none but suicidal_behavior_past_3_months is true: correct one of them",
+        )
     for i, c in enumerate(profile.medical_conditions or []):
         not_future(("medical_conditions", i, "date"), c.date, f"{c.condition or c.display or c.code} date")
     out.extend(_diagnosis_contradictions(profile, smap))
@@ -430,15 +500,41 @@ def check_consistency(profile: Profile, as_of: dt.date, smap: SourceMap) -> list
 
 def _diagnosis_contradictions(profile: Profile, smap: SourceMap) -> list[Problem]:
     """A diagnosis in a condition list against a structured field that says "none"."""
-    psy = profile.psychiatric
-    if psy is None:
-        return []
     res = resolve(profile)
     out: list[Problem] = []
+    preg = profile.pregnancy
+    for path in res.named.get("pregnancy", [])[:1]:
+        male = profile.patient is not None and profile.patient.sex_at_birth == "male"
+        if (preg is not None and (preg.status == "not_pregnant" or preg.can_become_pregnant is False)) or male:
+            out.append(
+                smap.problem(
+                    path,
+                    "invalid_pregnancy_contradiction",
+                    "this entry names a pregnancy, but the pregnancy section or sex at birth says the patient "
+                    "is not or cannot be pregnant: correct one of them",
+                )
+            )
+    psy = profile.psychiatric
+    if psy is None:
+        return out
+    recorded: tuple[tuple[str, str, object], ...] = (
+        ("suicidal_ideation", "suicidal_ideation", psy.suicidal_ideation),
+        ("suicidal_behavior", "last_suicidal_behavior", psy.last_suicidal_behavior),
+    )
+    for kind, field, value in recorded:
+        paths = res.named.get(kind, [])
+        if paths and value == "none":
+            out.append(
+                smap.problem(
+                    paths[0],
+                    "invalid_suicidality_contradiction",
+                    f"this entry names {kind.replace('_', ' ')}, but psychiatric.{field} is none: correct one of them",
+                )
+            )
     for paths, field, value, what in (
         (res.psychosis, "psychotic_disorder", psy.psychotic_disorder, "a psychotic disorder"),
         ([p for p, _ in res.bipolar], "bipolar_disorder", psy.bipolar_disorder, "bipolar disorder"),
-        (res.mania, "mania", psy.mania, "mania or hypomania"),
+        ([p for p, _ in res.mania], "mania", psy.mania, "mania or hypomania"),
     ):
         if value == "none" and paths:
             out.append(

@@ -92,6 +92,15 @@ class CheckedMedication(_Out):
     """Named only by a proposed medication (draft or proposed order)."""
 
 
+class DerivedValue(_Out):
+    """A value the profile did not record but kapdecide derived (e.g. remission none when the last use
+    is within 90 days): recording the field overrides it."""
+
+    field: str
+    value: str | int | float | bool
+    reason: str
+
+
 class UnrecognisedEntry(_Out):
     """A medication, allergy or condition the terminology tables do not recognise: kept, reported, and
     never read as absent. While any is listed the status is at best eligible_with_precautions."""
@@ -135,6 +144,8 @@ class DoseOut(_Out):
     fixed_mg: float | None
     max_mg: float | None
     weight_kg: float | None
+    weight: str
+    """The weight the dose uses, with its unit as recorded and the date it was measured."""
     computed_mg: float | None
     capped: bool
     text: str
@@ -300,6 +311,8 @@ class Report(_Out):
     medications: Medications
     unrecognised: list[UnrecognisedEntry]
     """Entries not recognised: review by hand (the status is never better than eligible_with_precautions)."""
+    derived: list[DerivedValue]
+    """Values derived rather than recorded, with the reason; each is shown to the clinician."""
     substances: list[SubstanceEvidenceOut]
     options: list[OptionOut]
     session_checklists: list[SessionChecklist]

@@ -115,6 +115,8 @@ NEXT_STEPS: dict[str, str] = {
     "endocrinology_review": "Endocrinology review",
     "reassess_after_5_days_abstinent": "Reassess after 5 full days without alcohol",
     "adolescent_sud_and_mental_health_services": "Refer to adolescent substance use and mental health services",
+    "standard_sud_care": "Offer standard evidence-based SUD care (see Standard care)",
+    "moud_stabilisation_then_reassess": "Continue MOUD and stabilise (no non-prescribed opioid use), then reassess",
 }
 
 #: Conditions whose date decides a rule (days since the event become a fact).
@@ -217,6 +219,7 @@ _CLASSES: dict[str, tuple[tuple[str, str], ...]] = {
         ("duloxetine", "72625"),
     ),
     "mood_stabilizer": (("lithium", "6448"), ("valproate", "11118")),
+    "lithium": (),
     "bupropion": (("bupropion", "42347"),),
     "sud_pharmacotherapy": (
         ("disulfiram", "3554"),
@@ -241,7 +244,20 @@ def normalise_name(name: str) -> str:
     return " ".join(name.strip().lower().split())
 
 
+#: Unit suffixes of field names: a hint never swaps one unit for another (weight_lbs is not
+#: weight_kg: following that hint would read pounds as kilograms).
+_UNITS = {"kg": "kg", "kgs": "kg", "lb": "lb", "lbs": "lb", "pounds": "lb", "pound": "lb", "kilos": "kg",
+          "mmhg": "mmhg", "bpm": "bpm", "mg": "mg", "g": "g", "cm": "cm", "in": "in", "inches": "in",
+          "days": "days", "months": "months", "years": "years"}  # fmt: skip
+
+
+def _unit(name: str) -> str | None:
+    return _UNITS.get(name.rsplit("_", 1)[-1].lower()) if "_" in name else None
+
+
 def suggest(word: str, choices: tuple[str, ...] | list[str]) -> str | None:
-    """The nearest known word, for 'did you mean' hints."""
-    found = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    """The nearest known word, for 'did you mean' hints; never one with a different unit."""
+    unit = _unit(word)
+    pool = [c for c in choices if unit is None or _unit(c) in (None, unit)]
+    found = difflib.get_close_matches(word, pool, n=1, cutoff=0.6)
     return found[0] if found else None

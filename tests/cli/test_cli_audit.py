@@ -36,14 +36,14 @@ def test_replay_names_a_protocol_change(tmp_path: Path) -> None:
     changed = tmp_path / "protocols"
     changed.mkdir()
     text = (ROOT / "protocols" / "kap-sud.yaml").read_text(encoding="utf-8")
-    assert "version: 1.1.1" in text
+    assert "version: 1.2.0" in text
     # a new protocol version that does not change this patient's result: same result, change named
-    (changed / "kap-sud.yaml").write_text(text.replace("version: 1.1.1", "version: 1.2.0", 1), encoding="utf-8")
+    (changed / "kap-sud.yaml").write_text(text.replace("version: 1.2.0", "version: 1.3.0", 1), encoding="utf-8")
     proc = run("replay", str(report), DEFERRED, "--protocols", str(changed), "--format", "json")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     doc = json.loads(proc.stdout)
     assert doc["same"] is True and doc["change"] is None
-    assert any("kap_sud changed: 1.1.1 → 1.2.0" in c for c in doc["causes"])
+    assert any("kap_sud changed: 1.2.0 → 1.3.0" in c for c in doc["causes"])
 
 
 def test_replay_names_a_different_profile(tmp_path: Path) -> None:

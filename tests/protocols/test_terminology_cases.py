@@ -183,3 +183,94 @@ def test_the_cli_warns_with_file_line_col_and_still_assesses(tmp_path: Path) -> 
     assert doc["status"] in ("eligible_with_precautions", "incomplete", "deferred", "contraindicated")
     assert doc["status"] != "eligible"
     assert doc["unrecognised"][0]["suggestion"] == "major_depressive_disorder"
+
+
+# ---------------------------------------------------------------- review findings (fail-open cases)
+
+
+@pytest.mark.parametrize(
+    "entry",
+    ["manic episode", "bipolar affective disorder, current episode manic", {"system": "icd-10-cm", "code": "F30.10"}],
+)
+def test_a_mania_entry_without_timing_is_current_mania(entry: Any) -> None:
+    psych = copy.deepcopy(BASE["psychiatric"])
+    psych.update({"mania": None, "bipolar_disorder": None, "conditions": [entry]})
+    r = assess(psychiatric=psych)
+    assert r["status"] == "contraindicated"
+    assert "current_mania_or_mixed_episode" in rules(r)
+
+
+def test_a_mania_entry_written_as_history_is_past_mania() -> None:
+    psych = copy.deepcopy(BASE["psychiatric"])
+    psych.update({"mania": None, "conditions": ["history of hypomania"]})
+    r = assess(psychiatric=psych)
+    assert "past_mania_without_bipolar" in rules(r)
+    assert "current_mania_or_mixed_episode" not in rules(r)
+
+
+@pytest.mark.parametrize("written", ["Tylenol (with codeine)", "Tylenol #3", "hydrocodone-APAP 5/325"])
+def test_opioids_inside_brackets_numbered_brands_and_abbreviations(written: str) -> None:
+    assert "opioid_interaction" in rules(assess(medications=[written]))
+
+
+def test_a_discontinued_moud_does_not_count_as_stabilisation() -> None:
+    r = assess(
+        substance_use=[
+            {
+                "substance": "opioids",
+                "severity": "severe",
+                "last_use": "2026-11-18",
+                "withdrawal": "none",
+                "intoxicated": False,
+                "remission": "none",
+                "treatment": [],
+            }
+        ],
+        medications=["methadone (discontinued)"],
+    )
+    assert r["status"] == "deferred"
+    assert "opioid_use_unstabilized" in rules(r)
+    assert r["unrecognised"][0]["entry"] == "methadone (discontinued)"
+
+
+def test_a_proposed_moud_is_checked_for_interactions_but_is_not_stabilisation() -> None:
+    r = assess(
+        substance_use=[
+            {
+                "substance": "opioids",
+                "severity": "severe",
+                "last_use": "2026-11-18",
+                "withdrawal": "none",
+                "intoxicated": False,
+                "remission": "none",
+                "treatment": [],
+            }
+        ],
+        proposed_medications=["buprenorphine"],
+    )
+    assert r["status"] == "deferred"
+    assert {"opioid_use_unstabilized", "opioid_interaction"} <= rules(r)
+    assert "(buprenorphine (proposed))" in finding(r, "opioid_interaction")["message"]
+
+
+def test_proposed_medications_are_checked_without_a_current_list() -> None:
+    r = assess(medications=None, proposed_medications=["Nardil 15 mg"])
+    assert "maoi_interaction" in rules(r)
+    assert r["status"] == "incomplete"  # the current list is still missing
+    assert "missing_medication_list" in rules(r)
+    assert [m["ingredient"] for m in r["medications"]["checked"]] == ["phenelzine"]
+
+
+@pytest.mark.parametrize(
+    ("change", "code"),
+    [
+        ({"medical_conditions": ["pregnant"]}, "invalid_pregnancy_contradiction"),
+        ({"psychiatric_conditions": ["suicidal ideation"]}, "invalid_suicidality_contradiction"),
+    ],
+)
+def test_named_pregnancy_or_suicidality_against_a_recorded_no_is_a_contradiction(
+    change: dict[str, Any], code: str
+) -> None:
+    with pytest.raises(InvalidInputError) as exc:
+        assess(**change)
+    assert exc.value.problems[0].code == code

@@ -161,7 +161,7 @@ def test_finding_card_content(protocols: list[LoadedProtocol]) -> None:
     assert bp["indicator"] == "warning"
     assert "152/94" in bp["summary"] and bp["summary"].startswith("Defer:")
     assert bp["source"]["topic"]["code"] == "bp_above_hold_threshold"
-    assert bp["source"]["label"] == "kapdecide 0.1.0 · kap_sud 1.1.1"
+    assert bp["source"]["label"] == "kapdecide 0.1.0 · kap_sud 1.2.0"
     detail = bp["detail"]
     assert "**Action:**" in detail and "**Rationale:**" in detail
     assert "`vitals.bp_systolic_mmhg` = 152 (test: ≥ 140 → true)" in detail

@@ -82,6 +82,8 @@ def _substance(draw: st.DrawFn, substance: str) -> dict[str, Any]:
             entry.update(draw(_section({"remission": st.sampled_from(v.REMISSION_STATES)})))
         else:
             entry.update(draw(_section({"remission": st.sampled_from(("none", "early"))})))
+    if substance in ("opioids", "sedatives"):  # prescribed and non-prescribed use told apart
+        entry.update(draw(_section({"last_nonprescribed_use": DAYS.map(_date)})))
     return entry
 
 
@@ -127,6 +129,8 @@ def profiles(draw: st.DrawFn) -> dict[str, Any]:
     sex = draw(_maybe(st.sampled_from(v.SEX_AT_BIRTH)))
     profile: dict[str, Any] = {"assessed_on": AS_OF.isoformat()}
     patient = draw(_section({"age": AGES, "weight_kg": st.sampled_from([0.5, 40, 68.0, 84.5, 120.25, 650])}))
+    if "weight_kg" not in patient and draw(st.booleans()):
+        patient["weight_lb"] = draw(st.sampled_from([90, 186, 250.5]))
     if sex:
         patient["sex_at_birth"] = sex
     if patient or draw(st.booleans()):
@@ -182,6 +186,16 @@ def profiles(draw: st.DrawFn) -> dict[str, Any]:
             }
         )
     )
+    if draw(st.booleans()):  # the date of the last suicidal behaviour, consistent with the 3-month flag
+        past_3 = profile_psy.get("suicidal_behavior_past_3_months")
+        if past_3 is True:
+            profile_psy["last_suicidal_behavior"] = _date(draw(st.sampled_from([0, 45, 90])))
+        else:
+            profile_psy["last_suicidal_behavior"] = draw(
+                st.sampled_from(["none", _date(91), _date(200), _date(365), _date(366), _date(900)])
+                if past_3 is False
+                else st.sampled_from(["none", _date(10), _date(90), _date(91), _date(365), _date(366)])
+            )
     if profile_psy or draw(st.booleans()):
         profile["psychiatric"] = profile_psy
     # what records write: ingredients, brands with doses, salts, combinations, codes, and unknown names

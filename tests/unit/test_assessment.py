@@ -275,7 +275,28 @@ def test_dose_is_mg_per_kg_times_weight(mini: list[LoadedProtocol]) -> None:
     assert o.dose.computed_mg == 58.0
     assert o.dose.weight_kg == 72.5
     assert o.dose.capped is False
-    assert o.dose.text == "0.8 mg/kg x 72.5 kg = 58 mg"
+    assert o.dose.text == (
+        "0.8 mg/kg x 72.5 kg = 58 mg (weight 72.5 kg, date of weighing not recorded: check it before dosing)"
+    )
+
+
+def test_weight_in_pounds_is_converted_and_shown_with_its_date(mini: list[LoadedProtocol]) -> None:
+    (o,) = assess(make(patient={"age": 40, "weight_lb": 186, "weight_date": "2026-11-20"}), mini, AS_OF).options
+    assert o.dose is not None
+    assert o.dose.weight_kg == 84.4  # 186 lb x 0.45359237, not 186 kg
+    assert o.dose.computed_mg == 67.5
+    assert o.dose.weight == "weight 186 lb = 84.4 kg, measured 2026-11-20"
+    assert "(weight 186 lb = 84.4 kg, measured 2026-11-20: check it before dosing)" in o.dose.text
+
+
+def test_weight_in_both_units_must_agree() -> None:
+    from kapdecide.errors import InvalidInputError
+    from kapdecide.profile import load_profile_bytes
+
+    load_profile_bytes(b"patient: {weight_kg: 84.4, weight_lb: 186}\n", "p.yaml")  # within 0.5 kg
+    with pytest.raises(InvalidInputError) as exc:
+        load_profile_bytes(b"patient: {weight_kg: 186, weight_lb: 186}\n", "p.yaml")
+    assert "disagree" in exc.value.problems[0].message
 
 
 def test_dose_not_computable_without_weight_and_status_unaffected(mini: list[LoadedProtocol]) -> None:

@@ -113,9 +113,9 @@ def test_a_changed_protocol_file_is_never_served_the_old_entry(protocols: Path, 
     cache = ProtocolCache(tmp_path / "cache")
     validate_paths([protocols], DAY, cache)
     path = protocols / "kap-sud.yaml"
-    path.write_text(path.read_text().replace("version: 1.1.1", "version: 1.1.2", 1))
+    path.write_text(path.read_text().replace("version: 1.2.0", "version: 1.2.1", 1))
     loaded, _ = validate_paths([protocols], DAY, cache)
-    assert loaded[0].protocol.version == "1.1.2"
+    assert loaded[0].protocol.version == "1.2.1"
     assert len(_entries(cache)) == 2
 
 

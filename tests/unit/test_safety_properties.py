@@ -161,7 +161,11 @@ def test_less_data_is_never_more_permissive(data: dict[str, Any], choice: st.Dat
 @st.composite
 def _worse(draw: st.DrawFn, data: dict[str, Any]) -> dict[str, Any]:
     out = copy.deepcopy(data)
-    kind = draw(st.sampled_from(["bp", "condition", "medication", "allergy", "last_use", "unrecognised"]))
+    kind = draw(
+        st.sampled_from(
+            ["bp", "condition", "medication", "allergy", "last_use", "unrecognised", "nonprescribed", "behaviour"]
+        )
+    )
     if kind == "bp":
         readings = (out.get("vitals") or {}).get("blood_pressure") or []
         if readings:
@@ -177,6 +181,17 @@ def _worse(draw: st.DrawFn, data: dict[str, Any]) -> dict[str, Any]:
         out["medications"].append(draw(st.sampled_from(WORSE_MEDICATIONS + WORSE_AS_WRITTEN)))
     elif kind == "allergy" and isinstance(out.get("allergies"), list):
         out["allergies"].append(draw(st.sampled_from(["ketamine", "Ketalar", "KETAMINE HCL", "Spravato"])))
+    elif kind == "nonprescribed":  # non-prescribed opioid or sedative use closer to the assessment
+        for s in out.get("substance_use") or []:
+            if "last_nonprescribed_use" in s:
+                days = (AS_OF - dt.date.fromisoformat(s["last_nonprescribed_use"])).days
+                s["last_nonprescribed_use"] = (AS_OF - dt.timedelta(days=draw(st.integers(0, days)))).isoformat()
+    elif kind == "behaviour":  # suicidal behaviour more recent (a contradiction it creates is skipped)
+        psy = out.get("psychiatric") or {}
+        last = psy.get("last_suicidal_behavior")
+        if last is not None:
+            days = 3650 if last == "none" else (AS_OF - dt.date.fromisoformat(last)).days
+            psy["last_suicidal_behavior"] = (AS_OF - dt.timedelta(days=draw(st.integers(0, days)))).isoformat()
     elif kind == "unrecognised":
         key = draw(st.sampled_from(sorted(UNRECOGNISED)))
         if isinstance(out.get(key), list):

@@ -372,7 +372,7 @@ class _Builder:
     def option_card(self, o: OptionOut) -> dict[str, Any]:
         grade = GRADE_LABEL.get(o.grade or "", "not graded")
         indication = (o.indication or "").replace("_", " ")
-        dose = o.dose.text if o.dose else ""
+        dose = o.dose.text.split(" (weight ")[0] if o.dose else ""  # the weight is in the detail
         summary = f"Option offered · GRADE {grade} · for {indication}: {o.title}"
         if dose and _units(f"{summary} ({dose})") <= SUMMARY_MAX:
             summary = f"{summary} ({dose})"  # tells two regimens of one option apart

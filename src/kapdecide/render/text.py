@@ -76,6 +76,8 @@ def render_report(report: Report, console: Console) -> None:
         console.print(f"[bold yellow]Stale data[/] {escape(item.message)}")
     if report.medications.not_checked or not report.medications.recorded:
         console.print(f"[bold yellow]Medications[/] {escape(report.medications.message)}")
+    for d in report.derived:
+        console.print(f"[bold]Derived, not recorded:[/] {escape(d.reason)}")
     if report.unrecognised:
         console.print(f"[bold yellow]Not recognised — review by hand ({len(report.unrecognised)})[/]")
         for u in report.unrecognised:
