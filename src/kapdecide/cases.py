@@ -19,7 +19,7 @@ from .assessment import Status, assess
 from .errors import InvalidInputError, Problem
 from .loader import LoadedProtocol
 from .problems import pydantic_problems
-from .profile import Profile, check_consistency, validate_profile_data
+from .profile import IsoDate, Profile, check_consistency, validate_profile_data
 from .report import Report
 from .yaml_source import MAX_PROTOCOL_BYTES, Path, SourceError, SourceMap, decode, load
 
@@ -45,7 +45,7 @@ class CaseModel(_Model):
     description: StrictStr | None = None
     base: StrictStr | None = None
     profile: dict[str, Any] = {}
-    as_of: StrictStr | None = None
+    as_of: IsoDate | None = None
     todo: StrictStr | None = None
     """A known gap: the case runs but a failure does not fail the suite."""
     expect: Expect
@@ -147,7 +147,7 @@ def run_case(case: Case, protocols: Sequence[LoadedProtocol]) -> CaseResult:
     result = CaseResult(case)
     try:
         profile = validate_profile_data(case.data, case.source)
-        as_of = dt.date.fromisoformat(case.model.as_of) if case.model.as_of else profile.assessed_on
+        as_of = case.model.as_of or profile.assessed_on
         if as_of is None:
             raise InvalidInputError("the case needs assessed_on or as_of", [])
         problems = check_consistency(profile, as_of, case.source)

@@ -62,6 +62,13 @@ def _temp_beside(output: str) -> tuple[int, str]:
     target = Path(output)
     if target.is_dir():
         raise InvalidInputError(f"--output {output} is a folder; give a file name")
+    # The file is replaced by rename: a FIFO, a device or a socket (as root, even /dev/null) would be
+    # replaced by a regular file. Only a new path or an existing regular file is written.
+    if (target.exists() or target.is_symlink()) and not target.is_file():
+        raise InvalidInputError(
+            f"--output {output} exists and is not a regular file (a pipe, device or dangling link): "
+            "give a file name, or omit --output to write to standard output"
+        )
     try:
         import tempfile  # only when writing a file: it costs a tenth of a cold start
 
@@ -84,8 +91,14 @@ def _colour(stream: IO[str]) -> bool:
 def _console(stream: IO[str]) -> Any:
     from rich.console import Console
 
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:
+            # rich exits 1 when the reader goes away (`| head`); main() ends quietly with 0 instead
+            self.quiet = True
+            raise BrokenPipeError
+
     no_color = not _colour(stream)
-    return Console(
+    return _Console(
         file=stream,
         no_color=no_color,
         color_system=None if no_color else "auto",
@@ -726,6 +739,7 @@ def main(argv: list[str] | None = None) -> None:
     # behaviour); kapdecide's results must not depend on what else is installed. Skipping their
     # discovery also saves a scan of every installed package at each start (~30 ms).
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    _utf8_streams()
     json_mode = _wants_json(args)
     debug = "--debug" in args
     try:
@@ -760,6 +774,15 @@ def main(argv: list[str] | None = None) -> None:
             json_mode,
         )
     sys.exit(code)
+
+
+def _utf8_streams() -> None:
+    """Reports are UTF-8 whatever the locale says (a latin-1 or ASCII locale made every report with an
+    em dash an internal error); messages on stderr replace what the terminal cannot show."""
+    for stream, errors in ((sys.stdout, "strict"), (sys.stderr, "replace")):
+        encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "").replace("_", "")
+        if encoding != "utf8" and hasattr(stream, "reconfigure"):
+            stream.reconfigure(encoding="utf-8", errors=errors)
 
 
 def _report_failure(error: KapdecideError | None, code: int, message: str | None, json_mode: bool) -> None:

@@ -9,6 +9,7 @@ exactly the same values.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -596,6 +597,29 @@ FIELD_GROUPS: dict[str, tuple[tuple[str, ...], str]] = {
 }
 
 
+#: Plausible ranges for --what-if numbers (the profile's own limits, reference 0.4); other numbers are
+#: counts, scores or days: never negative.
+_WHAT_IF_RANGE: dict[str, tuple[float, float]] = {
+    "patient.age": (0, 120),
+    "patient.weight_kg": (0.1, 650),
+    "vitals.bp_systolic_mmhg": (50, 300),
+    "vitals.bp_diastolic_mmhg": (20, 200),
+    "vitals.heart_rate_bpm": (20, 250),
+    "screening.phq9": (0, 27),
+    "screening.audit": (0, 40),
+    "substance_use.max_ciwa_ar": (0, 67),
+    "substance_use.max_cows": (0, 48),
+}
+
+
+def _range_of(name: str) -> tuple[float, float]:
+    if name.endswith(".ciwa_ar"):
+        return (0, 67)
+    if name.endswith(".cows"):
+        return (0, 48)
+    return (0, 100_000)
+
+
 def parse_fact_value(name: str, text: str) -> Value | None:
     """A ``--what-if FIELD=VALUE`` value, typed by the field; ``unknown`` makes the field unknown."""
     spec = FIELDS.get(name)
@@ -612,9 +636,13 @@ def parse_fact_value(name: str, text: str) -> Value | None:
         return text == "true"
     if spec.type in ("int", "number"):
         try:
-            return int(text) if spec.type == "int" else float(text)
+            number: int | float = int(text) if spec.type == "int" else float(text)
         except ValueError:
             raise ValueError(f"{name} takes a {'whole ' if spec.type == 'int' else ''}number") from None
+        low, high = _WHAT_IF_RANGE.get(name, _range_of(name))
+        if not math.isfinite(number) or not low <= number <= high:
+            raise ValueError(f"{name} takes a value from {low:g} to {high:g} (got {text!r})")
+        return number
     if spec.type == "enum":
         if text not in spec.vocabulary:
             raise ValueError(f"{name} takes one of {', '.join(spec.vocabulary)}")

@@ -75,6 +75,7 @@ Conservative choices (DESIGN CHOICE, documented here and in the importer's repor
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -257,16 +258,19 @@ def _round(x: float) -> int:
 
 
 def _number(value: Any) -> float | None:
+    """A finite number, or None ("NaN", "inf" and non-numbers are not values)."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
+        number = float(value)
+    elif isinstance(value, str):
         try:
-            return float(value.strip())
+            number = float(value.strip())
         except ValueError:
             return None
-    return None
+    else:
+        return None
+    return number if math.isfinite(number) else None
 
 
 @dataclass(frozen=True)

@@ -60,6 +60,12 @@ def replay(old: Report, profile: Profile, protocols: Sequence[LoadedProtocol], v
     overrides: dict[str, Value | None] = {
         k: tuple(v) if isinstance(v, list) else v for k, v in r.what_if_overrides.items()
     }
-    new = assess(profile, protocols, dt.date.fromisoformat(r.as_of), overrides)
+    try:
+        as_of = dt.date.fromisoformat(r.as_of)
+    except ValueError:
+        raise InvalidInputError(
+            f"the report's receipt has an invalid as_of date {r.as_of!r:.40}: it is not a report kapdecide wrote"
+        ) from None
+    new = assess(profile, protocols, as_of, overrides)
     change = compare(old, new, "profile")
     return ReplayResult(same=change is None, causes=causes, change=change)

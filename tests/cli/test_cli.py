@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -488,3 +489,112 @@ def test_json_report_from_the_fast_path_equals_the_report_model(example: Path) -
     assert profile.assessed_on is not None
     report = assess(profile, load_protocols([default_protocol_dir()]), profile.assessed_on)
     assert proc.stdout == render_report(report)
+
+
+@pytest.mark.parametrize("kind", ["fifo", "dangling-link", "device"])
+def test_output_that_is_not_a_regular_file_is_refused_and_left_alone(tmp_path: Path, kind: str) -> None:
+    import os
+    import stat
+
+    if kind == "fifo":
+        target = tmp_path / "pipe"
+        os.mkfifo(target)
+    elif kind == "dangling-link":
+        target = tmp_path / "link"
+        target.symlink_to(tmp_path / "nowhere")
+    else:
+        target = Path("/dev/null")
+    before = os.lstat(target).st_mode
+    for args in (["assess", "examples/eligible-cocaine.yaml"], ["assess", "--batch", "-"]):
+        proc = run(*args, "--output", str(target), stdin=b"{}\n")
+        assert proc.returncode == 2, proc.stderr
+        assert "is not a regular file" in proc.stderr
+        assert os.lstat(target).st_mode == before  # not replaced by a regular file
+    assert not stat.S_ISREG(before)
+
+
+def test_bad_values_are_exit_2_never_an_internal_error(tmp_path: Path) -> None:
+    """Issue 13 item 13: each of these was exit 4."""
+    # a what-if value that is not finite or not plausible
+    for value in ("patient.weight_kg=nan", "patient.weight_kg=inf", "vitals.bp_systolic_mmhg=-5"):
+        proc = run("assess", "examples/eligible-cocaine.yaml", "--what-if", value)
+        assert proc.returncode == 2, (value, proc.stderr)
+        assert "takes a value from" in proc.stderr
+    # a case file with an impossible date: located, exit 2
+    cases = tmp_path / "bad.cases.yaml"
+    cases.write_text(
+        "cases:\n  - name: bad_date\n    as_of: 2026-13-45\n    profile: {assessed_on: 2026-11-21}\n"
+        "    expect: {status: incomplete}\n",
+        encoding="utf-8",
+    )
+    proc = run("test", str(cases))
+    assert proc.returncode == 2 and "bad.cases.yaml:3:12" in proc.stdout + proc.stderr, proc.stdout + proc.stderr
+    # replay of a report whose receipt date is not a date
+    report = tmp_path / "r.json"
+    doc = json.loads(run("assess", "examples/eligible-cocaine.yaml", "--format", "json").stdout)
+    doc["receipt"]["as_of"] = "2026-13-45"
+    report.write_text(json.dumps(doc), encoding="utf-8")
+    proc = run("replay", str(report), "examples/eligible-cocaine.yaml")
+    assert proc.returncode == 2 and "invalid as_of date" in proc.stderr
+
+
+def test_fhir_not_a_number_values_are_skipped_not_an_internal_error() -> None:
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [
+            {"fullUrl": "urn:uuid:p1", "resource": {"resourceType": "Patient", "id": "p1", "birthDate": "1980-01-01"}},
+            *(
+                {
+                    "resource": {
+                        "resourceType": "Observation",
+                        "id": f"o{i}",
+                        "status": "final",
+                        "subject": {"reference": "urn:uuid:p1"},
+                        "effectiveDateTime": "2026-11-20",
+                        "code": {"coding": [{"system": "http://loinc.org", "code": code}]},
+                        "valueString": text,
+                    }
+                }
+                for i, (code, text) in enumerate((("8867-4", "NaN"), ("44261-6", "inf"), ("8480-6", "-inf")))
+            ),
+        ],
+    }
+    proc = run("assess", "-", "--as-of", "2026-11-21", "--format", "json", stdin=json.dumps(bundle).encode())
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert any("no usable value" in w for w in doc["input_source"]["warnings"])
+
+
+def test_a_non_utf8_locale_still_gives_utf8_reports() -> None:
+    import os
+
+    env = {**os.environ, "PYTHONIOENCODING": "ascii", "NO_COLOR": "1"}
+    for fmt in ("json", "text"):
+        proc = subprocess.run(
+            [sys.executable, "-m", "kapdecide", "assess", "examples/eligible-cocaine.yaml", "--format", fmt],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
+        assert proc.returncode == 0, proc.stderr
+        assert "decision support" in proc.stdout.decode("utf-8").lower()
+
+
+def test_a_closed_pipe_on_the_text_report_ends_quietly_with_0() -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kapdecide", "assess", "examples/eligible-cocaine.yaml"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.readline()  # like `| head -1`
+    proc.stdout.close()
+    proc.wait(timeout=60)
+    err = proc.stderr.read()
+    proc.stderr.close()
+    assert proc.returncode == 0, err  # rich's own handler exited 1
+    assert err == b""
