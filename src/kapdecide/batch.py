@@ -53,8 +53,13 @@ def error_record(line: int, exit_code: int, code: str, message: str, problems: S
     )
 
 
-def assess_line(line: int, text: str, protocols: Sequence[LoadedProtocol], default_as_of: dt.date) -> Output:
-    """One input line → one output line (a compact report, or an error record)."""
+def assess_line(
+    line: int, text: str, protocols: Sequence[LoadedProtocol], default_as_of: dt.date, forced: bool = False
+) -> Output:
+    """One input line → one output line (a compact report, or an error record).
+
+    The assessment date follows the one rule of single mode: an explicit --as-of (``forced``) wins,
+    then the line's own ``assessed_on``, then ``default_as_of`` (today)."""
     from pydantic_core import to_json
 
     from .assessment import assess, assess_data
@@ -83,7 +88,7 @@ def assess_line(line: int, text: str, protocols: Sequence[LoadedProtocol], defau
             imported = map_bundle(data, default_as_of)
             data = imported.profile
         profile = validate_profile_data(data, smap)
-        as_of = profile.assessed_on or default_as_of
+        as_of = default_as_of if forced else profile.assessed_on or default_as_of
         problems = check_consistency(profile, as_of, smap)
         if problems:
             return (
@@ -111,7 +116,11 @@ def assess_line(line: int, text: str, protocols: Sequence[LoadedProtocol], defau
 
 
 def _worker(
-    tasks: Connection, results: Connection, protocols: Sequence[LoadedProtocol], default_as_of: dt.date
+    tasks: Connection,
+    results: Connection,
+    protocols: Sequence[LoadedProtocol],
+    default_as_of: dt.date,
+    forced: bool = False,
 ) -> None:
     import queue
     import threading
@@ -137,7 +146,7 @@ def _worker(
         if task is None:
             return
         chunk_id, lines = task
-        results.send((chunk_id, [assess_line(n, t, protocols, default_as_of) for n, t in lines]))
+        results.send((chunk_id, [assess_line(n, t, protocols, default_as_of, forced) for n, t in lines]))
 
 
 @dataclass
@@ -195,9 +204,9 @@ class _Pool:
     whatever the worker is doing, and the parent reads every result that is ready before it sends.
     """
 
-    def __init__(self, jobs: int, protocols: Sequence[LoadedProtocol], default_as_of: dt.date):
+    def __init__(self, jobs: int, protocols: Sequence[LoadedProtocol], default_as_of: dt.date, forced: bool = False):
         self.ctx = multiprocessing.get_context("fork")
-        self.args = (protocols, default_as_of)
+        self.args = (protocols, default_as_of, forced)
         self.workers = [_Worker(self.ctx, self.args) for _ in range(jobs)]
 
     def idle(self) -> int | None:
@@ -267,10 +276,11 @@ def run_batch(
     jobs: int = 1,
     default_as_of: dt.date,
     progress: Callable[[Counts], None] | None = None,
+    forced_as_of: bool = False,
 ) -> Counts:
     """Assess every line; ``write`` receives each output line (with its newline) in input order."""
     counts = Counts()
-    pool = _Pool(max(1, jobs), protocols, default_as_of)
+    pool = _Pool(max(1, jobs), protocols, default_as_of, forced_as_of)
     window = max(1, jobs) * WINDOW_PER_WORKER
     pending: dict[int, list[Output]] = {}
     next_out = 0

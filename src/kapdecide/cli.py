@@ -160,7 +160,11 @@ def cli(debug: bool) -> None:
     help="A kapdecide profile (YAML/JSON) or a FHIR R4 Bundle (JSON); auto detects a Bundle by its content.",
 )
 @click.option(
-    "--as-of", "as_of", metavar="DATE", help="Assessment date (default: the profile's assessed_on, else today)."
+    "--as-of",
+    "as_of",
+    metavar="DATE",
+    help="Assessment date; wins over the profile's (or each batch line's) assessed_on. Default: assessed_on, "
+    "else today.",
 )
 @click.option("--output", "-o", metavar="FILE", help="Write the report to FILE (atomically) instead of stdout.")
 @click.option(
@@ -266,7 +270,8 @@ def _batch(path: str, protocols_dir: str | None, jobs: int, as_of: str | None, o
     from .batch import run_batch
     from .loader import default_protocol_dir, load_protocols
 
-    day = _parse_date(as_of) or dt.date.today()
+    given = _parse_date(as_of)
+    day = given or dt.date.today()
     loaded = load_protocols([protocols_dir or default_protocol_dir()], _cache())
     try:
         source: IO[str] = sys.stdin if path == "-" else open(path, encoding="utf-8", errors="replace")  # noqa: SIM115
@@ -291,7 +296,15 @@ def _batch(path: str, protocols_dir: str | None, jobs: int, as_of: str | None, o
             sink.flush()  # each output line is whole before the next starts (a reader may stop any time)
 
     try:
-        counts = run_batch(source, loaded, write, jobs=jobs, default_as_of=day, progress=progress if tty else None)
+        counts = run_batch(
+            source,
+            loaded,
+            write,
+            jobs=jobs,
+            default_as_of=day,
+            progress=progress if tty else None,
+            forced_as_of=given is not None,
+        )
         if tmp is not None:
             sink.flush()
             os.fsync(sink.fileno())

@@ -598,3 +598,17 @@ def test_a_closed_pipe_on_the_text_report_ends_quietly_with_0() -> None:
     proc.stderr.close()
     assert proc.returncode == 0, err  # rich's own handler exited 1
     assert err == b""
+
+
+def test_as_of_wins_over_assessed_on_in_single_and_batch_mode() -> None:
+    """Issue 13 item 5: one precedence rule (batch used the line's assessed_on first)."""
+    line = json.dumps(yaml.safe_load((ROOT / "examples" / "eligible-cocaine.yaml").read_text(encoding="utf-8")),
+                      default=str)  # fmt: skip
+    assert '"assessed_on": "2026-11-21"' in line
+    single = json.loads(
+        run("assess", "examples/eligible-cocaine.yaml", "--format", "json", "--as-of", "2026-11-25").stdout
+    )
+    batch = json.loads(run("assess", "--batch", "-", "--as-of", "2026-11-25", stdin=(line + "\n").encode()).stdout)
+    assert single["assessed_on"] == batch["assessed_on"] == "2026-11-25"
+    no_flag = json.loads(run("assess", "--batch", "-", stdin=(line + "\n").encode()).stdout)
+    assert no_flag["assessed_on"] == "2026-11-21"  # without --as-of, the line's own date
