@@ -317,6 +317,7 @@ def assess_data(
         "disclaimer": DISCLAIMER,
         "assessed_on": as_of.isoformat(),
         "patient_ref": patient_ref,
+        "input_line": None,
         "status": status,
         "status_summary": STATUS_SUMMARY[status],
         "protocols": refs,

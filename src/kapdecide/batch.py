@@ -28,7 +28,7 @@ WINDOW_PER_WORKER = 4
 #: A line longer than this is refused before parsing (profiles are small; FHIR bundles can be large).
 MAX_LINE_BYTES = 32 << 20
 
-Line = tuple[int, str]
+Line = tuple[int, str | bytes]
 Output = tuple[int, str, str]  # line number, JSON text, outcome (ok, invalid, error)
 
 
@@ -54,7 +54,7 @@ def error_record(line: int, exit_code: int, code: str, message: str, problems: S
 
 
 def assess_line(
-    line: int, text: str, protocols: Sequence[LoadedProtocol], default_as_of: dt.date, forced: bool = False
+    line: int, raw: str | bytes, protocols: Sequence[LoadedProtocol], default_as_of: dt.date, forced: bool = False
 ) -> Output:
     """One input line → one output line (a compact report, or an error record).
 
@@ -69,6 +69,19 @@ def assess_line(
 
     name = f"line {line}"
     try:
+        if isinstance(raw, bytes):
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                return (
+                    line,
+                    error_record(
+                        line, 2, "not-utf8", f"line is not valid UTF-8 (byte {exc.start + 1}): re-export it as UTF-8"
+                    ),
+                    "invalid",
+                )
+        else:
+            text = raw
         if len(text) > MAX_LINE_BYTES:
             return line, error_record(line, 2, "too-large", f"line is over {MAX_LINE_BYTES} bytes"), "invalid"
         if not text.strip():
@@ -98,12 +111,14 @@ def assess_line(
             )
         if imported is None:
             # pydantic-core's JSON writer: the same bytes as _dumps (tests/unit/test_assessment.py), 3x faster
-            return line, to_json(assess_data(profile, protocols, as_of)).decode("utf-8"), "ok"
+            data = assess_data(profile, protocols, as_of)
+            data["input_line"] = line
+            return line, to_json(data).decode("utf-8"), "ok"
         from .provenance import annotate, input_source
 
         source = input_source(imported.patient_id, imported.resources_read, imported.warnings, imported.unmapped)
         report = annotate(assess(profile, protocols, as_of), imported.provenance, source)
-        return line, report.model_dump_json(), "ok"
+        return line, report.model_copy(update={"input_line": line}).model_dump_json(), "ok"
     except KapdecideError as exc:
         outcome = "invalid" if exc.exit_code == ExitCode.INVALID_INPUT else "error"
         return line, error_record(line, exc.exit_code, exc.code, exc.message, exc.problems), outcome
@@ -169,10 +184,18 @@ class Counts:
             self.errors += 1
 
 
-def _chunks(lines: Iterable[str]) -> Iterator[list[Line]]:
+def _chunks(lines: Iterable[str | bytes]) -> Iterator[list[Line]]:
     chunk: list[Line] = []
     for number, text in enumerate(lines, 1):
-        chunk.append((number, text.rstrip("\r\n")))
+        # Lines end at LF only: a lone CR is JSON whitespace inside a line, never a line end (framing
+        # on universal newlines paired every later report with the wrong patient). A CRLF end is one end.
+        if isinstance(text, bytes):
+            text = text[:-1] if text.endswith(b"\n") else text
+            text = text[:-1] if text.endswith(b"\r") else text
+        else:
+            text = text[:-1] if text.endswith("\n") else text
+            text = text[:-1] if text.endswith("\r") else text
+        chunk.append((number, text))
         if len(chunk) >= CHUNK:
             yield chunk
             chunk = []
@@ -269,7 +292,7 @@ class _Pool:
 
 
 def run_batch(
-    lines: Iterable[str],
+    lines: Iterable[str | bytes],
     protocols: Sequence[LoadedProtocol],
     write: Callable[[str], None],
     *,

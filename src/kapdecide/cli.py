@@ -274,7 +274,9 @@ def _batch(path: str, protocols_dir: str | None, jobs: int, as_of: str | None, o
     day = given or dt.date.today()
     loaded = load_protocols([protocols_dir or default_protocol_dir()], _cache())
     try:
-        source: IO[str] = sys.stdin if path == "-" else open(path, encoding="utf-8", errors="replace")  # noqa: SIM115
+        # binary: lines are framed on LF only and each is decoded on its own (a bad byte is an error
+        # record for its line, never a stopped batch or a silent U+FFFD)
+        source: IO[bytes] = sys.stdin.buffer if path == "-" else open(path, "rb")  # noqa: SIM115
     except OSError as exc:
         raise InvalidInputError(f"cannot read {path}: {exc.strerror or exc}") from None
     sink: IO[str]

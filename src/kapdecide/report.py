@@ -301,6 +301,9 @@ class Report(_Out):
     disclaimer: str
     assessed_on: str
     patient_ref: str | None
+    input_line: int | None = None
+    """In a batch: the input line this report answers (1-based; lines are framed on LF only), so that a
+    caller can always pair reports with patients. None for a single report."""
     status: Status
     status_summary: str
     protocols: list[ProtocolRef]

@@ -248,7 +248,9 @@ def test_cds_hooks_hook_name_is_cleaned_and_truncated() -> None:
 def test_batch_lines_without_patient_xml_or_cds_hooks_become_error_records() -> None:
     import yaml
 
-    profile = json.dumps(yaml.safe_load((ROOT / "examples" / "deferred-bp-alcohol.yaml").read_text()), default=str)
+    # --as-of applies to every line (it wins over assessed_on): a profile dated for that day
+    example = yaml.safe_load((ROOT / "examples" / "deferred-bp-alcohol.yaml").read_text())
+    profile = json.dumps({"assessed_on": AS_OF, "patient": example["patient"]}, default=str)
     lines = [
         profile,
         json.dumps(NO_PATIENT_BUNDLE),
@@ -260,7 +262,7 @@ def test_batch_lines_without_patient_xml_or_cds_hooks_become_error_records() -> 
     assert proc.returncode == 2, proc.stderr
     out = [json.loads(t) for t in proc.stdout.splitlines()]
     assert len(out) == 5
-    assert out[0]["status"] == "deferred"
+    assert out[0]["status"] == "incomplete" and out[0]["input_line"] == 1
     errors = {doc["line"]: doc["error"] for doc in out[1:4]}
     assert {n: (e["exit_code"], e["code"]) for n, e in errors.items()} == {
         2: (2, "fhir-no-patient"),

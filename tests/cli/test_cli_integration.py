@@ -172,7 +172,7 @@ CRASH_ON_MARKER = (
     "import os, kapdecide.batch as b\n"
     "real = b.assess_line\n"
     "def crashing(line, text, *a):\n"
-    "    if 'CRASH' in text:\n"
+    "    if 'CRASH' in (text.decode() if isinstance(text, bytes) else text):\n"
     "        os._exit(70)\n"
     "    return real(line, text, *a)\n"
     "b.assess_line = crashing\n"
@@ -323,3 +323,27 @@ def test_cache_off_writes_nothing_but_output(tmp_path: Path) -> None:
     assert done.returncode == 0
     found = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file())
     assert found == ["cwd/r.json"]
+
+
+def test_batch_lines_are_framed_on_lf_only_and_carry_their_input_line(tmp_path: Path) -> None:
+    """Issue 13 items 4 and 9: a lone CR (JSON whitespace) split a line in two and paired every later
+    report with the wrong patient; a bad byte stopped the batch (stdin) or became U+FFFD (file)."""
+    data = (
+        b'{"assessed_on": "2026-11-21",\r "patient": {"ref": "A"}}\n'
+        b'{"assessed_on": "2026-11-21", "patient": {"ref": "B\xff"}}\n'
+        b'{"assessed_on": "2026-11-21", "patient": {"ref": "C"}}\r\n'
+    )
+    source = tmp_path / "in.jsonl"
+    source.write_bytes(data)
+    for args, stdin in ((["assess", "--batch", str(source)], None), (["assess", "--batch", "-"], data)):
+        proc = subprocess.run(
+            [sys.executable, "-m", "kapdecide", *args], cwd=ROOT, input=stdin, capture_output=True, timeout=60
+        )
+        out = [json.loads(line) for line in proc.stdout.decode("utf-8").splitlines()]
+        assert [(o.get("input_line", o.get("line")), o.get("patient_ref")) for o in out] == [
+            (1, "A"),
+            (2, None),
+            (3, "C"),
+        ]
+        assert out[1]["status"] == "error" and out[1]["error"]["code"] == "not-utf8"
+        assert proc.returncode == 2  # one line was invalid; the batch went on
