@@ -224,6 +224,9 @@ def assess_data(
     unrecognised = [r.data() for r in resolved.review]
     derived: dict[str, Data] = {}
     weight = weight_note(profile)
+    if "patient.weight_kg" in (overrides or {}):  # a what-if weight is the one the doses use
+        w = (overrides or {})["patient.weight_kg"]
+        weight = "weight not recorded (what-if)" if w is None else f"weight {w:g} kg (what-if, HYPOTHETICAL)"
 
     for lp in protocols:
         cp = compile_protocol(lp)

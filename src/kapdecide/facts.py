@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -17,7 +18,7 @@ from typing import Literal
 
 from . import terminology as term
 from . import vocabulary as v
-from .profile import MedicalCondition, Profile
+from .profile import PREGNANCY_ENTRY_MAX_DAYS, MedicalCondition, Profile
 
 FieldType = Literal["bool", "int", "number", "enum", "enum_list", "text_list"]
 Value = bool | int | float | str | tuple[str, ...]
@@ -159,6 +160,7 @@ _f(
     "text_list",
     "Medication names (or parts of combinations) the tables do not recognise: not checked for interactions.",
 )
+_f("medications.any_unchecked", "bool", "Any current or proposed medication not recognised by the tables.")
 _f("allergies.agents", "text_list", "Allergy agents: recognised ingredients, and unrecognised names in lower case.")
 _f("allergies.ketamine", "bool", "Allergy to any ketamine product, salt or brand (ketamine, esketamine, arketamine).")
 _f("allergies.unrecognised", "text_list", "Allergy entries the tables do not recognise.")
@@ -247,11 +249,12 @@ class FactSet:
     derived: list[Derived] = field(default_factory=list)
 
 
-#: Remission cannot have begun within this many days of the last use (DSM-5: early remission needs
-#: at least 3 months without criteria).
+#: Words in a cirrhosis entry's name that say it is decompensated ("cirrhosis with ascites").
+_DECOMPENSATION_WORDS = re.compile(r"decompensat|ascites|varic|encephalopath", re.IGNORECASE)
+
+#: Remission cannot have begun within this many days of the last non-prescribed use (DSM-5: early
+#: remission needs at least 3 months without criteria; 90 days, counted conservatively).
 REMISSION_MIN_DAYS = 90
-#: Prescribed drugs that make a substance's last_use ambiguous (it may be today's prescribed dose).
-_PRESCRIBED_FOR: dict[str, tuple[str, ...]] = {"opioids": ("opioid",), "sedatives": ("benzodiazepine",)}
 
 
 def text_list(facts: Facts, name: str) -> tuple[str, ...] | None:
@@ -305,8 +308,17 @@ def build_facts(
         possible = preg.can_become_pregnant
         put("pregnancy.possible", possible)
         status = None if preg.status == "unknown" else preg.status
-        if status is None and res.named.get("pregnancy"):
+        named = res.current("pregnancy", as_of, PREGNANCY_ENTRY_MAX_DAYS)
+        if status is None and named:
             status = "pregnant"  # a pregnancy named in a condition list: never read as unknown
+            derived.append(
+                Derived(
+                    "pregnancy.status",
+                    "pregnant",
+                    "a condition entry names a current pregnancy and pregnancy.status is not recorded: read as "
+                    "pregnant. Record pregnancy.status to override.",
+                )
+            )
         put("pregnancy.status", status)
         put("pregnancy.test_pending", preg.test_pending)
         put("pregnancy.days_since_negative_test", days(preg.last_negative_test))
@@ -349,7 +361,7 @@ def build_facts(
         stimulant = [s for s in suds if s.substance in ("cocaine", "methamphetamine", "other_stimulants")]
         if stimulant and all(s.last_use is not None for s in stimulant):
             put("substance_use.days_since_stimulant_use", min(days(s.last_use) or 0 for s in stimulant))
-        current_classes = _current_classes(res, meds_known)
+        current_classes = term.current_classes(res, meds_known)
         for s in suds:
             pre = f"substance_use.{s.substance}"
             put(f"{pre}.severity", s.severity)
@@ -359,23 +371,20 @@ def build_facts(
             put(f"{pre}.ciwa_ar", s.ciwa_ar)
             put(f"{pre}.cows", s.cows)
             put(f"{pre}.remission", s.remission)
-            since = days(s.last_use)
-            if s.remission is None and since is not None and since < REMISSION_MIN_DAYS:
+            since = days(term.nonprescribed_use(s, current_classes))
+            if s.remission is None and since is not None and since <= REMISSION_MIN_DAYS:
                 put(f"{pre}.remission", "none")
                 derived.append(
                     Derived(
                         f"{pre}.remission",
                         "none",
-                        f"{s.substance.replace('_', ' ')}: remission not recorded and last use {since} days ago; "
+                        f"{s.substance.replace('_', ' ')}: remission not recorded and the last non-prescribed use "
+                        f"{since} days ago; "
                         "DSM-5 remission needs at least 3 months without criteria, so it is read as none. "
                         "Record remission to override.",
                     )
                 )
-            if s.last_nonprescribed_use is not None:
-                put(f"{pre}.days_since_nonprescribed_use", days(s.last_nonprescribed_use))
-            elif not set(_PRESCRIBED_FOR.get(s.substance, ())) & current_classes:
-                # no prescribed drug of the class recorded: every use counts as non-prescribed
-                put(f"{pre}.days_since_nonprescribed_use", since)
+            put(f"{pre}.days_since_nonprescribed_use", since)
             if s.treatment is not None:
                 tmatches = [m for _, _, m in res.treatments.get(s.substance, [])]
                 names = tuple(
@@ -403,6 +412,17 @@ def build_facts(
         put("psychiatric.family_history_psychosis", psy.family_history_psychosis)
         put("psychiatric.suicidal_ideation", psy.suicidal_ideation)
         last = psy.last_suicidal_behavior
+        dated = [d for _, d in res.named.get("suicidal_behavior", []) if isinstance(d, dt.date)]
+        if last is None and dated:  # a dated attempt in a condition list: its date counts
+            last = max(dated)
+            derived.append(
+                Derived(
+                    "psychiatric.last_suicidal_behavior",
+                    last.isoformat(),
+                    f"a condition entry dates suicidal behaviour on {last.isoformat()} and "
+                    "psychiatric.last_suicidal_behavior is not recorded: that date is used.",
+                )
+            )
         past_3 = psy.suicidal_behavior_past_3_months
         if last == "none":
             put("psychiatric.suicidal_behavior_ever", False)
@@ -437,7 +457,13 @@ def build_facts(
             lambda c: c.child_pugh_class,
             v.CHILD_PUGH_CLASSES,
         )
-        decompensated = [c.decompensated for c, slugs in pairs if "cirrhosis" in slugs]
+        decompensated = [
+            True
+            if c.decompensated is None and _DECOMPENSATION_WORDS.search(c.condition or c.display or "")
+            else c.decompensated
+            for c, slugs in pairs
+            if "cirrhosis" in slugs
+        ]
         if decompensated:
             put("medical.cirrhosis_decompensated", _any3(decompensated))
         _all_flag(put, "medical.hyperthyroidism_controlled", pairs, "hyperthyroidism", lambda c: c.controlled)
@@ -464,10 +490,10 @@ def build_facts(
                 f"{n} (proposed)" for n in proposed if cls in classes_of[n]
             ]
             put(f"medications.by_class.{cls}", tuple(members) if meds_known else OpenList(members))
-        put(
-            "medications.unchecked",
-            tuple(sorted({u for _, _, m in [*current_rows, *res.proposed] for u in m.unknown})),
-        )
+        unchecked = tuple(sorted({u for _, _, m in [*current_rows, *res.proposed] for u in m.unknown}))
+        put("medications.unchecked", unchecked)
+        if meds_known:
+            put("medications.any_unchecked", bool(unchecked))
 
     if profile.allergies is not None:
         agents = {i for _, _, m, _ in res.allergies for i in m.ingredients} | {
@@ -504,12 +530,6 @@ def build_facts(
     return FactSet(out, stale, derived)
 
 
-def _current_classes(res: term.Resolved, meds_known: bool) -> set[str]:
-    """Classes of the recorded current medications and treatments."""
-    rows = [*(row for group in res.treatments.values() for row in group), *(res.medications if meds_known else [])]
-    return {c for _, _, m in rows for i in m.ingredients for c in term.ingredient_classes(i)}
-
-
 #: For each list a profile may declare incomplete: the list facts it feeds, and the aggregates that
 #: an unlisted item could make wrong (a "none found" or a count), which therefore become unknown.
 _OPEN: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -541,6 +561,7 @@ _OPEN_FLAGS: dict[str, tuple[str, ...]] = {
     "substance_use": ("substance_use.any_intoxicated", "substance_use.any_active_withdrawal"),
     "medical_conditions": ("medical.coronary_event",),
     "allergies": ("allergies.ketamine",),
+    "medications": ("medications.any_unchecked",),
 }
 #: Flags that stay false when an item lacks the data; "true" (all recorded) becomes unknown.
 _OPEN_ALL: dict[str, tuple[str, ...]] = {

@@ -333,6 +333,17 @@ def _onset(r: dict[str, Any]) -> _When | None:
     return _when(r.get("recordedDate"))
 
 
+def _version_key(r: dict[str, Any]) -> tuple[int, str]:
+    meta = _dict(r.get("meta"))
+    version = _s(meta.get("versionId")) or ""
+    when = _when(meta.get("lastUpdated"))
+    return (int(version) if version.isdigit() else -1, when.key.isoformat() if when else "")
+
+
+def _entered_in_error(r: dict[str, Any]) -> bool:
+    return r.get("status") == "entered-in-error" or _status_code(r.get("verificationStatus")) == "entered-in-error"
+
+
 def _strip_history(ref: str) -> str:
     i = ref.find("/_history/")
     return ref[:i] if i >= 0 else ref
@@ -382,6 +393,7 @@ class _Mapper:
         self.mania: str | None = None
         self.suicidal_ideation: str | None = None
         self.suicidal_behavior: bool | None = None
+        self.last_suicidal_behavior: dt.date | None = None
         self.psych: set[str] = set()
         self.medical: dict[tuple[str, str | None], None] = {}
         self.unrecognised_conditions: dict[str, dict[str, str]] = {}
@@ -447,9 +459,9 @@ class _Mapper:
                 patients.append((url, resource))
             elif rtype in READ_TYPES:
                 resources.append((i, url, resource))
-        self.choose_patient(patients)
+        self.choose_patient(self.latest_versions([(0, url, p) for url, p in patients], "Patient"))
         if self.patient_id is not None or self.patient_keys:
-            for i, _url, resource in resources:
+            for i, _url, resource in self.latest_versions(resources, None):
                 ref = self.ref_of(resource, i)
                 try:
                     self.dispatch(resource, ref)
@@ -461,6 +473,32 @@ class _Mapper:
                 "were imported"
             )
         return self.result()
+
+    def latest_versions(self, items: list[tuple[int, str | None, dict[str, Any]]], only: str | None) -> list[Any]:
+        """One resource per type and id: the latest version (meta.versionId, then meta.lastUpdated,
+        then the later entry) wins, and a latest version marked entered-in-error cancels the resource.
+        The same reading twice in a Bundle would otherwise count twice (a blood-pressure mean)."""
+        groups: dict[tuple[str, str], list[tuple[int, str | None, dict[str, Any]]]] = {}
+        out: list[tuple[int, str | None, dict[str, Any]]] = []
+        for item in items:
+            rid = _s(item[2].get("id"))
+            if rid is None:
+                out.append(item)
+            else:
+                groups.setdefault((item[2]["resourceType"], rid), []).append(item)
+        for (rtype, rid), versions in groups.items():
+            if len(versions) > 1:
+                self.group(
+                    "resources that appeared more than once were read once (their latest version)", f"{rtype}/{rid}"
+                )
+            latest = max(enumerate(versions), key=lambda iv: (_version_key(iv[1][2]), iv[0]))[1]
+            if _entered_in_error(latest[2]):
+                if len(versions) > 1:
+                    self.group("resources whose latest version is entered-in-error were cancelled", f"{rtype}/{rid}")
+                continue
+            out.append(latest)
+        out.sort(key=lambda item: item[0])
+        return out if only is None else [(url, r) for _, url, r in out]
 
     def ref_of(self, resource: dict[str, Any], index: int) -> str:
         rid = _s(resource.get("id"))
@@ -876,14 +914,15 @@ class _Mapper:
                     "imported; assess it now (C-SSRS)"
                 )
         elif c.kind == "suicidal_behavior":
-            if onset is not None and self.days_ago(onset) <= SUICIDAL_BEHAVIOR_DAYS:
-                self.suicidal_behavior = True
-                self.cite("psychiatric.suicidal_behavior_past_3_months", ref)
+            if onset is not None:  # the most recent dated behaviour (3-month flag and 12-month rules)
+                if self.last_suicidal_behavior is None or onset.day > self.last_suicidal_behavior:
+                    self.last_suicidal_behavior = onset.day
+                self.cite("psychiatric.last_suicidal_behavior", ref)
+                if self.days_ago(onset) <= SUICIDAL_BEHAVIOR_DAYS:
+                    self.suicidal_behavior = True
+                    self.cite("psychiatric.suicidal_behavior_past_3_months", ref)
             else:
-                self.warn(
-                    f"{ref}: suicidal behaviour recorded ({onset.day if onset else 'undated'}), not dated within "
-                    "3 months: not imported; review it"
-                )
+                self.warn(f"{ref}: suicidal behaviour recorded without a date: not imported; review it")
 
     # -------------------------------------------------- medications
 
@@ -1142,6 +1181,10 @@ class _Mapper:
             ("mania", self.mania),
             ("suicidal_ideation", self.suicidal_ideation),
             ("suicidal_behavior_past_3_months", self.suicidal_behavior),
+            (
+                "last_suicidal_behavior",
+                None if self.last_suicidal_behavior is None else self.last_suicidal_behavior.isoformat(),
+            ),
         ):
             if value is not None:
                 psychiatric[key] = value

@@ -29,7 +29,7 @@ from pydantic import (
 
 from .errors import InvalidInputError, Problem
 from .problems import pydantic_problems
-from .terminology import resolve
+from .terminology import current_classes, nonprescribed_use, resolve
 from .yaml_source import MAX_PROFILE_BYTES, SourceError, SourceMap, decode, load
 
 # ---------------------------------------------------------------- typed scalars
@@ -120,7 +120,7 @@ class Patient(_Model):
     sex_at_birth: Literal["female", "male", "intersex"] | None = None
     weight_kg: Annotated[Number, Field(gt=0, le=650)] | None = None
     """Body weight in kg (>0; upper bound 650 kg is a DESIGN CHOICE above the heaviest recorded)."""
-    weight_lb: Annotated[Number, Field(gt=0, le=1433)] | None = None
+    weight_lb: Annotated[Number, Field(ge=0.5, le=1433)] | None = None
     """Body weight in pounds, for records kept in pounds: converted to kg (1 lb = 0.45359237 kg) and
     shown as both. Give weight_kg or weight_lb; both, when they disagree by more than 0.5 kg, is an
     error."""
@@ -218,6 +218,8 @@ def _code_system(value: Any) -> Any:
 
 
 CodeSystem = Annotated[Literal["icd-10-cm", "snomed", "rxnorm"], BeforeValidator(_code_system)]
+
+
 def _code_text(value: Any) -> Any:
     # YAML reads an unquoted SNOMED or RxNorm code (58214004) as a number: it is still the code
     return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
@@ -448,6 +450,7 @@ def check_consistency(profile: Profile, as_of: dt.date, smap: SourceMap) -> list
             "status is pregnant but sex_at_birth is male; check the record",
         )
     seen: set[str] = set()
+    classes = current_classes(resolve(profile), profile.medications is not None)
     for i, s in enumerate(profile.substance_use or []):
         if s.substance in seen:
             bad(
@@ -458,11 +461,20 @@ def check_consistency(profile: Profile, as_of: dt.date, smap: SourceMap) -> list
         seen.add(s.substance)
         not_future(("substance_use", i, "last_use"), s.last_use, "last use")
         not_future(("substance_use", i, "last_nonprescribed_use"), s.last_nonprescribed_use, "last non-prescribed use")
-        if s.remission == "sustained" and s.last_use is not None and (as_of - s.last_use).days < 365:
+        used = nonprescribed_use(s, classes)  # on MOUD or a taper, last_use may be a prescribed dose
+        if s.remission == "sustained" and used is not None and (as_of - used).days < 365:
             bad(
                 ("substance_use", i, "remission"),
                 "invalid_remission_contradiction",
-                f"sustained remission (DSM-5: >=12 months) contradicts last use on {s.last_use.isoformat()}",
+                f"sustained remission (DSM-5: >=12 months) contradicts the last non-prescribed use on "
+                f"{used.isoformat()} ({(as_of - used).days} days before the assessment): correct one of them",
+            )
+        if s.last_nonprescribed_use is not None and s.last_use is not None and s.last_nonprescribed_use > s.last_use:
+            bad(
+                ("substance_use", i, "last_nonprescribed_use"),
+                "invalid_last_use_contradiction",
+                f"last non-prescribed use {s.last_nonprescribed_use.isoformat()} is after the last use "
+                f"{s.last_use.isoformat()} (any use): correct one of them",
             )
         if s.intoxicated and s.last_use is not None and s.last_use < as_of - dt.timedelta(days=1):
             bad(
@@ -477,8 +489,12 @@ def check_consistency(profile: Profile, as_of: dt.date, smap: SourceMap) -> list
     if psy is not None and isinstance(psy.last_suicidal_behavior, dt.date):
         when = psy.last_suicidal_behavior
         not_future(("psychiatric", "last_suicidal_behavior"), when, "suicidal behaviour")
-        recent = (as_of - when).days <= 90
-        if psy.suicidal_behavior_past_3_months is not None and psy.suicidal_behavior_past_3_months != recent:
+        ago = (as_of - when).days
+        # "3 months" is 89 to 92 days by the calendar: only a clear disagreement is a contradiction
+        clash = (psy.suicidal_behavior_past_3_months is True and ago > 92) or (
+            psy.suicidal_behavior_past_3_months is False and ago < 89
+        )
+        if clash:
             bad(
                 ("psychiatric", "suicidal_behavior_past_3_months"),
                 "invalid_suicidality_contradiction",
@@ -494,16 +510,21 @@ def check_consistency(profile: Profile, as_of: dt.date, smap: SourceMap) -> list
         )
     for i, c in enumerate(profile.medical_conditions or []):
         not_future(("medical_conditions", i, "date"), c.date, f"{c.condition or c.display or c.code} date")
-    out.extend(_diagnosis_contradictions(profile, smap))
+    out.extend(_diagnosis_contradictions(profile, as_of, smap))
     return out
 
 
-def _diagnosis_contradictions(profile: Profile, smap: SourceMap) -> list[Problem]:
+#: A pregnancy named in a condition list is current when undated or dated within this many days
+#: (about 43 weeks, as the FHIR importer reads a "current" pregnancy).
+PREGNANCY_ENTRY_MAX_DAYS = 300
+
+
+def _diagnosis_contradictions(profile: Profile, as_of: dt.date, smap: SourceMap) -> list[Problem]:
     """A diagnosis in a condition list against a structured field that says "none"."""
     res = resolve(profile)
     out: list[Problem] = []
     preg = profile.pregnancy
-    for path in res.named.get("pregnancy", [])[:1]:
+    for path, _ in res.current("pregnancy", as_of, PREGNANCY_ENTRY_MAX_DAYS)[:1]:
         male = profile.patient is not None and profile.patient.sex_at_birth == "male"
         if (preg is not None and (preg.status == "not_pregnant" or preg.can_become_pregnant is False)) or male:
             out.append(
@@ -522,13 +543,24 @@ def _diagnosis_contradictions(profile: Profile, smap: SourceMap) -> list[Problem
         ("suicidal_behavior", "last_suicidal_behavior", psy.last_suicidal_behavior),
     )
     for kind, field, value in recorded:
-        paths = res.named.get(kind, [])
+        paths = [p for p, _ in res.named.get(kind, [])]
         if paths and value == "none":
             out.append(
                 smap.problem(
                     paths[0],
                     "invalid_suicidality_contradiction",
                     f"this entry names {kind.replace('_', ' ')}, but psychiatric.{field} is none: correct one of them",
+                )
+            )
+    last = psy.last_suicidal_behavior
+    for path, when in res.named.get("suicidal_behavior", []):
+        if isinstance(when, dt.date) and isinstance(last, dt.date) and when > last:
+            out.append(
+                smap.problem(
+                    path,
+                    "invalid_suicidality_contradiction",
+                    f"this entry dates suicidal behaviour on {when.isoformat()}, after "
+                    f"psychiatric.last_suicidal_behavior {last.isoformat()}: record the most recent date there",
                 )
             )
     for paths, field, value, what in (

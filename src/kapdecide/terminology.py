@@ -417,7 +417,7 @@ _FIELD_FOR: dict[str, str] = {
     "pregnancy": "pregnancy.status",
     "breastfeeding": "pregnancy.breastfeeding",
     "suicidal_ideation": "psychiatric.suicidal_ideation",
-    "suicidal_behavior": "psychiatric.suicidal_behavior_past_3_months",
+    "suicidal_behavior": "psychiatric.last_suicidal_behavior (its date)",
 }
 
 
@@ -464,9 +464,14 @@ class Resolved:
     """Entries naming mania, with the level they imply: active (a current entry, or a code with no
     timing: conservative) or past (written as history)."""
     review: list[Review]
-    named: dict[str, list[Path]] = field(default_factory=dict)
+    named: dict[str, list[tuple[Path, Any]]] = field(default_factory=dict)
     """Entries naming a concept that has its own structured field (pregnancy, suicidal ideation or
-    behaviour, a substance use disorder), by concept kind."""
+    behaviour, a substance use disorder), by concept kind, with the entry's date (or None). Entries
+    written as history ("history of pregnancy") are not listed."""
+
+    def current(self, kind: str, as_of: Any, max_days: int) -> list[tuple[Path, Any]]:
+        """Named entries of ``kind`` that are undated or dated within ``max_days`` of ``as_of``."""
+        return [(p, d) for p, d in self.named.get(kind, []) if d is None or (as_of - d).days <= max_days]
 
 
 def _entry_text(entry: Any, name_field: str) -> str:
@@ -571,7 +576,8 @@ def _resolve(profile: Any) -> Resolved:
             elif c.kind == "mania":
                 r.mania.append((path, "past" if HISTORY_WORDS.match(condition_key(text)) else "active"))
             elif c.kind in _FIELD_FOR:
-                r.named.setdefault(c.kind, []).append(path)
+                if not HISTORY_WORDS.match(condition_key(text)):
+                    r.named.setdefault(c.kind, []).append((path, getattr(entry, "date", None)))
                 r.review.append(
                     Review(
                         where,
@@ -591,3 +597,24 @@ def _resolve(profile: Any) -> Resolved:
                 Review(where, path, text, f"condition {text!r}: {what} — review by hand{hint}", cm.suggestion)
             )
     return r
+
+
+#: Prescribed drug classes that make a substance's last_use ambiguous (it may be today's prescribed dose).
+PRESCRIBED_FOR: dict[str, tuple[str, ...]] = {"opioids": ("opioid",), "sedatives": ("benzodiazepine",)}
+
+
+def current_classes(res: Resolved, meds_known: bool) -> set[str]:
+    """Classes of the recorded current medications and disorder treatments (never proposed ones)."""
+    rows = [*(row for group in res.treatments.values() for row in group), *(res.medications if meds_known else [])]
+    return {c for _, _, m in rows for i in m.ingredients for c in ingredient_classes(i)}
+
+
+def nonprescribed_use(s: Any, classes: set[str]) -> Any:
+    """The date of the last use not as prescribed: last_nonprescribed_use when recorded; else
+    last_use, unless a prescribed drug of the class is recorded (last_use may then be today's
+    prescribed dose, so the date is unknown: None)."""
+    if s.last_nonprescribed_use is not None:
+        return s.last_nonprescribed_use
+    if set(PRESCRIBED_FOR.get(s.substance, ())) & classes:
+        return None
+    return s.last_use

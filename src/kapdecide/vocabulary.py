@@ -246,9 +246,10 @@ def normalise_name(name: str) -> str:
 
 #: Unit suffixes of field names: a hint never swaps one unit for another (weight_lbs is not
 #: weight_kg: following that hint would read pounds as kilograms).
-_UNITS = {"kg": "kg", "kgs": "kg", "lb": "lb", "lbs": "lb", "pounds": "lb", "pound": "lb", "kilos": "kg",
-          "mmhg": "mmhg", "bpm": "bpm", "mg": "mg", "g": "g", "cm": "cm", "in": "in", "inches": "in",
-          "days": "days", "months": "months", "years": "years"}  # fmt: skip
+_UNITS = {"kg": "kg", "kgs": "kg", "kilo": "kg", "kilos": "kg", "kilogram": "kg", "kilograms": "kg",
+          "lb": "lb", "lbs": "lb", "pound": "lb", "pounds": "lb", "oz": "oz", "ounces": "oz", "st": "st",
+          "stone": "st", "mmhg": "mmhg", "bpm": "bpm", "mg": "mg", "g": "g", "cm": "cm", "in": "in",
+          "inches": "in", "days": "days", "months": "months", "years": "years"}  # fmt: skip
 
 
 def _unit(name: str) -> str | None:
@@ -258,6 +259,18 @@ def _unit(name: str) -> str | None:
 def suggest(word: str, choices: tuple[str, ...] | list[str]) -> str | None:
     """The nearest known word, for 'did you mean' hints; never one with a different unit."""
     unit = _unit(word)
-    pool = [c for c in choices if unit is None or _unit(c) in (None, unit)]
-    found = difflib.get_close_matches(word, pool, n=1, cutoff=0.6)
-    return found[0] if found else None
+    if unit is not None:  # a unit in the word picks a field with that unit, or none (weight_oz)
+        same = [c for c in choices if _unit(c) == unit]
+        found = difflib.get_close_matches(word, same, n=1, cutoff=0.3)
+        return found[0] if found else None
+    found = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    if not found:
+        return None
+    # the bare quantity (weight) is never given a unit by the hint: the clinician chooses kg or lb
+    # a quantity recorded in two units (weight_kg, weight_lb) is never given one by the hint for a word
+    # without a unit (weight): the clinician chooses
+    stem = found[0].rsplit("_", 1)[0]
+    units = {_unit(c) for c in choices if c.rsplit("_", 1)[0] == stem and _unit(c) is not None}
+    if _unit(found[0]) is not None and len(units) > 1:
+        return None
+    return found[0]

@@ -83,7 +83,9 @@ def _substance(draw: st.DrawFn, substance: str) -> dict[str, Any]:
         else:
             entry.update(draw(_section({"remission": st.sampled_from(("none", "early"))})))
     if substance in ("opioids", "sedatives"):  # prescribed and non-prescribed use told apart
-        entry.update(draw(_section({"last_nonprescribed_use": DAYS.map(_date)})))
+        # never after the last use of any kind (a contradiction the profile rejects)
+        days = DAYS if last is None else st.integers(min_value=last, max_value=last + 400)
+        entry.update(draw(_section({"last_nonprescribed_use": days.map(_date)})))
     return entry
 
 

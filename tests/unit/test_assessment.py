@@ -438,3 +438,28 @@ def test_report_data_is_exactly_what_the_report_model_dumps() -> None:
         assert to_json(out).decode("utf-8") == compact  # how batch lines are written
         statuses.add(out["status"])
     assert len(statuses) == 5
+
+
+def test_a_what_if_weight_is_the_weight_the_dose_names(mini: list[LoadedProtocol]) -> None:
+    profile = make(patient={"age": 40, "weight_lb": 186, "weight_date": "2026-11-01"})
+    (o,) = assess(profile, mini, AS_OF, {"patient.weight_kg": 50.0}).options
+    assert o.dose is not None and o.dose.computed_mg == 40.0
+    assert o.dose.weight == "weight 50 kg (what-if, HYPOTHETICAL)"  # not the recorded 186 lb
+
+
+@pytest.mark.parametrize(
+    ("typo", "hint"),
+    [
+        ("weight_lbs", "weight_lb"),
+        ("weight_pounds", "weight_lb"),
+        ("weight_kilo", "weight_kg"),
+        ("wieght_kg", "weight_kg"),
+        ("weight_oz", None),  # no field in ounces: no hint, never one in another unit
+        ("weight", None),  # the bare quantity: the clinician picks kg or lb
+        ("body_weight", None),
+    ],
+)
+def test_field_hints_never_change_the_unit(typo: str, hint: str | None) -> None:
+    from kapdecide.vocabulary import suggest
+
+    assert suggest(typo, ["weight_kg", "weight_lb", "weight_date", "age", "ref", "sex_at_birth"]) == hint

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
 import time
@@ -610,8 +611,10 @@ def test_suicidal_ideation_and_behaviour() -> None:
     old = run(cond("R45.851", ICD, onsetDateTime="2025-06-01"))
     assert "psychiatric" not in old.profile and warned(old, "not imported")
     r = run(cond("T14.91XA", ICD, clinical="resolved", onsetDateTime="2026-01-15"))
-    assert r.profile["psychiatric"] == {"suicidal_behavior_past_3_months": True}
-    assert "psychiatric" not in run(cond("T14.91XA", ICD, onsetDateTime="2025-01-15")).profile
+    assert r.profile["psychiatric"] == {"suicidal_behavior_past_3_months": True, "last_suicidal_behavior": "2026-01-15"}
+    # an attempt more than 3 months ago is no longer dropped: its date drives the 12-month rules
+    older = run(cond("T14.91XA", ICD, onsetDateTime="2025-08-15")).profile["psychiatric"]
+    assert older == {"last_suicidal_behavior": "2025-08-15"}
     assert "225444004" in unmapped_codes(run(cond("225444004")))
 
 
@@ -723,8 +726,12 @@ def test_an_unknown_code_with_a_known_name_is_read_through_the_terminology() -> 
     [
         # SNOMED CT codes the curated table lacks, mapped from the published value sets
         ("35252006", "Depressive disorder with psychotic features", "psychotic_disorder", "active"),
-        ("1196001", "Chronic bipolar II disorder, most recent episode major depressive", "bipolar_disorder",
-         "bipolar_ii"),
+        (
+            "1196001",
+            "Chronic bipolar II disorder, most recent episode major depressive",
+            "bipolar_disorder",
+            "bipolar_ii",
+        ),
     ],
 )
 def test_snomed_condition_codes_from_the_value_sets(code: str, display: str, field: str, value: str) -> None:
@@ -1219,3 +1226,31 @@ def test_a_resolved_condition_with_an_alarming_name_is_kept_for_review() -> None
     quiet = cond("654321", clinical="resolved")
     quiet["code"] = cc("654321", SNOMED, "Viral sinusitis")
     assert "medical_conditions" not in run(quiet).profile  # history that names nothing safety-relevant
+
+
+# ---------------------------------------------------------------- issue 13 item 2: duplicates by type + id
+
+
+def _bp_readings(r: FhirImport) -> list[tuple[int, int]]:
+    return [(b["systolic_mmhg"], b["diastolic_mmhg"]) for b in r.profile["vitals"]["blood_pressure"]]
+
+
+def test_the_same_observation_twice_counts_once() -> None:
+    high = bp_panel(150, 95, when="2026-02-28T09:00:00Z", id="bp-a")
+    low = bp_panel(130, 85, when="2026-02-28T09:10:00Z", id="bp-b")
+    r = run(high, low, copy.deepcopy(low))  # the mean is 140/90, a deferral; counted twice it was 137/88
+    assert sorted(_bp_readings(r)) == [(130, 85), (150, 95)]
+    assert warned(r, "appeared more than once")
+
+
+def test_the_latest_version_of_a_resource_wins_and_entered_in_error_cancels() -> None:
+    first = bp_panel(150, 95, when="2026-02-28T09:00:00Z", id="bp-a", meta={"versionId": "1"})
+    corrected = bp_panel(120, 80, when="2026-02-28T09:00:00Z", id="bp-a", meta={"versionId": "2"})
+    assert _bp_readings(run(first, corrected)) == [(120, 80)]
+    assert _bp_readings(run(corrected, first)) == [(120, 80)]  # order in the Bundle does not matter
+    withdrawn = bp_panel(150, 95, when="2026-02-28T09:00:00Z", id="bp-a", meta={"versionId": "2"})
+    withdrawn["status"] = "entered-in-error"
+    assert "vitals" not in run(first, withdrawn).profile
+    by_date = bp_panel(120, 80, when="2026-02-28T09:00:00Z", id="bp-a", meta={"lastUpdated": "2026-03-01T08:00:00Z"})
+    older = bp_panel(150, 95, when="2026-02-28T09:00:00Z", id="bp-a", meta={"lastUpdated": "2026-02-28T10:00:00Z"})
+    assert _bp_readings(run(by_date, older)) == [(120, 80)]
