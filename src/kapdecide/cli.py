@@ -78,10 +78,16 @@ def _temp_beside(output: str) -> tuple[int, str]:
 
 
 def _cache() -> ProtocolCache | None:
-    """The on-disk protocol cache (``KAPDECIDE_CACHE_DIR``; ``off`` turns it off)."""
+    """The on-disk protocol cache (``KAPDECIDE_CACHE_DIR``; ``off`` turns it off); one warning and no
+    cache when the folder is not safe to trust."""
     from .protocol_cache import default_cache
 
-    return default_cache()
+    cache = default_cache()
+    why = cache.untrusted() if cache is not None else None
+    if cache is not None and why is not None:
+        sys.stderr.write(f"warning: protocol cache {cache.folder} not used: {why}; the protocols were read from file\n")
+        return None
+    return cache
 
 
 def _colour(stream: IO[str]) -> bool:
@@ -496,7 +502,7 @@ def validate(paths: tuple[str, ...], fmt: str) -> int:
     from .loader import default_protocol_dir, protocol_files, validate_paths
 
     targets = list(paths) or [str(default_protocol_dir())]
-    loaded, problems = validate_paths(targets, dt.date.today(), _cache())
+    loaded, problems = validate_paths(targets, dt.date.today(), None)  # never trusts the cache
     files = [str(f) for f in protocol_files(targets)[0]]
     errors = [p for p in problems if p.severity == "error"]
     if fmt == "json":
@@ -549,7 +555,7 @@ def test_command(
     files = case_files(list(paths) or [base / "tests"])
     if not files:
         raise InvalidInputError("no test cases found (*.cases.yaml)")
-    loaded = load_protocols([base], _cache())
+    loaded = load_protocols([base], None)  # never trusts the cache: the cases test the files
     suite = run_suite(files, loaded)
     coverages = coverage(suite, loaded) if show_coverage or min_coverage is not None else None
     if fmt == "json":

@@ -5,9 +5,14 @@ the shipped protocol, paid by every process. The result depends only on the file
 this kapdecide version, so it is stored once as JSON (never pickle: nothing in the cache is code)
 and reused by later processes.
 
-Trust: an entry is used only when its first line, a sha256 of the rest, matches, its key fields
-match (file sha256, kapdecide version, cache format), and the protocol in it validates again
-against the protocol model; anything else is treated as absent and rebuilt. A changed protocol file
+Trust, as ssh trusts ``~/.ssh``: the folder is used only when it is a real folder (not a link) owned
+by the current user and not writable by group or others; an entry only when it is a regular file
+(opened without following links, non-blocking, so a FIFO or a device cannot hang or flood a run)
+with the same owner and permissions, at most ``MAX_ENTRY_BYTES``. Anyone who could write the
+entries could otherwise forge one with a recomputed checksum. Then: its first line, a sha256 of the
+rest, matches, its key fields match (file sha256, kapdecide version, cache format), and the protocol
+in it validates again against the protocol model; anything else is treated as absent and rebuilt.
+``validate`` and ``test`` never use the cache: they check the files themselves. A changed protocol file
 has a new sha256, so it can never be served an old entry. The cache is an optimisation: when it
 cannot be read or written, kapdecide works from the file, as it would without it.
 
@@ -20,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +35,17 @@ from . import __version__
 #: Bump when the entry layout or anything that shapes it (checks, lint, model dump) changes meaning.
 FORMAT = 1
 OFF = ("off", "0", "no", "false")
+#: An entry is a checked protocol as JSON (the shipped one is ~0.3 MB): anything larger is not one.
+MAX_ENTRY_BYTES = 16 << 20
+
+
+def _unsafe(st: os.stat_result, what: str) -> str | None:
+    uid = os.geteuid() if hasattr(os, "geteuid") else None
+    if uid is not None and st.st_uid != uid:
+        return f"{what} is owned by another user"
+    if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        return f"{what} is writable by group or others"
+    return None
 
 
 @dataclass(frozen=True)
@@ -40,11 +57,43 @@ class ProtocolCache:
     def _file(self, sha256: str) -> Path:
         return self.folder / f"protocol-{sha256}-{__version__}-f{FORMAT}.json"
 
-    def get(self, sha256: str) -> dict[str, Any] | None:
-        """The entry for a protocol file with this sha256, or None when absent, stale or corrupt."""
+    def untrusted(self) -> str | None:
+        """Why the folder must not be used (None: it is safe, or does not exist yet)."""
         try:
-            text = self._file(sha256).read_text(encoding="utf-8")
+            st = os.lstat(self.folder)
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            return f"cannot inspect it ({exc.strerror or exc})"
+        if not stat.S_ISDIR(st.st_mode):
+            return "it is not a folder (a link or a file)"
+        return _unsafe(st, "it")
+
+    def _read(self, path: Path) -> str | None:
+        flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+        try:
+            fd = os.open(path, flags)
+        except OSError:
+            return None
+        try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode) or _unsafe(st, "entry") or st.st_size > MAX_ENTRY_BYTES:
+                return None
+            with os.fdopen(fd, "rb", closefd=False) as fh:
+                raw = fh.read(MAX_ENTRY_BYTES + 1)
+            return None if len(raw) > MAX_ENTRY_BYTES else raw.decode("utf-8")
         except (OSError, UnicodeDecodeError):
+            return None
+        finally:
+            os.close(fd)
+
+    def get(self, sha256: str) -> dict[str, Any] | None:
+        """The entry for a protocol file with this sha256, or None when absent, stale, corrupt or not
+        trusted (see the module docstring)."""
+        if self.untrusted() is not None:
+            return None
+        text = self._read(self._file(sha256))
+        if text is None:
             return None
         checksum, _, payload = text.partition("\n")
         if hashlib.sha256(payload.encode("utf-8")).hexdigest() != checksum:
@@ -71,7 +120,9 @@ class ProtocolCache:
         import tempfile  # only on a miss: it costs a tenth of a cold start
 
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
+            self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            if self.untrusted() is not None:
+                return  # never write where others could read or swap the entry
             fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".tmp-", suffix=".json")
             try:
                 with os.fdopen(fd, "w", encoding="utf-8") as out:

@@ -141,3 +141,87 @@ def test_default_cache_location() -> None:
     assert default_cache({"XDG_CACHE_HOME": "/c", "HOME": "/h"}) == ProtocolCache(Path("/c/kapdecide"))
     found = default_cache({"HOME": "/h"})
     assert found is not None and found.folder.parts[-2:] == (".cache", "kapdecide")
+
+
+# ---------------------------------------------------------------- issue 13 item 6: trust like ~/.ssh
+
+
+def _forge(cache: ProtocolCache, protocol: Path) -> None:
+    """Rewrite every entry so the protocol's pregnancy contraindication never fires, with a valid
+    checksum (anyone who can write the folder can recompute it)."""
+    for path in _entries(cache):
+        payload = path.read_text(encoding="utf-8").partition("\n")[2]
+        entry = json.loads(payload)
+        text = json.dumps(entry)
+        text = text.replace('"value": "pregnant"', '"value": "not_pregnant"')
+        forged = hashlib.sha256(text.encode("utf-8")).hexdigest() + "\n" + text
+        path.write_text(forged, encoding="utf-8")
+
+
+def _pregnant_status(protocol_dir: Path, cache: ProtocolCache | None) -> str:
+    text = (ROOT / "examples" / "contraindicated-pregnancy.yaml").read_text()
+    data, smap = load(text, "p.yaml")
+    return assess(validate_profile_data(data, smap), load_protocols([protocol_dir], cache), DAY).status
+
+
+@pytest.mark.parametrize("mode", [0o775, 0o757])
+def test_a_cache_folder_others_can_write_is_never_trusted(protocols: Path, tmp_path: Path, mode: int) -> None:
+    cache = ProtocolCache(tmp_path / "cache")
+    assert _pregnant_status(protocols, cache) == "contraindicated"
+    _forge(cache, protocols / "kap-sud.yaml")
+    cache.folder.chmod(mode)
+    assert cache.untrusted() is not None
+    assert _pregnant_status(protocols, cache) == "contraindicated"  # read from the file, not the entry
+
+
+def test_an_entry_others_can_write_or_a_link_is_never_trusted(protocols: Path, tmp_path: Path) -> None:
+    import os
+
+    cache = ProtocolCache(tmp_path / "cache")
+    _pregnant_status(protocols, cache)
+    (entry,) = _entries(cache)
+    _forge(cache, protocols / "kap-sud.yaml")
+    entry.chmod(0o666)
+    assert _pregnant_status(protocols, cache) == "contraindicated"
+    real = tmp_path / "elsewhere.json"
+    entry.rename(real)
+    real.chmod(0o600)
+    os.symlink(real, entry)  # a link is not followed, even to a well-formed entry
+    assert _pregnant_status(protocols, cache) == "contraindicated"
+
+
+def test_a_fifo_or_an_endless_file_at_an_entry_neither_hangs_nor_exhausts_memory(
+    protocols: Path, tmp_path: Path
+) -> None:
+    import os
+
+    cache = ProtocolCache(tmp_path / "cache")
+    cache.folder.mkdir(mode=0o700)
+    sha = hashlib.sha256((protocols / "kap-sud.yaml").read_bytes()).hexdigest()
+    os.mkfifo(cache._file(sha))
+    assert cache.get(sha) is None  # returns at once: opened non-blocking, not a regular file
+    cache._file(sha).unlink()
+    os.symlink("/dev/zero", cache._file(sha))
+    assert cache.get(sha) is None
+
+
+def test_validate_and_test_never_trust_the_cache(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    cache = ProtocolCache(tmp_path / "cache")
+    _pregnant_status(default_protocol_dir(), cache)  # fill it for the shipped protocol
+    _forge(cache, default_protocol_dir() / "kap-sud.yaml")
+    env = {**os.environ, "KAPDECIDE_CACHE_DIR": str(cache.folder), "NO_COLOR": "1"}
+
+    def kapdecide(*args: str) -> subprocess.CompletedProcess[str]:
+        cmd = [sys.executable, "-m", "kapdecide", *args]
+        return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False)
+
+    # the forged entry is well formed and owned by us: assess uses it (what a trusted cache means) ...
+    forged = json.loads(kapdecide("assess", "examples/contraindicated-pregnancy.yaml", "--format", "json").stdout)
+    assert forged["status"] != "contraindicated"
+    # ... but the commands that check protocols read the files themselves
+    assert kapdecide("test").returncode == 0
+    assert kapdecide("validate").returncode == 0
