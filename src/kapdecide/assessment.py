@@ -255,6 +255,20 @@ def assess_data(
                     f"{s.max_age_days} days this protocol allows: it was not used. Measure again.",
                 }
             )
+        for u in fact_set.unresolved:
+            if u.field in (overrides or {}) or not any(u.field in fields_of(r.when) for r in p.rules):
+                continue
+            not_checked.append(
+                {
+                    "rule_id": f"entries:{u.field}",
+                    "protocol_id": p.id,
+                    "kind": "required_data",
+                    "title": f"Repeated entries: {u.reason}",
+                    "needs": [u.field],
+                    "message": f"Could not check every entry: {u.reason}. The worst recorded value was used "
+                    f"({show_value(fact_set.values.get(u.field))}); record the missing detail.",
+                }
+            )
         for rule, key in cp.rule_keys:
             t = truths[key]
             if rule.kind == "info":

@@ -240,13 +240,23 @@ class Derived:
     reason: str
 
 
+@dataclass(frozen=True)
+class Unresolved:
+    """A fact taken from the worst of repeated entries while another entry lacks the detail that could
+    make it worse: the finding stands, and the missing detail is reported as could-not-check."""
+
+    field: str
+    reason: str
+
+
 @dataclass
 class FactSet:
-    """The facts of one profile, what was stale, and what was derived."""
+    """The facts of one profile, what was stale, what was derived, and what repeated entries left open."""
 
     values: Facts
     stale: list[StaleData] = field(default_factory=list)
     derived: list[Derived] = field(default_factory=list)
+    unresolved: list[Unresolved] = field(default_factory=list)
 
 
 #: Words in a cirrhosis entry's name that say it is decompensated ("cirrhosis with ascites").
@@ -292,6 +302,7 @@ def build_facts(
         return None if when is None else (as_of - when).days
 
     derived: list[Derived] = []
+    unresolved: list[Unresolved] = []
     res = resolved if resolved is not None else term.resolve(profile)
     p = profile.patient
     if p:
@@ -359,8 +370,9 @@ def build_facts(
             all(s.withdrawal is not None and s.intoxicated is not None for s in suds),
         )
         stimulant = [s for s in suds if s.substance in ("cocaine", "methamphetamine", "other_stimulants")]
-        if stimulant and all(s.last_use is not None for s in stimulant):
-            put("substance_use.days_since_stimulant_use", min(days(s.last_use) or 0 for s in stimulant))
+        used = [s.last_use for s in stimulant if s.last_use is not None]
+        if used:  # the most recent known use decides; a missing date is reported by its own rule
+            put("substance_use.days_since_stimulant_use", min(days(d) or 0 for d in used))
         current_classes = term.current_classes(res, meds_known)
         for s in suds:
             pre = f"substance_use.{s.substance}"
@@ -446,10 +458,17 @@ def build_facts(
         )
         coronary = [c for c, slugs in pairs if set(slugs) & set(v.CORONARY_EVENTS)]
         put("medical.coronary_event", bool(coronary) or any(s in v.CORONARY_EVENTS for _, s in res.extra_medical))
-        if coronary and all(c.date is not None for c in coronary):
-            put("medical.days_since_coronary_event", min(days(c.date) or 0 for c in coronary))
-        _worst(put, "medical.heart_failure_nyha_class", pairs, "heart_failure", lambda c: c.nyha_class, v.NYHA_CLASSES)
-        _worst(
+        dated = [c.date for c in coronary if c.date is not None]
+        if dated:  # the most recent dated event decides; an undated one could be more recent still
+            put("medical.days_since_coronary_event", min(days(d) or 0 for d in dated))
+            if len(dated) < len(coronary):
+                unresolved.append(Unresolved("medical.days_since_coronary_event", "a coronary event entry has no date"))
+        worst = _worst(
+            put, "medical.heart_failure_nyha_class", pairs, "heart_failure", lambda c: c.nyha_class, v.NYHA_CLASSES
+        )
+        if worst:
+            unresolved.append(Unresolved("medical.heart_failure_nyha_class", "a heart failure entry has no nyha_class"))
+        worst = _worst(
             put,
             "medical.cirrhosis_child_pugh_class",
             pairs,
@@ -457,6 +476,10 @@ def build_facts(
             lambda c: c.child_pugh_class,
             v.CHILD_PUGH_CLASSES,
         )
+        if worst:
+            unresolved.append(
+                Unresolved("medical.cirrhosis_child_pugh_class", "a cirrhosis entry has no child_pugh_class")
+            )
         decompensated = [
             True
             if c.decompensated is None and _DECOMPENSATION_WORDS.search(c.condition or c.display or "")
@@ -527,7 +550,7 @@ def build_facts(
         put("context.secure_storage", ctx.secure_storage)
         put("context.prior_supervised_dose_tolerated", ctx.prior_supervised_dose_tolerated)
     _open_world(out, set(profile.incomplete_lists or ()))
-    return FactSet(out, stale, derived)
+    return FactSet(out, stale, derived, [u for u in unresolved if u.field in out])
 
 
 #: For each list a profile may declare incomplete: the list facts it feeds, and the aggregates that
@@ -593,10 +616,16 @@ def _worst(
     slug: str,
     get: Callable[[MedicalCondition], str | None],
     order: tuple[str, ...],
-) -> None:
+) -> bool:
+    """The worst value recorded on the entries of ``slug`` (a vaguer duplicate never erases it).
+    True when an entry without the value could be worse still: the caller reports it as unresolved."""
     found = [get(c) for c, slugs in conds if slug in slugs]
-    if found and all(x is not None for x in found):
-        put(name, max(found, key=lambda x: order.index(str(x))))
+    known = [x for x in found if x is not None]
+    if not known:
+        return False
+    worst = max(known, key=lambda x: order.index(str(x)))
+    put(name, worst)
+    return len(known) < len(found) and worst != order[-1]
 
 
 def _all_flag(
@@ -606,9 +635,11 @@ def _all_flag(
     slug: str,
     get: Callable[[MedicalCondition], bool | None],
 ) -> None:
+    """True only when every entry is recorded true; one entry recorded false is false whatever the
+    others say (an uncontrolled condition is never hidden by a vaguer duplicate)."""
     found = [get(c) for c, slugs in conds if slug in slugs]
     if found:
-        put(name, None if any(x is None for x in found) else all(found))
+        put(name, False if any(x is False for x in found) else None if any(x is None for x in found) else True)
 
 
 #: Fields that only mean something together: a what-if varies them jointly.

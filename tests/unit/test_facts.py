@@ -225,11 +225,13 @@ def test_days_since_crosses_leap_day() -> None:
     assert values["substance_use.alcohol.days_since_last_use"] == 2
 
 
-def test_stimulant_days_unknown_if_any_stimulant_undated() -> None:
+def test_stimulant_days_from_the_most_recent_known_use() -> None:
+    # an undated stimulant never erases a known recent use (its missing date has a rule of its own)
     values = facts(
         {"substance_use": [{"substance": "cocaine", "last_use": ago(3)}, {"substance": "other_stimulants"}]}
     ).values
-    assert "substance_use.days_since_stimulant_use" not in values
+    assert values["substance_use.days_since_stimulant_use"] == 3
+    assert values["substance_use.all_last_use_recorded"] is False
 
 
 def test_pregnancy_days_since_negative_test_and_unknown_status() -> None:
@@ -250,8 +252,10 @@ def test_coronary_event_days() -> None:
     assert values["medical.days_since_coronary_event"] == 30
     undated = facts(
         {"medical_conditions": [{"condition": "myocardial_infarction", "date": ago(100)}, "acute_coronary_syndrome"]}
-    ).values
-    assert "medical.days_since_coronary_event" not in undated
+    )
+    # the dated event decides; the undated one could be more recent: reported as unresolved
+    assert undated.values["medical.days_since_coronary_event"] == 100
+    assert [u.field for u in undated.unresolved] == ["medical.days_since_coronary_event"]
     assert facts({"medical_conditions": []}).values["medical.coronary_event"] is False
 
 
@@ -398,7 +402,8 @@ def test_worst_class_and_flags() -> None:
         }
     ).values
     assert values["medical.heart_failure_nyha_class"] == "IV"
-    assert "medical.cirrhosis_child_pugh_class" not in values  # one cirrhosis entry has no class
+    # the worst known class decides; the unclassed entry could be worse (C): reported as unresolved
+    assert values["medical.cirrhosis_child_pugh_class"] == "B"
     assert values["medical.arrhythmia_controlled"] is False
     assert "medical.hyperthyroidism_controlled" not in values
     assert "medical.valve_disease_significant" not in values  # False and unknown -> unknown

@@ -163,7 +163,17 @@ def _worse(draw: st.DrawFn, data: dict[str, Any]) -> dict[str, Any]:
     out = copy.deepcopy(data)
     kind = draw(
         st.sampled_from(
-            ["bp", "condition", "medication", "allergy", "last_use", "unrecognised", "nonprescribed", "behaviour"]
+            [
+                "bp",
+                "condition",
+                "medication",
+                "allergy",
+                "last_use",
+                "unrecognised",
+                "nonprescribed",
+                "behaviour",
+                "duplicate",
+            ]
         )
     )
     if kind == "bp":
@@ -192,6 +202,12 @@ def _worse(draw: st.DrawFn, data: dict[str, Any]) -> dict[str, Any]:
         if last is not None:
             days = 3650 if last == "none" else (AS_OF - dt.date.fromisoformat(last)).days
             psy["last_suicidal_behavior"] = (AS_OF - dt.timedelta(days=draw(st.integers(0, days)))).isoformat()
+    elif kind == "duplicate" and out.get("medical_conditions"):  # the same condition again, with less detail
+        entry = draw(st.sampled_from(out["medical_conditions"]))
+        if isinstance(entry, dict) and "condition" in entry:
+            out["medical_conditions"].append(entry["condition"])
+        else:
+            out["medical_conditions"].append(entry)
     elif kind == "unrecognised":
         key = draw(st.sampled_from(sorted(UNRECOGNISED)))
         if isinstance(out.get(key), list):
