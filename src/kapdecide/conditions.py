@@ -210,7 +210,34 @@ def _check_value(spec: FactField, value: Any) -> list[tuple[str, str]]:
             ]
     if t == "text_list" and not isinstance(value, str):
         return [("type-mismatch", f"{spec.name} holds names; got {value!r}")]
+    if t == "text_list" and _holds_ingredients(spec.name) and not _known_drug_name(spec.name, value):
+        # a capitalised or misspelt literal ("Lorazepam") would never match: the facts hold the
+        # terminology's lower-case ingredient names
+        from .terminology import suggest_drug
+
+        hint = value.lower() if _known_drug_name(spec.name, value.lower()) else suggest_drug(value.lower())
+        return [
+            (
+                "value-not-in-vocabulary",
+                f"{value!r} is not an ingredient name the terminology tables know, so this test would never "
+                f"match {spec.name}"
+                + (f"; did you mean {hint!r}?" if hint else "")
+                + " (lower-case ingredient names: docs/reference.md)",
+            )
+        ]
     return []
+
+
+def _holds_ingredients(name: str) -> bool:
+    return name in ("medications.ingredients", "medications.proposed", "allergies.agents") or (
+        name.startswith("medications.by_class.") or (name.startswith("substance_use.") and name.endswith(".treatment"))
+    )
+
+
+def _known_drug_name(field: str, value: str) -> bool:
+    from .terminology import _names, is_ingredient
+
+    return is_ingredient(value) or (field == "allergies.agents" and value in _names()["allergens"])
 
 
 # ---------------------------------------------------------------- readable text

@@ -77,6 +77,23 @@ def protocol_files(paths: Iterable[str | FsPath]) -> tuple[list[FsPath], list[Pr
         p = FsPath(raw)
         if p.is_dir():
             found = sorted(f for f in p.iterdir() if f.suffix in (".yaml", ".yml") and f.is_file())
+            for f in sorted(p.iterdir()):  # what a careless author expects to be read, but is not
+                if f.suffix.lower() in (".yaml", ".yml") and f.suffix not in (".yaml", ".yml"):
+                    problems.append(
+                        Problem(
+                            str(f),
+                            None,
+                            None,
+                            "protocol-skipped",
+                            f"skipped: rename it to {f.stem}.yaml (only lower-case .yaml and .yml files are protocols)",
+                            severity="warning",
+                        )
+                    )
+                elif f.suffix in (".yaml", ".yml") and not f.is_file():
+                    what = "a dangling link" if f.is_symlink() and not f.exists() else "not a regular file"
+                    problems.append(
+                        Problem(str(f), None, None, "protocol-skipped", f"skipped: {what}", severity="warning")
+                    )
             if not found:
                 problems.append(
                     Problem(str(p), None, None, "no-protocols", "no protocol files (*.yaml) in this folder")

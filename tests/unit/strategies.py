@@ -16,7 +16,7 @@ POOL: dict[str, tuple[str, ...]] = {
     "number": ("patient.weight_kg",),
     "enum": ("patient.sex_at_birth", "psychiatric.mania", "substance_use.alcohol.severity"),
     "enum_list": ("medications.classes", "psychiatric.conditions"),
-    "text_list": ("medications.unchecked", "allergies.agents"),
+    "text_list": ("medications.unchecked", "allergies.unrecognised"),  # free text: no vocabulary check
 }
 FIELD_NAMES = tuple(f for fs in POOL.values() for f in fs)
 assert all(FIELDS[f].type == t for t, fs in POOL.items() for f in fs)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import shutil
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 from kapdecide.errors import ProtocolLoadError
 from kapdecide.loader import (
     LoadedProtocol,
+    default_protocol_dir,
     load_protocols,
     protocol_files,
     read_protocol,
@@ -261,3 +263,32 @@ def test_mapping_value_is_one_problem(tmp_path: Path) -> None:
     lp, problems = read_protocol(path)
     # today: five problems with paths rules[1].when.value.bool, ...value.int, ...value.constrained-str, ...
     assert [(p.code, p.path) for p in problems] == [("wrong-type", "rules[1].when.value")]
+
+
+def test_a_literal_that_can_never_match_an_ingredient_field_is_an_error(tmp_path: Path) -> None:
+    """Issue 13 item 7: `contains Lorazepam` (capitalised) or a misspelt name passed validate and never fired."""
+    text = (default_protocol_dir() / "kap-sud.yaml").read_text(encoding="utf-8")
+    text = text.replace(
+        "{field: substance_use.sedatives.treatment, op: not_contains, value: lorazepam}",
+        "{field: substance_use.sedatives.treatment, op: not_contains, value: Lorazepam}",
+    ).replace(
+        "{field: medications.ingredients, op: contains, value: lithium}",
+        "{field: medications.ingredients, op: contains, value: lithum}",
+    )
+    path = tmp_path / "kap-sud.yaml"
+    path.write_text(text, encoding="utf-8")
+    _, problems = validate_paths([path], dt.date(2026, 11, 21), None)
+    errors = [p for p in problems if p.code == "value-not-in-vocabulary"]
+    assert {p.message.split(" is not")[0] for p in errors} == {"'Lorazepam'", "'lithum'"}
+    assert any("did you mean 'lorazepam'?" in p.message for p in errors)
+    assert any("did you mean 'lithium'?" in p.message for p in errors)
+    assert all(p.line is not None for p in errors)
+
+
+def test_a_protocol_folder_warns_about_files_it_skips(tmp_path: Path) -> None:
+    shutil.copy(default_protocol_dir() / "kap-sud.yaml", tmp_path / "kap-sud.yaml")
+    (tmp_path / "draft.YAML").write_text("id: x\n", encoding="utf-8")
+    (tmp_path / "gone.yaml").symlink_to(tmp_path / "nowhere.yaml")
+    files, problems = protocol_files([tmp_path])
+    assert [f.name for f in files] == ["kap-sud.yaml"]
+    assert {(Path(p.file).name, p.severity) for p in problems} == {("draft.YAML", "warning"), ("gone.yaml", "warning")}
