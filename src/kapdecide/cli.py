@@ -113,6 +113,22 @@ def _console(stream: IO[str]) -> Any:
     )
 
 
+def _today() -> dt.date:
+    from . import clock
+
+    return clock.today()
+
+
+def _set_zone(name: str) -> None:
+    """The run's time zone (clock.py): 'today' and every time stamp with an offset are read in it."""
+    from . import clock
+
+    try:
+        clock.set_zone(clock.zone_named(name))
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--tz") from None
+
+
 def _parse_date(value: str | None) -> dt.date | None:
     if value is None:
         return None
@@ -172,6 +188,15 @@ def cli(debug: bool) -> None:
     help="Assessment date; wins over the profile's (or each batch line's) assessed_on. Default: assessed_on, "
     "else today.",
 )
+@click.option(
+    "--tz",
+    "tz",
+    metavar="ZONE",
+    default="UTC",
+    show_default=True,
+    help="Time zone of 'today' and of the as-of day's end: time stamps with an offset are read as instants "
+    "and fall on their day in this zone (IANA name, e.g. Europe/London).",
+)
 @click.option("--output", "-o", metavar="FILE", help="Write the report to FILE (atomically) instead of stdout.")
 @click.option(
     "--fail-on",
@@ -199,6 +224,7 @@ def assess(
     fmt: str,
     input_format: str,
     as_of: str | None,
+    tz: str,
     output: str | None,
     fail_on: str | None,
     explain: bool,
@@ -211,6 +237,7 @@ def assess(
     from .assessment import assess as run_assessment
     from .loader import default_protocol_dir, load_protocols
 
+    _set_zone(tz)
     if (profile is None) == (batch_path is None):
         raise click.UsageError("give either PROFILE or --batch FILE.jsonl")
     if batch_path is not None:
@@ -277,7 +304,7 @@ def _batch(path: str, protocols_dir: str | None, jobs: int, as_of: str | None, o
     from .loader import default_protocol_dir, load_protocols
 
     given = _parse_date(as_of)
-    day = given or dt.date.today()
+    day = given or _today()
     loaded = load_protocols([protocols_dir or default_protocol_dir()], _cache())
     try:
         # binary: lines are framed on LF only and each is decoded on its own (a bad byte is an error
@@ -408,12 +435,12 @@ def _load_for_assessment(profile: str, as_of: str | None, input_format: str = "a
     if bundle is not None:
         from .fhir import map_bundle
 
-        imported = map_bundle(bundle, when or dt.date.today())
+        imported = map_bundle(bundle, when or _today())
         smap = SourceMap(f"{name} (mapped from FHIR)")
         model = validate_profile_data(imported.profile, smap)
     else:
         model, smap = load_profile_bytes(raw, name)
-    day = when or model.assessed_on or dt.date.today()
+    day = when or model.assessed_on or _today()
     problems = check_consistency(model, day, smap)
     if problems:
         raise InvalidInputError("the profile has contradictory or impossible values", problems)
@@ -502,7 +529,7 @@ def validate(paths: tuple[str, ...], fmt: str) -> int:
     from .loader import default_protocol_dir, protocol_files, validate_paths
 
     targets = list(paths) or [str(default_protocol_dir())]
-    loaded, problems = validate_paths(targets, dt.date.today(), None)  # never trusts the cache
+    loaded, problems = validate_paths(targets, _today(), None)  # never trusts the cache
     files = [str(f) for f in protocol_files(targets)[0]]
     errors = [p for p in problems if p.severity == "error"]
     if fmt == "json":
@@ -600,7 +627,7 @@ def diff(old: str, new: str, profiles_dir: str, fmt: str, as_of: str | None) -> 
     from .diff import impact, profile_files
     from .loader import load_protocols
 
-    day = _parse_date(as_of) or dt.date.today()
+    day = _parse_date(as_of) or _today()
     result = impact(
         load_protocols([old], _cache()), load_protocols([new], _cache()), profile_files(Path(profiles_dir)), day
     )
@@ -671,6 +698,7 @@ def replay(report_path: str, profile: str, protocols_dir: str | None, fmt: str) 
 @cli.command(name="import-fhir")
 @click.argument("bundle", metavar="BUNDLE")
 @click.option("--as-of", "as_of", metavar="DATE", help="Date the mapping is for (ages, recency; default: today).")
+@click.option("--tz", "tz", metavar="ZONE", default="UTC", show_default=True, help="Time zone of 'today' (see assess).")
 @click.option(
     "--format",
     "fmt",
@@ -679,7 +707,7 @@ def replay(report_path: str, profile: str, protocols_dir: str | None, fmt: str) 
     show_default=True,
     help="yaml: the profile, with warnings and unmapped codes as comments; json: all of it as data.",
 )
-def import_fhir(bundle: str, as_of: str | None, fmt: str) -> int:
+def import_fhir(bundle: str, as_of: str | None, fmt: str, tz: str) -> int:
     """Print the profile a FHIR R4 Bundle maps to, so that the mapping can be checked and corrected.
 
     Example: kapdecide import-fhir patient-bundle.json > profile.yaml
@@ -688,7 +716,8 @@ def import_fhir(bundle: str, as_of: str | None, fmt: str) -> int:
     from .profile import validate_profile_data
     from .yaml_source import SourceMap
 
-    day = _parse_date(as_of) or dt.date.today()
+    _set_zone(tz)
+    day = _parse_date(as_of) or _today()
     raw, name = _read_input(bundle)
     data = _read_bundle(raw, name, "fhir")
     assert data is not None

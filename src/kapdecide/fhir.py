@@ -82,6 +82,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from . import clock
 from . import fhir_codes as fc
 from . import terminology as term
 from . import vocabulary as v
@@ -302,9 +303,11 @@ def _when(value: Any) -> _When | None:
         stamp = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         return None
-    day = stamp.date()
+    # an instant with an offset falls on its day in the run's zone (clock.py), not the day as written:
+    # 2026-11-22T08:00+11:00 is still 2026-11-21 in UTC, so it is not "after" an assessment that day
+    day = clock.local_day(stamp)
     if stamp.tzinfo is None:
-        stamp = stamp.replace(tzinfo=dt.UTC)
+        stamp = stamp.replace(tzinfo=clock.zone())
     return _When(stamp.astimezone(dt.UTC), day, True)
 
 

@@ -27,6 +27,7 @@ from pydantic import (
     model_validator,
 )
 
+from .clock import local_day
 from .errors import InvalidInputError, Problem
 from .problems import pydantic_problems
 from .terminology import current_classes, nonprescribed_use, resolve
@@ -51,13 +52,13 @@ def _iso_date(value: Any) -> dt.date:
 def _iso_date_or_datetime(value: Any) -> dt.date:
     """A date, or a date-time of which only the calendar date is kept."""
     if isinstance(value, dt.date):
-        return value.date() if isinstance(value, dt.datetime) else value
+        return local_day(value) if isinstance(value, dt.datetime) else value
     if not isinstance(value, str) or not 10 <= len(value) <= 35:
         raise ValueError("expected a date (YYYY-MM-DD) or date-time (YYYY-MM-DDTHH:MM)")
     if len(value) == 10:
         return _iso_date(value)
     try:
-        return dt.datetime.fromisoformat(value).date()
+        return local_day(dt.datetime.fromisoformat(value))
     except ValueError:
         raise ValueError(f"{value!r} is not a real date-time (YYYY-MM-DDTHH:MM)") from None
 

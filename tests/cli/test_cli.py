@@ -612,3 +612,53 @@ def test_as_of_wins_over_assessed_on_in_single_and_batch_mode() -> None:
     assert single["assessed_on"] == batch["assessed_on"] == "2026-11-25"
     no_flag = json.loads(run("assess", "--batch", "-", stdin=(line + "\n").encode()).stdout)
     assert no_flag["assessed_on"] == "2026-11-21"  # without --as-of, the line's own date
+
+
+def test_time_stamps_are_instants_read_in_one_time_zone() -> None:
+    """Issue 13 item 3: 2026-11-22T08:00+11:00 is 2026-11-21 in UTC: not a "future" reading."""
+
+    def bp(when: str, s: int, d: int, rid: str) -> dict[str, Any]:
+        return {
+            "resource": {
+                "resourceType": "Observation",
+                "id": rid,
+                "status": "final",
+                "subject": {"reference": "urn:uuid:p1"},
+                "effectiveDateTime": when,
+                "code": {"coding": [{"system": "http://loinc.org", "code": "85354-9"}]},
+                "component": [
+                    {"code": {"coding": [{"system": "http://loinc.org", "code": "8480-6"}]},
+                     "valueQuantity": {"value": s, "unit": "mm[Hg]"}},
+                    {"code": {"coding": [{"system": "http://loinc.org", "code": "8462-4"}]},
+                     "valueQuantity": {"value": d, "unit": "mm[Hg]"}},
+                ],
+            }
+        }  # fmt: skip
+
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [
+            {"fullUrl": "urn:uuid:p1", "resource": {"resourceType": "Patient", "id": "p1", "birthDate": "1980-01-01"}},
+            bp("2026-11-14T09:00:00Z", 120, 80, "old"),
+            bp("2026-11-22T08:00:00+11:00", 150, 95, "new"),
+        ],
+    }
+    stdin = json.dumps(bundle).encode()
+
+    def readings(*extra: str) -> list[dict[str, Any]]:
+        proc = run("import-fhir", "-", "--as-of", "2026-11-21", "--format", "json", *extra, stdin=stdin)
+        assert proc.returncode == 0, proc.stderr
+        return json.loads(proc.stdout)["profile"]["vitals"]["blood_pressure"]
+
+    assert readings()[-1] == {"systolic_mmhg": 150, "diastolic_mmhg": 95, "taken_at": "2026-11-21"}
+    # in Sydney the same instant is on 22 November: after the assessment day, so it is not used
+    assert [r["taken_at"] for r in readings("--tz", "Australia/Sydney")] == ["2026-11-14"]
+    profile = (
+        b"assessed_on: 2026-11-21\n"
+        b"vitals: {blood_pressure: [{systolic_mmhg: 150, diastolic_mmhg: 95, taken_at: 2026-11-22T08:00+11:00}]}\n"
+    )
+    proc = run("assess", "-", "--format", "json", stdin=profile)
+    assert proc.returncode == 0, proc.stderr  # not "after the assessment date" in UTC
+    proc = run("assess", "-", "--format", "json", "--tz", "Nowhere/Atlantis", stdin=profile)
+    assert proc.returncode == 2 and "unknown time zone" in proc.stdout + proc.stderr
