@@ -8,6 +8,7 @@ profile, 3 protocols could not be loaded, 4 internal error (traceback only with 
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import os
 import sys
 from pathlib import Path
@@ -27,22 +28,54 @@ FAIL_ON = {"contraindicated": 0, "deferred": 1, "incomplete": 2, "precautions": 
 STATUS_EXIT = {"contraindicated": 20, "deferred": 21, "incomplete": 22, "eligible_with_precautions": 23}
 
 
+#: The most any single input may hold (a FHIR Bundle; profiles are refused above 1 MiB when decoded).
+MAX_INPUT_BYTES = 64 << 20
+
+
 def _read_input(name: str) -> tuple[bytes, str]:
-    if name == "-":
-        return sys.stdin.buffer.read(), "<stdin>"
+    """The input's bytes, read at most MAX_INPUT_BYTES + 1 (so /dev/zero or an endless pipe is refused,
+    never read whole)."""
     try:
-        return Path(name).read_bytes(), name
+        if name == "-":
+            raw, label = sys.stdin.buffer.read(MAX_INPUT_BYTES + 1), "<stdin>"
+        else:
+            with open(name, "rb") as fh:
+                raw, label = fh.read(MAX_INPUT_BYTES + 1), name
     except OSError as exc:
         raise InvalidInputError(
             f"cannot read {name}: {exc.strerror or exc}",
             [Problem(name, None, None, "unreadable", exc.strerror or str(exc))],
         ) from None
+    if len(raw) > MAX_INPUT_BYTES:
+        raise InvalidInputError(
+            f"{label} is larger than {MAX_INPUT_BYTES >> 20} MiB: not a profile or a FHIR Bundle kapdecide reads"
+        )
+    return raw, label
+
+
+#: Write failures that mean the report could not be delivered (not a bug): exit 2.
+_WRITE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO})
+
+
+class OutputError(InvalidInputError):
+    """The report could not be written (a full disk, an I/O error): exit 2, never a partial success."""
+
+
+def emit(text: str) -> None:
+    """Write to standard output and flush, so that a failed write is an error now, not a silent loss."""
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # do not retry the write at exit
+        raise OutputError(f"cannot write the report to standard output: {exc.strerror or exc}") from None
 
 
 def _write_output(text: str, output: str | None) -> None:
     if output is None or output == "-":
-        sys.stdout.write(text)
-        sys.stdout.flush()
+        emit(text)
         return
     # Atomic: a reader sees the complete report or the previous file, never a partial one.
     fd, tmp = _temp_beside(output)
@@ -52,6 +85,9 @@ def _write_output(text: str, output: str | None) -> None:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, output)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise OutputError(f"cannot write --output {output}: {exc.strerror or exc}") from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -326,9 +362,13 @@ def _batch(path: str, protocols_dir: str | None, jobs: int, as_of: str | None, o
         sys.stderr.flush()
 
     def write(text: str) -> None:
-        sink.write(text)
         if sink is sys.stdout:
-            sink.flush()  # each output line is whole before the next starts (a reader may stop any time)
+            emit(text)  # each output line is whole before the next starts (a reader may stop any time)
+            return
+        try:
+            sink.write(text)
+        except OSError as exc:
+            raise OutputError(f"cannot write --output {output}: {exc.strerror or exc}") from None
 
     try:
         counts = run_batch(
@@ -341,10 +381,13 @@ def _batch(path: str, protocols_dir: str | None, jobs: int, as_of: str | None, o
             forced_as_of=given is not None,
         )
         if tmp is not None:
-            sink.flush()
-            os.fsync(sink.fileno())
-            sink.close()
-            os.replace(tmp, output or "")
+            try:
+                sink.flush()
+                os.fsync(sink.fileno())
+                sink.close()
+                os.replace(tmp, output or "")
+            except OSError as exc:
+                raise OutputError(f"cannot write --output {output}: {exc.strerror or exc}") from None
             tmp = None
     finally:
         if source is not sys.stdin:
@@ -810,6 +853,12 @@ def main(argv: list[str] | None = None) -> None:
         # The reader went away (e.g. `| head`): end quietly, without a second error on flush.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         code = ExitCode.OK
+    except OSError as exc:
+        if exc.errno not in _WRITE_ERRNOS:
+            raise
+        code = ExitCode.INVALID_INPUT  # a full disk or a failing device: never a silent partial report
+        _report_failure(OutputError(f"cannot write the report: {exc.strerror or exc}"), code, None, json_mode)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     except Exception:
         code = ExitCode.INTERNAL
         if debug:
@@ -823,6 +872,18 @@ def main(argv: list[str] | None = None) -> None:
             "Run again with --debug and report the traceback.",
             json_mode,
         )
+    try:
+        sys.stdout.flush()  # a report is complete, or the exit code says it is not
+    except BrokenPipeError:
+        pass
+    except OSError as exc:
+        if code == ExitCode.OK or code >= 20:
+            sys.stderr.write(f"error: cannot write the report: {exc.strerror or exc} (bad usage or invalid profile)\n")
+            code = ExitCode.INVALID_INPUT
+        try:  # what could not be written is dropped, not retried (and failed again) at exit
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except OSError:
+            pass
     sys.exit(code)
 
 
@@ -836,11 +897,14 @@ def _utf8_streams() -> None:
 
 
 def _report_failure(error: KapdecideError | None, code: int, message: str | None, json_mode: bool) -> None:
-    if json_mode:
+    if json_mode and not isinstance(error, OutputError):  # stdout that failed once is not written again
         from .render.json import render_error
 
-        sys.stdout.write(render_error(error, code, message))
-        sys.stdout.flush()
+        try:
+            sys.stdout.write(render_error(error, code, message))
+            sys.stdout.flush()
+        except OSError:
+            pass  # the message still goes to stderr
     if error is not None:
         from .render.text import render_error as render_text_error
 

@@ -662,3 +662,36 @@ def test_time_stamps_are_instants_read_in_one_time_zone() -> None:
     assert proc.returncode == 0, proc.stderr  # not "after the assessment date" in UTC
     proc = run("assess", "-", "--format", "json", "--tz", "Nowhere/Atlantis", stdin=profile)
     assert proc.returncode == 2 and "unknown time zone" in proc.stdout + proc.stderr
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["assess", "examples/eligible-cocaine.yaml", "--format", "json"],
+        ["assess", "examples/eligible-cocaine.yaml"],
+        ["assess", "--batch", "-"],
+    ],
+)
+def test_a_full_disk_is_exit_2_with_a_message_never_a_silent_partial_report(args: list[str]) -> None:
+    """Issue 13 item 8: the JSON report was truncated with exit 0, the batch exited 4."""
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run(
+            [sys.executable, "-m", "kapdecide", *args],
+            cwd=ROOT,
+            input=b"{}\n{}\n",
+            stdout=full,
+            stderr=subprocess.PIPE,
+            timeout=60,
+            check=False,
+        )
+    err = proc.stderr.decode()
+    assert proc.returncode == 2, err
+    assert "No space left on device" in err and "Traceback" not in err
+
+
+def test_an_endless_input_is_refused_not_read_whole() -> None:
+    """Issue 13 item 12: `assess /dev/zero` read forever."""
+    proc = run("assess", "/dev/zero")
+    assert proc.returncode == 2
+    assert "larger than 64 MiB" in proc.stderr
