@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import multiprocessing
+import os
 import signal
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -130,9 +131,25 @@ def assess_line(
         )
 
 
+def _die_with_parent(parent: int) -> None:
+    """A worker never outlives its parent: the kernel kills it when the parent dies (Linux), and a
+    worker whose parent is already gone exits at once."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass  # not Linux: the pipes' EOF still ends the worker (the parent ends are closed below)
+    if os.getppid() != parent:
+        os._exit(0)
+
+
 def _worker(
     tasks: Connection,
     results: Connection,
+    parent_ends: tuple[Connection, ...],
+    parent: int,
     protocols: Sequence[LoadedProtocol],
     default_as_of: dt.date,
     forced: bool = False,
@@ -140,7 +157,11 @@ def _worker(
     import queue
     import threading
 
+    _die_with_parent(parent)
+    for end in parent_ends:  # the copies of the parent's ends: a dead parent must mean EOF here
+        end.close()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops the workers
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     inbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
 
     def receive() -> None:
@@ -209,7 +230,8 @@ class _Worker:
     def __init__(self, ctx: Any, args: tuple[Any, ...]):
         task_out, self.tasks = ctx.Pipe(duplex=False)
         self.results, result_in = ctx.Pipe(duplex=False)
-        self.proc = ctx.Process(target=_worker, args=(task_out, result_in, *args), daemon=True)
+        ends = (self.tasks, self.results)
+        self.proc = ctx.Process(target=_worker, args=(task_out, result_in, ends, os.getpid(), *args), daemon=True)
         self.proc.start()
         task_out.close()
         result_in.close()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import errno
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -833,6 +834,7 @@ def main(argv: list[str] | None = None) -> None:
     # discovery also saves a scan of every installed package at each start (~30 ms).
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     _utf8_streams()
+    signal.signal(signal.SIGTERM, _terminated)  # like Ctrl-C: workers stopped, temporary files removed
     json_mode = _wants_json(args)
     debug = "--debug" in args
     try:
@@ -885,6 +887,10 @@ def main(argv: list[str] | None = None) -> None:
         except OSError:
             pass
     sys.exit(code)
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _utf8_streams() -> None:

@@ -347,3 +347,58 @@ def test_batch_lines_are_framed_on_lf_only_and_carry_their_input_line(tmp_path: 
         ]
         assert out[1]["status"] == "error" and out[1]["error"]["code"] == "not-utf8"
         assert proc.returncode == 2  # one line was invalid; the batch went on
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except OSError:
+        return []
+    return [int(x) for x in text.split()]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs /proc")
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
+def test_workers_die_with_the_parent_and_sigterm_cleans_up(tmp_path: Path, sig: signal.Signals) -> None:
+    """Issue 13 item 10: workers never exited after the parent was killed, and a hidden temporary
+    file of patient reports stayed beside --output."""
+    source = tmp_path / "in.jsonl"
+    source.write_text("\\n".join(_lines(30000)) + "\\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kapdecide", "assess", "--batch", str(source), "--jobs", "2", "--output", str(out)],
+        cwd=ROOT,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "NO_COLOR": "1"},
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    assert proc.stderr is not None
+    deadline = time.monotonic() + 30
+    workers: list[int] = []
+    while len(workers) < 2 and time.monotonic() < deadline:
+        workers = _children(proc.pid)
+        time.sleep(0.05)
+    assert len(workers) == 2
+    while not list(tmp_path.glob(".out.jsonl.*")) and time.monotonic() < deadline:
+        time.sleep(0.05)  # the batch is writing
+    proc.send_signal(sig)
+    proc.wait(timeout=60)
+    err = proc.stderr.read()
+    proc.stderr.close()
+    end = time.monotonic() + 10
+    while any(_alive(w) for w in workers) and time.monotonic() < end:
+        time.sleep(0.1)
+    assert not any(_alive(w) for w in workers), "a worker outlived its parent"
+    if sig == signal.SIGTERM:
+        assert proc.returncode == 130, err
+        assert b"Traceback" not in err
+        assert not list(tmp_path.glob(".out.jsonl.*"))  # the temporary file of reports is removed
+        assert not out.exists()
