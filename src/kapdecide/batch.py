@@ -71,6 +71,8 @@ def assess_line(
     name = f"line {line}"
     try:
         if isinstance(raw, bytes):
+            if len(raw) > MAX_LINE_BYTES:
+                return line, error_record(line, 2, "too-large", f"line is over {MAX_LINE_BYTES} bytes"), "invalid"
             try:
                 text = raw.decode("utf-8")
             except UnicodeDecodeError as exc:
@@ -203,6 +205,22 @@ class Counts:
                 self.invalid_lines.append(line)
         else:
             self.errors += 1
+
+
+def bounded_lines(source: Any, limit: int = MAX_LINE_BYTES) -> Iterator[bytes]:
+    """The lines of a binary stream, each read at most ``limit`` + 1 bytes: a longer line is skipped to
+    its end and given as its first ``limit`` + 1 bytes, which the line check turns into an error
+    record (a 200 MB line is never held in memory)."""
+    while True:
+        line: bytes = source.readline(limit + 1)
+        if not line:
+            return
+        if len(line) > limit and not line.endswith(b"\n"):
+            while True:  # drop the rest of the over-long line
+                rest = source.readline(1 << 20)
+                if not rest or rest.endswith(b"\n"):
+                    break
+        yield line
 
 
 def _chunks(lines: Iterable[str | bytes]) -> Iterator[list[Line]]:

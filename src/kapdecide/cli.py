@@ -337,7 +337,7 @@ def _exit_for(status: str, fail_on: str | None) -> int:
 
 
 def _batch(path: str, protocols_dir: str | None, jobs: int, as_of: str | None, output: str | None) -> int:
-    from .batch import run_batch
+    from .batch import bounded_lines, run_batch
     from .loader import default_protocol_dir, load_protocols
 
     given = _parse_date(as_of)
@@ -373,7 +373,7 @@ def _batch(path: str, protocols_dir: str | None, jobs: int, as_of: str | None, o
 
     try:
         counts = run_batch(
-            source,
+            bounded_lines(source),
             loaded,
             write,
             jobs=jobs,

@@ -402,3 +402,27 @@ def test_workers_die_with_the_parent_and_sigterm_cleans_up(tmp_path: Path, sig: 
         assert b"Traceback" not in err
         assert not list(tmp_path.glob(".out.jsonl.*"))  # the temporary file of reports is removed
         assert not out.exists()
+
+
+def test_an_over_long_batch_line_is_an_error_record_and_never_read_whole(tmp_path: Path) -> None:
+    """Issue 13 item 12: a 200 MB line was read whole (655 MB of memory) before the size check."""
+    import kapdecide.batch as batch
+
+    source = tmp_path / "in.jsonl"
+    with source.open("wb") as fh:
+        fh.write(b'{"assessed_on": "2026-11-21"}\n')
+        fh.write(b'{"x": "' + b"a" * (batch.MAX_LINE_BYTES + 10) + b'"}\n')
+        fh.write(b'{"assessed_on": "2026-11-21"}\n')
+    with source.open("rb") as fh:
+        lines = list(batch.bounded_lines(fh))
+    assert [len(x) for x in lines][0] == 30 and len(lines) == 3
+    assert len(lines[1]) == batch.MAX_LINE_BYTES + 1  # never more than the limit + 1 in memory
+    proc = subprocess.run(
+        [sys.executable, "-m", "kapdecide", "assess", "--batch", str(source)],
+        cwd=ROOT,
+        capture_output=True,
+        timeout=120,
+    )
+    out = [json.loads(x) for x in proc.stdout.decode().splitlines()]
+    assert [o.get("input_line", o.get("line")) for o in out] == [1, 2, 3]
+    assert out[1]["error"]["code"] == "too-large"
