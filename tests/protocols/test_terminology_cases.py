@@ -213,19 +213,21 @@ def test_opioids_inside_brackets_numbered_brands_and_abbreviations(written: str)
     assert "opioid_interaction" in rules(assess(medications=[written]))
 
 
+#: An opioid use disorder with use 3 days ago and no MOUD: deferred (opioid_use_unstabilized).
+OPIOIDS_USED_3_DAYS_AGO = {
+    "substance": "opioids",
+    "severity": "severe",
+    "last_use": "2026-11-18",
+    "withdrawal": "none",
+    "intoxicated": False,
+    "remission": "none",
+    "treatment": [],
+}
+
+
 def test_a_discontinued_moud_does_not_count_as_stabilisation() -> None:
     r = assess(
-        substance_use=[
-            {
-                "substance": "opioids",
-                "severity": "severe",
-                "last_use": "2026-11-18",
-                "withdrawal": "none",
-                "intoxicated": False,
-                "remission": "none",
-                "treatment": [],
-            }
-        ],
+        substance_use=[OPIOIDS_USED_3_DAYS_AGO],
         medications=["methadone (discontinued)"],
     )
     assert r["status"] == "deferred"
@@ -235,17 +237,7 @@ def test_a_discontinued_moud_does_not_count_as_stabilisation() -> None:
 
 def test_a_proposed_moud_is_checked_for_interactions_but_is_not_stabilisation() -> None:
     r = assess(
-        substance_use=[
-            {
-                "substance": "opioids",
-                "severity": "severe",
-                "last_use": "2026-11-18",
-                "withdrawal": "none",
-                "intoxicated": False,
-                "remission": "none",
-                "treatment": [],
-            }
-        ],
+        substance_use=[OPIOIDS_USED_3_DAYS_AGO],
         proposed_medications=["buprenorphine"],
     )
     assert r["status"] == "deferred"
