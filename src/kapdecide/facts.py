@@ -149,12 +149,16 @@ _f(
 _f(
     "medications.ingredients",
     "text_list",
-    "Current (and proposed) medication ingredients the terminology tables recognise, from names, brands, "
-    "salts, combinations and RxNorm codes.",
+    "Current medication ingredients the terminology tables recognise, from names, brands, salts, "
+    "combinations and RxNorm codes (proposed ones are in medications.proposed).",
 )
 _f("medications.proposed", "text_list", "Ingredients of proposed medications (draft or proposed orders).")
 for _c in v.DRUG_CLASSES:
-    _f(f"medications.by_class.{_c}", "text_list", f"Current medications in the {_c} class (for messages).")
+    _f(
+        f"medications.by_class.{_c}",
+        "text_list",
+        f"Current (and, marked, proposed) medications in the {_c} class (for messages).",
+    )
 _f(
     "medications.unchecked",
     "text_list",
@@ -390,8 +394,8 @@ def build_facts(
                     Derived(
                         f"{pre}.remission",
                         "none",
-                        f"{s.substance.replace('_', ' ')}: remission not recorded and the last non-prescribed use "
-                        f"{since} days ago; "
+                        f"{s.substance.replace('_', ' ')}: remission not recorded and the last "
+                        f"{'non-prescribed ' if s.substance in term.PRESCRIBED_FOR else ''}use {since} days ago; "
                         "DSM-5 remission needs at least 3 months without criteria, so it is read as none. "
                         "Record remission to override.",
                     )

@@ -462,9 +462,9 @@ class _Mapper:
                 patients.append((url, resource))
             elif rtype in READ_TYPES:
                 resources.append((i, url, resource))
-        self.choose_patient(self.latest_versions([(0, url, p) for url, p in patients], "Patient"))
+        self.choose_patient([(url, p) for _, url, p in self.latest_versions([(0, url, p) for url, p in patients])])
         if self.patient_id is not None or self.patient_keys:
-            for i, _url, resource in self.latest_versions(resources, None):
+            for i, _url, resource in self.latest_versions(resources):
                 ref = self.ref_of(resource, i)
                 try:
                     self.dispatch(resource, ref)
@@ -477,7 +477,9 @@ class _Mapper:
             )
         return self.result()
 
-    def latest_versions(self, items: list[tuple[int, str | None, dict[str, Any]]], only: str | None) -> list[Any]:
+    def latest_versions(
+        self, items: list[tuple[int, str | None, dict[str, Any]]]
+    ) -> list[tuple[int, str | None, dict[str, Any]]]:
         """One resource per type and id: the latest version (meta.versionId, then meta.lastUpdated,
         then the later entry) wins, and a latest version marked entered-in-error cancels the resource.
         The same reading twice in a Bundle would otherwise count twice (a blood-pressure mean)."""
@@ -501,7 +503,7 @@ class _Mapper:
                 continue
             out.append(latest)
         out.sort(key=lambda item: item[0])
-        return out if only is None else [(url, r) for _, url, r in out]
+        return out
 
     def ref_of(self, resource: dict[str, Any], index: int) -> str:
         rid = _s(resource.get("id"))

@@ -500,13 +500,3 @@ RXNORM_PRODUCTS: dict[str, tuple[str, ...]] = {
     "866412": ("metoprolol",),  # 24 HR metoprolol succinate 100 MG
     "1049630": ("diphenhydramine",),  # diphenhydrAMINE Hydrochloride 25 MG (seen in samples)
 }
-
-#: Ingredient names for the fallback: every medication-table name, longest first so that a
-#: multi-word name wins over a word inside it.
-_NAMES = sorted({*v.MEDICATIONS, "naloxone"}, key=lambda n: (-len(n), n))
-MEDICATION_NAME = re.compile(r"\b(" + "|".join(re.escape(n) for n in _NAMES) + r")\b", re.IGNORECASE)
-
-
-def ingredients_by_name(text: str) -> tuple[str, ...]:
-    """Ingredient names from the medication table found as whole words in ``text`` (fallback only)."""
-    return tuple(dict.fromkeys(m.group(1).lower() for m in MEDICATION_NAME.finditer(text)))

@@ -75,12 +75,6 @@ def is_ingredient(name: str) -> bool:
     return name in _names()["ingredients"]
 
 
-def sources_of(refs: list[int | str]) -> list[str]:
-    """Value-set keys (OIDs or CDC ids) and curated source keys for a table entry's ``refs``."""
-    sets = _names()["value_sets"]
-    return [sets[r]["key"] if isinstance(r, int) else r for r in refs]
-
-
 # ---------------------------------------------------------------- medications and allergies
 
 
@@ -115,24 +109,19 @@ def normalise(text: str) -> str:
 
 
 def _lookup(name: str) -> tuple[tuple[str, ...], str] | None:
+    """An ingredient or brand by its name, an alias, or the name with trailing salt words removed."""
     n = _names()
-    name = name.strip(_TRIM + " ")
-    if not name:
-        return None
-    name = n["aliases"].get(name, name)
-    if name in n["ingredients"]:
-        return (name,), "ingredient"
-    if name in n["brands"]:
-        return tuple(n["brands"][name][0]), "brand"
-    words = name.split()
-    while len(words) > 1 and words[-1] in _salts():
-        words.pop()
+    words = name.strip(_TRIM + " ").split()
+    while words:
         base = " ".join(words)
         base = n["aliases"].get(base, base)
         if base in n["ingredients"]:
             return (base,), "ingredient"
         if base in n["brands"]:
             return tuple(n["brands"][base][0]), "brand"
+        if len(words) == 1 or words[-1] not in _salts():
+            return None
+        words.pop()
     return None
 
 
@@ -157,9 +146,6 @@ def match_drug_text(text: str) -> DrugMatch:
     t = normalise(text)
     if _NOT_CURRENT.search(t):
         return DrugMatch((), (t,), "", None)
-    hit = _lookup(t)
-    if hit:
-        return DrugMatch(hit[0], (), hit[1])
     found: list[str] = []
     unknown: list[str] = []
     for m in _BRACKET.finditer(t):  # "buprenorphine 8 mg [Subutex]", "Tylenol (with codeine)"
@@ -318,10 +304,11 @@ def safety_concepts(text: str) -> tuple[Concept, ...]:
     return tuple(out)
 
 
+_HISTORY = r"history of|hx of|h/o|past|prior|previous|former|resolved"
 #: A condition entry written as history ("history of mania", "past hypomania"): not a current episode.
-HISTORY_WORDS = re.compile(r"^(?:history of|hx of|h/o|past|prior|previous|former|resolved)\b", re.I)
-
-_COND_STRIP = re.compile(r"^(?:history of|hx of|h/o|past|prior|previous|known|chronic|recent)\s+")
+HISTORY_WORDS = re.compile(rf"^(?:{_HISTORY})\b", re.I)
+#: Leading words a condition name is also looked up without ("known epilepsy", "history of stroke").
+_COND_STRIP = re.compile(rf"^(?:{_HISTORY}|known|chronic|recent)\s+")
 
 
 def condition_key(text: str) -> str:
@@ -448,22 +435,22 @@ class Review:
 class Resolved:
     """What a profile's medication, allergy and condition entries mean."""
 
-    medications: list[tuple[Path, str, DrugMatch]]
-    proposed: list[tuple[Path, str, DrugMatch]]
-    treatments: dict[str, list[tuple[Path, str, DrugMatch]]]
-    allergies: list[tuple[Path, str, DrugMatch, bool]]
+    medications: list[tuple[Path, str, DrugMatch]] = field(default_factory=list)
+    proposed: list[tuple[Path, str, DrugMatch]] = field(default_factory=list)
+    treatments: dict[str, list[tuple[Path, str, DrugMatch]]] = field(default_factory=dict)
+    allergies: list[tuple[Path, str, DrugMatch, bool]] = field(default_factory=list)
     """(path, text, match, is a ketamine allergy)"""
-    medical: list[tuple[int, tuple[str, ...]]]
+    medical: list[tuple[int, tuple[str, ...]]] = field(default_factory=list)
     """Per ``medical_conditions`` entry: its index and the medical slugs it names."""
-    extra_medical: list[tuple[Path, str]]
+    extra_medical: list[tuple[Path, str]] = field(default_factory=list)
     """Medical slugs named in ``psychiatric.conditions``."""
-    psych: list[tuple[Path, str]]
-    psychosis: list[Path]
-    bipolar: list[tuple[Path, str]]
-    mania: list[tuple[Path, str]]
+    psych: list[tuple[Path, str]] = field(default_factory=list)
+    psychosis: list[Path] = field(default_factory=list)
+    bipolar: list[tuple[Path, str]] = field(default_factory=list)
+    mania: list[tuple[Path, str]] = field(default_factory=list)
     """Entries naming mania, with the level they imply: active (a current entry, or a code with no
     timing: conservative) or past (written as history)."""
-    review: list[Review]
+    review: list[Review] = field(default_factory=list)
     named: dict[str, list[tuple[Path, Any]]] = field(default_factory=dict)
     """Entries naming a concept that has its own structured field (pregnancy, suicidal ideation or
     behaviour, a substance use disorder), by concept kind, with the entry's date (or None). Entries
@@ -520,7 +507,7 @@ def resolve(profile: Any) -> Resolved:
 
 
 def _resolve(profile: Any) -> Resolved:
-    r = Resolved([], [], {}, [], [], [], [], [], [], [], [])
+    r = Resolved()
     for key, target in (("medications", r.medications), ("proposed_medications", r.proposed)):
         for i, med in enumerate(getattr(profile, key) or []):
             text = _entry_text(med, "ingredient")
@@ -583,8 +570,9 @@ def _resolve(profile: Any) -> Resolved:
                         where,
                         path,
                         text,
-                        f"{text!r} is recorded in {_FIELD_FOR[c.kind]}, not in this list: not used from here"
-                        " — record it there and review by hand",
+                        f"{text!r} belongs in {_FIELD_FOR[c.kind]}, not in this list: record it there and "
+                        "review by hand (a pregnancy or a dated attempt is read from here only while that "
+                        "field is not recorded, and is then listed as derived)",
                     )
                 )
         if where == "medical_conditions":
