@@ -16,8 +16,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
+from yaml.composer import Composer
 from yaml.events import AliasEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.parser import Parser
+from yaml.reader import Reader
+from yaml.resolver import BaseResolver
+from yaml.scanner import Scanner
+
+try:  # libyaml scans and parses ten times faster; the composer (and every check below) stays in Python
+    from yaml._yaml import CParser
+
+    HAVE_LIBYAML = True
+except ImportError:  # pragma: no cover - PyYAML built without libyaml
+    HAVE_LIBYAML = False
 
 from .errors import Problem
 
@@ -94,35 +106,54 @@ class _Refused(yaml.MarkedYAMLError):
         self.code = code
 
 
-class _Loader(yaml.SafeLoader):
+class _Checks(Composer, BaseResolver):
     """Composes nodes only: no implicit typing, no aliases, bounded depth."""
 
     yaml_implicit_resolvers: dict[Any, Any] = {}
 
-    def __init__(self, stream: str):
-        super().__init__(stream)
+    def _start(self) -> None:
+        Composer.__init__(self)
+        BaseResolver.__init__(self)
         self._depth = 0
         self._nodes = 0
 
     def compose_node(self, parent: Node | None, index: Any) -> Node | None:
-        if self.check_event(AliasEvent):
-            event = self.peek_event()  # type: ignore[no-untyped-call]
+        event: Any = self.peek_event()  # type: ignore[attr-defined]
+        if isinstance(event, AliasEvent):
             raise _Refused("yaml-alias", "YAML aliases (*name) are not allowed: write the value out", event.start_mark)
-        event = self.peek_event()  # type: ignore[no-untyped-call]
         if getattr(event, "tag", None) is not None:
             raise _Refused("yaml-tag", f"YAML tag {event.tag!r} is not allowed: plain data only", event.start_mark)
         self._depth += 1
         self._nodes += 1
         if self._depth > MAX_DEPTH:
-            event = self.peek_event()  # type: ignore[no-untyped-call]
             raise _Refused("too-deep", f"nested deeper than {MAX_DEPTH} levels", event.start_mark)
         if self._nodes > MAX_NODES:
-            event = self.peek_event()  # type: ignore[no-untyped-call]
             raise _Refused("too-large", f"more than {MAX_NODES} values", event.start_mark)
         try:
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1
+
+
+class _PyLoader(_Checks, Parser, Scanner, Reader):
+    def __init__(self, stream: str):
+        Reader.__init__(self, stream)
+        Scanner.__init__(self)
+        Parser.__init__(self)
+        self._start()
+
+
+if HAVE_LIBYAML:
+
+    class _CLoader(_Checks, CParser):
+        def __init__(self, stream: str):
+            CParser.__init__(self, stream)
+            self._start()
+
+
+def _new_loader(text: str, pure: bool) -> Any:
+    """libyaml's parser when PyYAML has it (the same events, ten times faster), else PyYAML's own."""
+    return _PyLoader(text) if pure or not HAVE_LIBYAML else _CLoader(text)
 
 
 def decode(raw: bytes, file: str, limit: int) -> str:
@@ -203,9 +234,9 @@ def load_json(text: str, file: str) -> Any:
         raise SourceError([Problem(file, None, None, "json-invalid", msg)]) from None
 
 
-def _load_yaml(text: str, file: str) -> tuple[Any, SourceMap]:
+def _load_yaml(text: str, file: str, *, pure: bool = False) -> tuple[Any, SourceMap]:
     try:
-        loader = _Loader(text)  # the reader rejects control characters already here
+        loader = _new_loader(text, pure)  # the reader rejects control characters already here
     except yaml.reader.ReaderError as exc:
         where = exc.position
         raise SourceError(
@@ -236,6 +267,8 @@ def _load_yaml(text: str, file: str) -> tuple[Any, SourceMap]:
         what = exc.problem or exc.context or "invalid YAML"
         if "expected a single document" in str(exc.context or ""):
             what = "several YAML documents in one file; give exactly one"
+        elif mark and _char_at(text, mark.line, mark.column) == "\t":
+            what = "a tab character: indent YAML with spaces, not tabs"
         code = exc.code if isinstance(exc, _Refused) else "yaml-syntax"
         raise SourceError([Problem(file, line, col, code, what)]) from None
     except yaml.YAMLError as exc:
@@ -252,6 +285,15 @@ def _load_yaml(text: str, file: str) -> tuple[Any, SourceMap]:
     if problems:
         raise SourceError(problems)
     return data, smap
+
+
+def _char_at(text: str, line: int, column: int) -> str:
+    start = 0
+    for _ in range(line):
+        start = text.find("\n", start) + 1
+        if start == 0:
+            return ""
+    return text[start + column : start + column + 1]
 
 
 def _char(value: object) -> str:
@@ -316,7 +358,7 @@ def _convert(node: Node, path: Path, smap: SourceMap, problems: list[Problem]) -
 
 def _scalar(node: ScalarNode) -> Any:
     value: str = node.value
-    if node.style is not None:  # quoted or block scalars are always text
+    if node.style:  # quoted or block scalars are always text (plain is None, or "" from libyaml)
         return value
     if value in _NULLS:
         return None

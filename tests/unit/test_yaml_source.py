@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from kapdecide.yaml_source import (
+    HAVE_LIBYAML,
     MAX_DEPTH,
     SourceError,
     SourceMap,
+    _load_yaml,
     decode,
     format_path,
     load,
@@ -287,8 +291,9 @@ def test_json_syntax_error_has_line_and_column() -> None:
 
 
 def test_json_that_yaml_cannot_compose_still_loads_without_positions() -> None:
-    data, smap = load('{"a": 1,\n\t"b": 2}', "p.json")
-    assert data == {"a": 1, "b": 2}
+    key = "k" * 1100  # JSON allows any key length; a YAML flow key is at most 1024 characters
+    data, smap = load('{"' + key + '": 1}', "p.json")
+    assert data == {key: 1}
     assert smap.values == {}
 
 
@@ -307,3 +312,38 @@ def test_decode_refusals() -> None:
     p = info.value.problems[0]
     assert (p.code, p.line, p.col) == ("not-utf8", 2, 4)
     assert decode("a: é".encode(), "p.yaml", 100) == "a: é"
+
+
+# ---------------------------------------------------------------- libyaml and PyYAML's parser agree
+
+ROOT = Path(__file__).resolve().parents[2]
+YAML_FILES = sorted(
+    p.relative_to(ROOT)
+    for p in [
+        *ROOT.glob("protocols/**/*.yaml"),
+        *ROOT.glob("tests/fixtures/**/*.yaml"),
+        *ROOT.glob("examples/**/*.yaml"),
+    ]
+)
+
+
+def _outcome(text: str, pure: bool) -> object:
+    try:
+        data, smap = _load_yaml(text, "f.yaml", pure=pure)
+    except SourceError as exc:
+        return [(p.code, p.line, p.col) for p in exc.problems]
+    return data, smap.values, smap.keys
+
+
+@pytest.mark.skipif(not HAVE_LIBYAML, reason="PyYAML without libyaml: only its own parser is used")
+@pytest.mark.parametrize("path", YAML_FILES, ids=str)
+def test_libyaml_and_the_python_parser_give_the_same_data_and_positions(path: Path) -> None:
+    # The fast parser is only an accelerator: values, positions and refusals must not depend on it.
+    text = (ROOT / path).read_text(encoding="utf-8", errors="replace")
+    assert _outcome(text, pure=False) == _outcome(text, pure=True)
+
+
+def test_a_tab_in_the_indentation_is_named() -> None:
+    (p,) = problems_of("patient:\n\tage: 42\n", "p.yaml")
+    assert (p.code, p.line, p.col) == ("yaml-syntax", 2, 1)
+    assert "tab" in p.message and "spaces" in p.message
