@@ -26,6 +26,8 @@ from .protocol import Rule
 SEVERITY = {"contraindication": 0, "deferral": 1, "caution": 2, "interaction": 2}
 #: Pairs are compared only for conditions this small, so that validate stays fast.
 MAX_SHADOW_BRANCHES = 12
+#: Branch pairs compared per protocol at most (about a second); past it, one warning says what was not checked.
+MAX_SHADOW_COMPARISONS = 400_000
 
 
 # ---------------------------------------------------------------- satisfiability of one conjunction
@@ -62,43 +64,46 @@ class _Range:
 
 def satisfiable(conj: Conjunction) -> bool:
     """Whether some profile makes every leaf of the conjunction true."""
+    return all(_field_satisfiable(field, leaves) for field, leaves in _by_field(conj).items())
+
+
+def _by_field(conj: Conjunction) -> dict[str, list[Leaf]]:
     by_field: dict[str, list[Leaf]] = {}
     for leaf in conj:
         by_field.setdefault(leaf.field, []).append(leaf)
-    for field, leaves in by_field.items():
-        ops = {leaf.op for leaf in leaves}
-        if "is_unknown" in ops and ops != {"is_unknown"}:
-            return False  # any other test needs a known value
-        spec = FIELDS.get(field)
-        if spec is None:
-            continue
-        if spec.type in ("int", "number"):
-            rng = _Range()
-            excluded = set()
-            for leaf in leaves:
-                if isinstance(leaf.value, int | float) and not isinstance(leaf.value, bool):
-                    if leaf.op == "!=":
-                        excluded.add(leaf.value)
-                    elif leaf.op in ("<", "<=", ">", ">=", "=="):
-                        rng.meet(leaf.op, float(leaf.value))
-            if rng.empty(spec.type == "int"):
-                return False
-            if rng.low == rng.high and rng.low in excluded:
-                return False
-        elif spec.type in ("bool", "enum"):
-            equal = {leaf.value for leaf in leaves if leaf.op == "=="}
-            differ = {leaf.value for leaf in leaves if leaf.op == "!="}
-            if len(equal) > 1 or equal & differ:
-                return False
-            domain = {True, False} if spec.type == "bool" else set(spec.vocabulary)
-            if not equal and domain and domain <= differ:
-                return False
-        else:
-            has = {leaf.value for leaf in leaves if leaf.op == "contains"}
-            lacks = {leaf.value for leaf in leaves if leaf.op == "not_contains"}
-            if has & lacks:
-                return False
-    return True
+    return by_field
+
+
+def _field_satisfiable(field: str, leaves: list[Leaf]) -> bool:
+    """Whether one value of ``field`` passes every test in ``leaves`` (all on that field)."""
+    ops = {leaf.op for leaf in leaves}
+    if "is_unknown" in ops and ops != {"is_unknown"}:
+        return False  # any other test needs a known value
+    spec = FIELDS.get(field)
+    if spec is None:
+        return True
+    if spec.type in ("int", "number"):
+        rng = _Range()
+        excluded = set()
+        for leaf in leaves:
+            if isinstance(leaf.value, int | float) and not isinstance(leaf.value, bool):
+                if leaf.op == "!=":
+                    excluded.add(leaf.value)
+                elif leaf.op in ("<", "<=", ">", ">=", "=="):
+                    rng.meet(leaf.op, float(leaf.value))
+        if rng.empty(spec.type == "int"):
+            return False
+        return not (rng.low == rng.high and rng.low in excluded)
+    if spec.type in ("bool", "enum"):
+        equal = {leaf.value for leaf in leaves if leaf.op == "=="}
+        differ = {leaf.value for leaf in leaves if leaf.op == "!="}
+        if len(equal) > 1 or equal & differ:
+            return False
+        domain = {True, False} if spec.type == "bool" else set(spec.vocabulary)
+        return bool(equal or not domain or not domain <= differ)
+    has = {leaf.value for leaf in leaves if leaf.op == "contains"}
+    lacks = {leaf.value for leaf in leaves if leaf.op == "not_contains"}
+    return not has & lacks
 
 
 def can_be_true(cond: ConditionNode) -> bool:
@@ -241,27 +246,73 @@ def lint_protocol(lp: LoadedProtocol, today: dt.date | None) -> Iterator[Problem
             )
 
 
-def _shadowed(lp: LoadedProtocol) -> Iterator[Problem]:
+#: One DNF branch: per field, its tests and a hashable key for them (only satisfiable branches are kept).
+_Key = tuple[tuple[str, str], ...]
+_Branch = dict[str, tuple[tuple[Leaf, ...], _Key]]
+_Seen = dict[tuple[str, _Key], bool]
+
+
+def _branches(conjunctions: list[Conjunction]) -> list[_Branch]:
+    out: list[_Branch] = []
+    for conj in conjunctions:
+        grouped = _by_field(conj)
+        if all(_field_satisfiable(f, ls) for f, ls in grouped.items()):
+            out.append(
+                {f: (tuple(ls), tuple((str(leaf.op), repr(leaf.value)) for leaf in ls)) for f, ls in grouped.items()}
+            )
+    return out
+
+
+def _compatible(x: _Branch, y: _Branch, seen: _Seen) -> bool:
+    """Whether branches x and y can hold together; each holds alone, so only shared fields can clash."""
+    for f in x.keys() & y.keys():
+        (xl, xk), (yl, yk) = x[f], y[f]
+        key = (f, xk + yk)
+        ok = seen.get(key)
+        if ok is None:
+            ok = seen[key] = _field_satisfiable(f, [*xl, *yl])
+        if not ok:
+            return False
+    return True
+
+
+def _shadowed(lp: LoadedProtocol, budget: int | None = None) -> Iterator[Problem]:
+    """Rules that a more severe rule always accompanies: rule a is shadowed by b when a implies b,
+    that is when no branch of a is compatible with a branch of not-b. At most ``budget`` branch
+    pairs are compared, so that validate time is bounded whatever the protocol."""
     rules = [(i, r) for i, r in enumerate(lp.protocol.rules) if r.kind in SEVERITY]
-    branches: dict[str, list[Conjunction]] = {}
-    negated: dict[str, list[Conjunction]] = {}
-    for _, r in rules:
+    branches: dict[int, list[_Branch]] = {}
+    negated: dict[int, list[_Branch]] = {}
+    for i, r in rules:
         try:
-            branches[r.id] = dnf(r.when, limit=MAX_SHADOW_BRANCHES)
-            negated[r.id] = dnf(negate(r.when), limit=MAX_SHADOW_BRANCHES)
+            branches[i] = _branches(dnf(r.when, limit=MAX_SHADOW_BRANCHES))
+            negated[i] = _branches(dnf(negate(r.when), limit=MAX_SHADOW_BRANCHES))
         except TooManyBranches:
             continue
-    fields = {r.id: {leaf.field for _, leaf in walk_leaves(r.when)} for _, r in rules}
-    for i, a in rules:
-        if a.id not in branches:
+    # Who can shadow whom: a more severe rule, expandable, sharing a field; in protocol order.
+    by_field: dict[str, set[int]] = {}
+    for i, r in rules:
+        if i in negated:
+            for _, leaf in walk_leaves(r.when):
+                by_field.setdefault(leaf.field, set()).add(i)
+    left = MAX_SHADOW_COMPARISONS if budget is None else budget
+    seen: _Seen = {}
+    for n, (i, a) in enumerate(rules):
+        if not branches.get(i):
             continue
-        for _, b in rules:
-            if b.id == a.id or b.id not in negated or SEVERITY[b.kind] >= SEVERITY[a.kind]:
-                continue
-            if not fields[a.id] & fields[b.id]:
+        severity = SEVERITY[a.kind]
+        near = set().union(*(by_field.get(leaf.field, ()) for _, leaf in walk_leaves(a.when)))
+        for j in sorted(near):
+            b = lp.protocol.rules[j]
+            if j == i or SEVERITY[b.kind] >= severity:
                 continue
             # a implies b  <=>  a and not b is unsatisfiable
-            if not any(satisfiable(x + y) for x in branches[a.id] for y in negated[b.id]):
+            pairs = len(branches[i]) * len(negated[j])
+            if pairs > left:
+                yield _incomplete(lp, rules, n, MAX_SHADOW_COMPARISONS if budget is None else budget)
+                return
+            left -= pairs
+            if not any(_compatible(x, y, seen) for x in branches[i] for y in negated[j]):
                 yield lp.smap().problem(
                     ("rules", i, "id"),
                     "shadowed-rule",
@@ -269,3 +320,15 @@ def _shadowed(lp: LoadedProtocol) -> Iterator[Problem]:
                     severity="warning",
                 )
                 break
+
+
+def _incomplete(lp: LoadedProtocol, rules: list[tuple[int, Rule]], n: int, budget: int) -> Problem:
+    first = rules[n][0]
+    return lp.smap().problem(
+        ("rules", first, "id"),
+        "shadow-check-incomplete",
+        f"the shadowed-rule check stopped after {budget:,} comparisons, so that validate stays fast: "
+        f"rules[{first}] ({rules[n][1].id!r}) and the {len(rules) - n - 1} rules after it were not checked "
+        "for shadowing; split the protocol, or write fewer rules on the same fields, to check them all",
+        severity="warning",
+    )

@@ -75,3 +75,89 @@ def test_satisfiability_helpers() -> None:
             ]
         )
     )
+
+
+# ---------------------------------------------------------------- shadowing: same answers, bounded work
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _brute_force_shadowed(path: Path) -> set[str]:
+    """Every pair, every branch pair, no index and no budget: what the fast check must agree with."""
+    from kapdecide.conditions import TooManyBranches, dnf, negate
+    from kapdecide.lint import MAX_SHADOW_BRANCHES, SEVERITY, satisfiable
+    from kapdecide.loader import read_protocol
+
+    lp, _ = read_protocol(path)
+    assert lp is not None
+    rules = [r for r in lp.protocol.rules if r.kind in SEVERITY]
+    out = set()
+    for a in rules:
+        for b in rules:
+            if a.id == b.id or SEVERITY[b.kind] >= SEVERITY[a.kind]:
+                continue
+            try:
+                xs, ys = dnf(a.when, MAX_SHADOW_BRANCHES), dnf(negate(b.when), MAX_SHADOW_BRANCHES)
+                dnf(b.when, MAX_SHADOW_BRANCHES)
+            except TooManyBranches:
+                continue
+            if any(satisfiable(x) for x in xs) and not any(satisfiable(x + y) for x in xs for y in ys):
+                out.add(a.id)
+    return out
+
+
+SHADOW_CASES = [ROOT / "protocols" / "kap-sud.yaml", *sorted(LINT.glob("shadowed-rule.*.yaml"))]
+
+
+@pytest.mark.parametrize("path", SHADOW_CASES, ids=lambda p: p.name)
+def test_the_fast_shadow_check_finds_exactly_what_a_brute_force_check_finds(path: Path) -> None:
+    _, problems = validate_paths([path], None)
+    found = {p.message.split("'")[1] for p in problems if p.code == "shadowed-rule"}
+    assert found == _brute_force_shadowed(path)
+    assert "shadow-check-incomplete" not in {p.code for p in problems}
+
+
+def _large_protocol(tmp_path: Path, rules: int) -> Path:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("large_protocol", ROOT / "benchmarks" / "large_protocol.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    path = tmp_path / "large.yaml"
+    path.write_text(module.build(rules, size=0), encoding="utf-8")
+    return path
+
+
+def test_the_shadow_check_is_bounded_and_says_what_it_left_unchecked(tmp_path: Path) -> None:
+    """Issue 13 item 14: 1,998 rules took 57 s in validate, all in the pairwise shadowing check."""
+    from kapdecide import lint
+    from kapdecide.loader import read_protocol
+
+    path = _large_protocol(tmp_path, 400)
+    lp, _ = read_protocol(path)
+    assert lp is not None
+    calls = 0
+    real = lint._compatible
+
+    def counting(*args: object) -> bool:
+        nonlocal calls
+        calls += 1
+        return real(*args)  # type: ignore[arg-type]
+
+    lint._compatible = counting  # type: ignore[assignment]
+    try:
+        problems = list(lint._shadowed(lp, budget=20_000))
+    finally:
+        lint._compatible = real
+    assert calls <= 20_000  # the work is bounded by the budget, whatever the protocol
+    (incomplete,) = [p for p in problems if p.code == "shadow-check-incomplete"]
+    assert incomplete.severity == "warning" and incomplete.line is not None
+    assert incomplete.path.startswith("rules[") and "were not checked" in incomplete.message
+    assert not [p for p in problems if p.code == "shadowed-rule"]  # no synthetic rule implies another
+
+
+def test_a_small_protocol_is_checked_whole_within_the_default_budget(tmp_path: Path) -> None:
+    _, problems = validate_paths([_large_protocol(tmp_path, 40)], None)
+    assert "shadow-check-incomplete" not in {p.code for p in problems}
+    assert not [p for p in problems if p.severity == "error"], [p.format() for p in problems]
