@@ -11,7 +11,9 @@ import datetime as dt
 import json
 import multiprocessing
 import os
+import select
 import signal
+import stat
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -207,39 +209,123 @@ class Counts:
             self.errors += 1
 
 
-def bounded_lines(source: Any, limit: int = MAX_LINE_BYTES) -> Iterator[bytes]:
-    """The lines of a binary stream, each read at most ``limit`` + 1 bytes: a longer line is skipped to
-    its end and given as its first ``limit`` + 1 bytes, which the line check turns into an error
-    record (a 200 MB line is never held in memory)."""
-    while True:
-        line: bytes = source.readline(limit + 1)
-        if not line:
-            return
-        if len(line) > limit and not line.endswith(b"\n"):
-            while True:  # drop the rest of the over-long line
-                rest = source.readline(1 << 20)
-                if not rest or rest.endswith(b"\n"):
-                    break
-        yield line
+class StreamLines:
+    """The LF-framed lines of a binary stream, each read at most ``limit`` + 1 bytes (a longer line
+    is given as its first ``limit`` + 1 bytes and the rest skipped unread, which the line check turns
+    into an error record: a 200 MB line is never held in memory).
 
+    It also knows whether the next line can be had now (``ready``): a batch from a slow producer on
+    a pipe gets each report soon after its line, instead of once a whole chunk has arrived."""
 
-def _chunks(lines: Iterable[str | bytes]) -> Iterator[list[Line]]:
-    chunk: list[Line] = []
-    for number, text in enumerate(lines, 1):
-        # Lines end at LF only: a lone CR is JSON whitespace inside a line, never a line end (framing
-        # on universal newlines paired every later report with the wrong patient). A CRLF end is one end.
-        if isinstance(text, bytes):
-            text = text[:-1] if text.endswith(b"\n") else text
-            text = text[:-1] if text.endswith(b"\r") else text
+    READ = 1 << 16
+
+    def __init__(self, source: Any, limit: int = MAX_LINE_BYTES):
+        self._read = getattr(source, "read1", source.read)  # read1: what is there, with at most one wait
+        self._limit = limit
+        self._buf = bytearray()
+        self._scanned = 0
+        self._eof = False
+        self._fd = _pollable(source)
+
+    def ready(self) -> bool:
+        """Whether the next line (or the end) can be read without waiting for the producer."""
+        if self._eof or self._fd is None or self._buf.find(b"\n", self._scanned) >= 0:
+            return True
+        self._scanned = len(self._buf)
+        return bool(select.select([self._fd], [], [], 0)[0])
+
+    def fileno(self) -> int | None:
+        """The descriptor to wait on for more input (None when reading never waits)."""
+        return self._fd
+
+    def __iter__(self) -> Iterator[bytes]:
+        buf, limit = self._buf, self._limit
+        while True:
+            end = buf.find(b"\n", self._scanned)  # bytes before _scanned hold no LF: never scanned twice
+            if 0 <= end <= limit:
+                line = bytes(buf[: end + 1])
+                del buf[: end + 1]
+                self._scanned = 0
+                yield line
+            elif end > limit or len(buf) > limit:
+                yield bytes(buf[: limit + 1])
+                self._skip_line()
+            elif self._eof:
+                if buf:
+                    yield bytes(buf)
+                return
+            else:
+                self._scanned = len(buf)
+                self._fill()
+
+    def _fill(self) -> None:
+        data = self._read(self.READ)
+        if data:
+            self._buf += data
         else:
-            text = text[:-1] if text.endswith("\n") else text
-            text = text[:-1] if text.endswith("\r") else text
-        chunk.append((number, text))
-        if len(chunk) >= CHUNK:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
+            self._eof = True
+
+    def _skip_line(self) -> None:
+        """Drop input up to and including the next LF (the rest of an over-long line)."""
+        while True:
+            end = self._buf.find(b"\n")
+            if end >= 0:
+                del self._buf[: end + 1]
+                self._scanned = 0
+                return
+            self._buf.clear()
+            self._scanned = 0
+            if self._eof:
+                return
+            self._fill()
+
+
+def bounded_lines(source: Any, limit: int = MAX_LINE_BYTES) -> StreamLines:
+    """The lines of a binary stream, each at most ``limit`` + 1 bytes (see StreamLines)."""
+    return StreamLines(source, limit)
+
+
+def _pollable(source: Any) -> int | None:
+    """The descriptor of a pipe, socket or terminal (reading may wait there); None otherwise."""
+    try:
+        fd = int(source.fileno())
+        mode = os.fstat(fd).st_mode
+    except (AttributeError, OSError, ValueError):
+        return None
+    return fd if stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or stat.S_ISCHR(mode) else None
+
+
+class _Chunks:
+    """Lines in numbered chunks of at most CHUNK; a chunk ends early when the next line is not there
+    yet, so that nothing waits for input that may be slow to come."""
+
+    def __init__(self, lines: Iterable[str | bytes]):
+        self._lines = enumerate(lines, 1)
+        self._ready: Callable[[], bool] = getattr(lines, "ready", lambda: True)
+        fd = getattr(lines, "fileno", lambda: None)()
+        self.waitable: int | None = fd if isinstance(fd, int) else None
+
+    def ready(self) -> bool:
+        return self._ready()
+
+    def next(self) -> list[Line] | None:
+        """The next chunk (waiting for its first line if need be), or None at the end."""
+        chunk: list[Line] = []
+        for number, text in self._lines:
+            chunk.append((number, _strip_end(text)))
+            if len(chunk) >= CHUNK or not self._ready():
+                break
+        return chunk or None
+
+
+def _strip_end(text: str | bytes) -> str | bytes:
+    # Lines end at LF only: a lone CR is JSON whitespace inside a line, never a line end (framing
+    # on universal newlines paired every later report with the wrong patient). A CRLF end is one end.
+    if isinstance(text, bytes):
+        text = text[:-1] if text.endswith(b"\n") else text
+        return text[:-1] if text.endswith(b"\r") else text
+    text = text[:-1] if text.endswith("\n") else text
+    return text[:-1] if text.endswith("\r") else text
 
 
 class _Worker:
@@ -285,9 +371,11 @@ class _Pool:
         except OSError:
             pass  # the worker died: collect() turns its chunks into error records
 
-    def collect(self) -> list[tuple[int, list[Output]]]:
-        """Wait for results; a dead worker's chunks come back as error records, and it is replaced."""
-        ready = wait([w.results for w in self.workers] + [w.proc.sentinel for w in self.workers])
+    def collect(self, also: int | None = None) -> list[tuple[int, list[Output]]]:
+        """Wait for results (or for ``also``, more input, to become readable); a dead worker's chunks
+        come back as error records, and it is replaced."""
+        waitables: list[Any] = [w.results for w in self.workers] + [w.proc.sentinel for w in self.workers]
+        ready = wait(waitables if also is None else [*waitables, also])
         done: list[tuple[int, list[Output]]] = []
         for i, w in enumerate(self.workers):
             if w.results in ready:
@@ -348,12 +436,14 @@ def run_batch(
     pending: dict[int, list[Output]] = {}
     next_out = 0
     sent = 0
-    source = _chunks(lines)
+    source = _Chunks(lines)
     exhausted = False
     try:
         while True:
             while not exhausted and sent - next_out < window and (worker := pool.idle()) is not None:
-                chunk = next(source, None)
+                if sent > next_out and not source.ready():
+                    break  # reports are due: write them rather than wait here for the next line
+                chunk = source.next()
                 if chunk is None:
                     exhausted = True
                     break
@@ -361,7 +451,8 @@ def run_batch(
                 sent += 1
             if next_out == sent and exhausted:
                 break
-            for chunk_id, outputs in pool.collect():
+            can_take = not exhausted and sent - next_out < window and pool.idle() is not None
+            for chunk_id, outputs in pool.collect(source.waitable if can_take else None):
                 pending[chunk_id] = outputs
             while next_out in pending:
                 for number, text, outcome in pending.pop(next_out):

@@ -426,3 +426,44 @@ def test_an_over_long_batch_line_is_an_error_record_and_never_read_whole(tmp_pat
     out = [json.loads(x) for x in proc.stdout.decode().splitlines()]
     assert [o.get("input_line", o.get("line")) for o in out] == [1, 2, 3]
     assert out[1]["error"]["code"] == "too-large"
+
+
+def _read_line_within(stream: object, seconds: float) -> bytes | None:
+    import select
+
+    fd = stream.fileno()  # type: ignore[attr-defined]
+    end = time.monotonic() + seconds
+    got = b""
+    while not got.endswith(b"\n"):
+        left = end - time.monotonic()
+        if left <= 0 or not select.select([fd], [], [], left)[0]:
+            return None
+        chunk = os.read(fd, 1 << 20)
+        if not chunk:
+            return None
+        got += chunk
+    return got
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_slow_producer_gets_each_report_soon_after_its_line(jobs: str) -> None:
+    """Issue 13 item 14: on a pipe, no report appeared until 64 lines had arrived."""
+    with subprocess.Popen(
+        [sys.executable, "-m", "kapdecide", "assess", "--batch", "-", "--jobs", jobs],
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "NO_COLOR": "1"},
+    ) as proc:
+        assert proc.stdin is not None and proc.stdout is not None
+        for n, line in enumerate(_lines(3), 1):
+            proc.stdin.write(line.encode() + b"\n")
+            proc.stdin.flush()
+            # the producer keeps the pipe open: the report must come without more input
+            out = _read_line_within(proc.stdout, 60)
+            assert out is not None, f"no report for line {n} while the producer waits"
+            assert json.loads(out)["input_line"] == n
+        proc.stdin.close()
+        assert proc.wait(timeout=60) == 0
+        assert proc.stdout.read() == b""

@@ -1,0 +1,79 @@
+"""batch: LF framing with bounded lines, and chunks that never wait for input that has not come."""
+
+from __future__ import annotations
+
+import io
+import os
+import random
+
+import pytest
+
+from kapdecide.batch import CHUNK, StreamLines, _Chunks
+
+
+def _reference(data: bytes, limit: int) -> list[bytes]:
+    """What the framing must give: LF-ended lines, each cut to its first limit + 1 bytes when longer."""
+    out = []
+    for piece in data.split(b"\n"):
+        out.append(piece + b"\n")
+    out[-1] = out[-1][:-1]
+    if out[-1] == b"":
+        out.pop()
+    return [x if len(x) <= limit + 1 else x[: limit + 1] for x in out]
+
+
+class _Trickle(io.RawIOBase):
+    """A stream that gives a few bytes per read, as a pipe from a slow producer does."""
+
+    def __init__(self, data: bytes, rng: random.Random):
+        self.data, self.rng = data, rng
+
+    def readable(self) -> bool:
+        return True
+
+    def read1(self, n: int = -1) -> bytes:
+        size = self.rng.randint(1, 7)
+        out, self.data = self.data[:size], self.data[size:]
+        return out
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_lines_are_framed_on_lf_and_bounded_whatever_the_read_sizes(seed: int) -> None:
+    rng = random.Random(seed)
+    limit = rng.randint(1, 12)
+    data = bytes(rng.choice(b"ab\r\n\n") for _ in range(rng.randint(0, 200)))
+    expected = _reference(data, limit)
+    assert list(StreamLines(io.BytesIO(data), limit)) == expected
+    assert list(StreamLines(_Trickle(data, rng), limit)) == expected
+
+
+def test_a_line_exactly_at_the_limit_is_whole_and_one_byte_more_is_cut() -> None:
+    assert list(StreamLines(io.BytesIO(b"abcd\nabcde\nx"), 4)) == [b"abcd\n", b"abcde", b"x"]
+
+
+def test_a_regular_file_never_waits_and_fills_whole_chunks(tmp_path: os.PathLike[str]) -> None:
+    path = os.path.join(tmp_path, "in.jsonl")
+    with open(path, "wb") as fh:
+        fh.write(b"{}\n" * (CHUNK + 3))
+    with open(path, "rb") as fh:
+        chunks = _Chunks(StreamLines(fh))
+        assert chunks.waitable is None
+        sizes = []
+        while (chunk := chunks.next()) is not None:
+            sizes.append(len(chunk))
+    assert sizes == [CHUNK, 3]
+
+
+def test_on_a_pipe_a_chunk_ends_when_the_next_line_has_not_come() -> None:
+    read_end, write_end = os.pipe()
+    with os.fdopen(read_end, "rb") as source:
+        os.write(write_end, b'{"a": 1}\n{"b": 2}\n{"c"')  # two lines and the start of a third
+        chunks = _Chunks(StreamLines(source))
+        assert chunks.waitable == read_end
+        assert [n for n, _ in chunks.next() or []] == [1, 2]  # does not wait for line 3
+        assert not chunks.ready()
+        os.write(write_end, b": 3}\n")
+        assert chunks.ready()
+        os.close(write_end)
+        assert chunks.next() == [(3, b'{"c": 3}')]
+        assert chunks.next() is None
