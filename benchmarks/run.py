@@ -55,7 +55,11 @@ SMOKE = Settings(runs=2, batch_count=300, rss_small=100, rss_large=400, seed=202
 
 
 def _generator() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("kapdecide_bench_generate", Path(__file__).with_name("generate.py"))
+    return _module("generate")
+
+
+def _module(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(f"kapdecide_bench_{name}", Path(__file__).with_name(f"{name}.py"))
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -105,6 +109,25 @@ def _peak_rss_mib(cmd: Sequence[str], env: dict[str, str], feed: list[str] | Non
     if code != "0":
         sys.exit(f"benchmark command failed (exit {code}): {' '.join(cmd)}")
     return int(kib) / 1024
+
+
+def _stream_latency(cmd: Sequence[str], env: dict[str, str], lines: list[str]) -> float:
+    """Median time from writing one line to reading its report, with the pipe held open between lines
+    (a slow producer); the first line, which includes start-up, is left out."""
+    times = []
+    with subprocess.Popen(cmd, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE) as proc:
+        assert proc.stdin is not None and proc.stdout is not None
+        for line in lines:
+            start = time.perf_counter()
+            proc.stdin.write(line.encode("utf-8") + b"\n")
+            proc.stdin.flush()
+            if not proc.stdout.readline():
+                sys.exit(f"benchmark command ended early: {' '.join(cmd)}")
+            times.append(time.perf_counter() - start)
+        proc.stdin.close()
+        if proc.wait() not in (0, 2):
+            sys.exit(f"benchmark command failed (exit {proc.returncode}): {' '.join(cmd)}")
+    return statistics.median(times[1:])
 
 
 def _machine() -> dict[str, str]:
@@ -158,6 +181,20 @@ def measure(settings: Settings, work: Path) -> tuple[dict[str, str], list[tuple[
         ),
     ]
 
+    largest = work / "largest.yaml"
+    largest.write_text(_module("large_protocol").build(), encoding="utf-8")
+    big_runs = 3 if settings is FULL else 1
+    big = statistics.median(_run([*kd, "validate", str(largest)], env) for _ in range(big_runs))
+    rows.append(
+        (
+            f"cold `kapdecide validate` of the largest protocol accepted ({largest.stat().st_size / 2**20:.1f} MiB, "
+            "2,000 engine rules, no rule shadowing another)",
+            f"{big:.2f} s",
+            "<= 5 s",
+            _met(big <= 5),
+        )
+    )
+
     batch_file = work / "batch.jsonl"
     with batch_file.open("w", encoding="utf-8") as out:
         gen.write_jsonl(gen.generate(settings.batch_count, settings.seed), out)
@@ -181,6 +218,17 @@ def measure(settings: Settings, work: Path) -> tuple[dict[str, str], list[tuple[
             _met(rates[2] >= 1.8 * rates[1]),
         ),
     ]
+
+    lines = batch_file.read_text(encoding="utf-8").splitlines()[: 21 if settings is FULL else 4]
+    latency = _stream_latency([*kd, "assess", "--batch", "-", "--jobs", "2"], env, lines)
+    rows.append(
+        (
+            "batch on a pipe, one line at a time: from a line written to its report read (`--jobs 2`)",
+            f"{latency * 1000:.0f} ms",
+            "<= 100 ms",
+            _met(latency <= 0.1),
+        )
+    )
 
     feed = [py, str(Path(__file__).with_name("generate.py")), "--seed", str(settings.seed), "--count"]
     rss = {}

@@ -21,7 +21,15 @@ def test_harness_smoke_run_measures_every_row() -> None:
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     measures = [row[0] for row in result["rows"]]
-    for expected in ("bare import", "cold `kapdecide assess", "cold `kapdecide validate", "`--jobs 1`", "`--jobs 2`"):
+    for expected in (
+        "bare import",
+        "cold `kapdecide assess",
+        "cold `kapdecide validate",
+        "largest protocol accepted",
+        "`--jobs 1`",
+        "`--jobs 2`",
+        "one line at a time",
+    ):
         assert any(expected in m for m in measures), (expected, measures)
     assert sum("peak RSS" in m for m in measures) == 2
     # every target row carries a verdict, and every figure is a number with its unit
