@@ -1,0 +1,130 @@
+"""Every output the project can produce, byte for byte: the guard for refactoring (issue 14).
+
+Each command below runs in-process through the real entry point; its exit code, stdout and stderr
+are hashed and compared with ``tests/golden/outputs.sha256.json``. A change in any byte of any
+format (text, JSON, CDS Hooks, explain, batch, import-fhir, validate, test, schemas, error
+messages) fails here, naming the command. When a change is intended, regenerate and review the
+diff of the manifest together with the golden files::
+
+    KAPDECIDE_UPDATE_GOLDEN=1 pytest tests/test_outputs_unchanged.py
+
+The real FHIR samples (``../shared/fhir-samples/``) are hashed, never copied; their commands are
+skipped when the folder is absent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from cli.helpers import run_in_process
+
+ROOT = Path(__file__).resolve().parents[1]
+MANIFEST = ROOT / "tests" / "golden" / "outputs.sha256.json"
+SAMPLES = ROOT.parent / "shared" / "fhir-samples"
+UPDATE = os.environ.get("KAPDECIDE_UPDATE_GOLDEN") == "1"
+AS_OF = ("--as-of", "2026-11-21")
+
+
+def _rel(path: Path) -> str:
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else os.path.relpath(path, ROOT)
+
+
+def _commands() -> dict[str, tuple[list[str], bytes]]:
+    commands: dict[str, tuple[list[str], bytes]] = {}
+
+    def add(args: list[str], stdin: bytes = b"") -> None:
+        commands[" ".join(args)] = (args, stdin)
+
+    examples = sorted((ROOT / "examples").glob("*.y*ml")) + sorted((ROOT / "examples").glob("*.json"))
+    for ex in examples:
+        for fmt in ("text", "json", "cds-hooks"):
+            add(["assess", _rel(ex), "--format", fmt, *AS_OF])
+        add(["assess", _rel(ex), "--explain", *AS_OF])
+        add(["explain", _rel(ex), "--format", "json", *AS_OF])
+    first = _rel(examples[0])
+    add(["assess", first, "--what-if", "vitals.bp_systolic_mmhg=150", "--format", "json", *AS_OF])
+    add(["assess", first, "--fail-on", "precautions", *AS_OF])
+    for bad in sorted((ROOT / "tests" / "fixtures" / "profiles" / "invalid").iterdir()):
+        add(["assess", _rel(bad), *AS_OF])
+        add(["assess", _rel(bad), "--format", "json", *AS_OF])
+    for odd in sorted((ROOT / "tests" / "fixtures" / "profiles" / "unrecognised").glob("*")):
+        add(["assess", _rel(odd), "--format", "json", *AS_OF])
+    lines = []
+    for ex in examples:
+        import yaml
+
+        lines.append(json.dumps(yaml.safe_load(ex.read_text(encoding="utf-8")), default=str, sort_keys=True))
+    add(["assess", "--batch", "-", *AS_OF], ("\n".join([*lines, "{bad", ""]) + "\n").encode())
+    add(["validate", "protocols"])
+    add(["validate", "protocols", "--format", "json"])
+    for lint in sorted((ROOT / "tests" / "fixtures" / "protocols" / "lint").glob("*.yaml")):
+        add(["validate", _rel(lint), "--format", "json"])
+    for invalid in sorted((ROOT / "tests" / "fixtures" / "protocols" / "invalid").glob("*.yaml")):
+        add(["validate", _rel(invalid)])
+    for fmt in ("text", "json", "junit"):
+        add(["test", "protocols", "--format", fmt])
+    add(["test", "protocols", "--coverage"])
+    for name in ("profile", "protocol", "report"):
+        add(["schema", name])
+    return commands
+
+
+def _sample_commands() -> dict[str, tuple[list[str], bytes]]:
+    commands: dict[str, tuple[list[str], bytes]] = {}
+    for sample in sorted(SAMPLES.glob("*.json")) if SAMPLES.is_dir() else []:
+        name = _rel(sample)
+        for args in (
+            ["assess", name, "--format", "json", *AS_OF],
+            ["assess", name, "--format", "cds-hooks", *AS_OF],
+            ["assess", name, *AS_OF],
+            ["import-fhir", name, *AS_OF],
+        ):
+            commands[" ".join(args).replace(name, f"fhir-samples/{sample.name}")] = (args, b"")
+    return commands
+
+
+def _digest(args: list[str], stdin: bytes) -> str:
+    code, out, err = run_in_process(*args, stdin=stdin)
+    return f"{code} {hashlib.sha256(out).hexdigest()} {hashlib.sha256(err).hexdigest()}"
+
+
+@pytest.fixture(scope="module")
+def manifest() -> dict[str, str]:
+    if MANIFEST.exists():
+        data: dict[str, str] = json.loads(MANIFEST.read_text(encoding="utf-8"))
+        return data
+    return {}
+
+
+def _check(
+    commands: dict[str, tuple[list[str], bytes]], manifest: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setenv("KAPDECIDE_CACHE_DIR", "off")
+    monkeypatch.setenv("TZ", "UTC")
+    actual = {key: _digest(args, stdin) for key, (args, stdin) in commands.items()}
+    if UPDATE:
+        merged = {**{k: v for k, v in manifest.items() if k not in actual}, **actual}
+        MANIFEST.write_text(json.dumps(dict(sorted(merged.items())), indent=1) + "\n", encoding="utf-8")
+        manifest.update(actual)
+    changed = sorted(k for k, v in actual.items() if manifest.get(k) != v)
+    assert not changed, f"{len(changed)} output(s) changed or new (first: {changed[:5]}); see this module's docstring"
+
+
+def test_every_project_output_is_byte_identical(manifest: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    _check(_commands(), manifest, monkeypatch)
+
+
+@pytest.mark.skipif(not SAMPLES.is_dir(), reason="../shared/fhir-samples/ is not present")
+def test_every_fhir_sample_output_is_byte_identical(manifest: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    _check(_sample_commands(), manifest, monkeypatch)
+
+
+def test_the_manifest_has_no_stale_entries(manifest: dict[str, str]) -> None:
+    known = set(_commands()) | {k for k in manifest if k.split()[1].startswith("fhir-samples/")}
+    assert set(manifest) <= known, sorted(set(manifest) - known)[:5]
