@@ -25,3 +25,13 @@ def test_mypy_strict_clean() -> None:
     pytest.importorskip("mypy")
     result = _run("mypy")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_version_has_one_source() -> None:
+    """pyproject.toml reads the version from the package (hatch dynamic version), never a second copy."""
+    import importlib.metadata
+
+    import kapdecide
+
+    assert importlib.metadata.version("kapdecide") == kapdecide.__version__
+    assert 'dynamic = ["version"]' in (ROOT / "pyproject.toml").read_text(encoding="utf-8")

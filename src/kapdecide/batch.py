@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
-from .errors import EXIT_MEANING, ExitCode, KapdecideError, Problem
+from .errors import EXIT_MEANING, ExitCode, InvalidInputError, KapdecideError, Problem
 from .loader import LoadedProtocol
 
 CHUNK = 64
@@ -65,74 +65,53 @@ def assess_line(
     then the line's own ``assessed_on``, then ``default_as_of`` (today)."""
     from pydantic_core import to_json
 
-    from .assessment import assess, assess_data
-    from .fhir import FHIR_XML_MESSAGE, cds_hooks_hook, cds_hooks_message, is_fhir_bundle, is_fhir_xml, map_bundle
-    from .profile import check_consistency, validate_profile_data
+    from . import pipeline
     from .yaml_source import SourceError, SourceMap, load_json
 
     name = f"line {line}"
     try:
-        if isinstance(raw, bytes):
-            if len(raw) > MAX_LINE_BYTES:
-                return line, error_record(line, 2, "too-large", f"line is over {MAX_LINE_BYTES} bytes"), "invalid"
-            try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                return (
-                    line,
-                    error_record(
-                        line, 2, "not-utf8", f"line is not valid UTF-8 (byte {exc.start + 1}): re-export it as UTF-8"
-                    ),
-                    "invalid",
-                )
-        else:
-            text = raw
-        if len(text) > MAX_LINE_BYTES:
-            return line, error_record(line, 2, "too-large", f"line is over {MAX_LINE_BYTES} bytes"), "invalid"
-        if not text.strip():
-            return line, error_record(line, 2, "empty-line", "empty line: expected one JSON profile"), "invalid"
-        if text.lstrip().startswith(("<", "\ufeff")) and is_fhir_xml(text.encode("utf-8", errors="replace")):
-            return line, error_record(line, 2, "fhir-xml", FHIR_XML_MESSAGE), "invalid"
+        text = _line_text(raw)
         try:
             data = load_json(text, name)
         except SourceError as exc:
-            return line, error_record(line, 2, "invalid-input", "the line is not valid JSON", exc.problems), "invalid"
-        hook = cds_hooks_hook(data)
-        if hook is not None:
-            return line, error_record(line, 2, "cds-hooks-request", cds_hooks_message(hook)), "invalid"
-        smap = SourceMap(name)
-        imported = None
-        if is_fhir_bundle(data):
-            imported = map_bundle(data, default_as_of)
-            data = imported.profile
-        profile = validate_profile_data(data, smap)
-        as_of = default_as_of if forced else profile.assessed_on or default_as_of
-        problems = check_consistency(profile, as_of, smap)
-        if problems:
-            return (
-                line,
-                error_record(line, 2, "invalid-input", "contradictory or impossible values", problems),
-                ("invalid"),
-            )
-        if imported is None:
+            raise InvalidInputError("the line is not valid JSON", exc.problems) from None
+        checked = pipeline.from_data(
+            data, SourceMap(name), as_of=default_as_of if forced else None, today=default_as_of
+        )
+        if checked.imported is None:
             # pydantic-core's JSON writer: the same bytes as _dumps (tests/unit/test_assessment.py), 3x faster
-            data = assess_data(profile, protocols, as_of)
-            data["input_line"] = line
-            return line, to_json(data).decode("utf-8"), "ok"
-        from .provenance import annotate, input_source
-
-        source = input_source(imported.patient_id, imported.resources_read, imported.warnings, imported.unmapped)
-        report = annotate(assess(profile, protocols, as_of), imported.provenance, source)
-        return line, report.model_copy(update={"input_line": line}).model_dump_json(), "ok"
+            report = pipeline.report_data(checked, protocols)
+            report["input_line"] = line
+            return line, to_json(report).decode("utf-8"), "ok"
+        full = pipeline.report(checked, protocols)
+        return line, full.model_copy(update={"input_line": line}).model_dump_json(), "ok"
     except KapdecideError as exc:
         outcome = "invalid" if exc.exit_code == ExitCode.INVALID_INPUT else "error"
         return line, error_record(line, exc.exit_code, exc.code, exc.message, exc.problems), outcome
     except Exception as exc:  # one line's internal failure must not stop the batch
-        return (
-            line,
-            error_record(line, 4, "internal-error", f"internal error on this line: {type(exc).__name__}"),
-            ("error"),
-        )
+        message = f"internal error on this line: {type(exc).__name__}"
+        return line, error_record(line, ExitCode.INTERNAL, "internal-error", message), "error"
+
+
+def _line_text(raw: str | bytes) -> str:
+    """The line as text, refusing what cannot be a JSON profile before parsing (exit-2 records)."""
+    from .fhir import FHIR_XML_MESSAGE, is_fhir_xml
+
+    if len(raw) > MAX_LINE_BYTES:
+        raise InvalidInputError(f"line is over {MAX_LINE_BYTES} bytes", code="too-large")
+    if isinstance(raw, bytes):
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            message = f"line is not valid UTF-8 (byte {exc.start + 1}): re-export it as UTF-8"
+            raise InvalidInputError(message, code="not-utf8") from None
+    else:
+        text = raw
+    if not text.strip():
+        raise InvalidInputError("empty line: expected one JSON profile", code="empty-line")
+    if text.lstrip().startswith(("<", "\ufeff")) and is_fhir_xml(text.encode("utf-8", errors="replace")):
+        raise InvalidInputError(FHIR_XML_MESSAGE, code="fhir-xml")
+    return text
 
 
 def _die_with_parent(parent: int) -> None:
@@ -394,7 +373,9 @@ class _Pool:
                 # ones queued behind it were not started and go to its replacement.
                 if w.held:
                     chunk_id, lines = w.held.popleft()
-                    records = [(n, error_record(n, 4, "worker-died", message), "error") for n, _ in lines]
+                    records = [
+                        (n, error_record(n, ExitCode.INTERNAL, "worker-died", message), "error") for n, _ in lines
+                    ]
                     done.append((chunk_id, records))
                 w.close_pipes()
                 self.workers[i] = _Worker(self.ctx, self.args)

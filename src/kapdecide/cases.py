@@ -15,11 +15,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError
 
+from . import pipeline
 from .assessment import Status, assess
 from .errors import InvalidInputError, Problem
 from .loader import LoadedProtocol
 from .problems import pydantic_problems
-from .profile import IsoDate, Profile, check_consistency, validate_profile_data
+from .profile import IsoDate, Profile
 from .report import Report
 from .yaml_source import MAX_PROTOCOL_BYTES, Path, SourceError, SourceMap, decode, load
 
@@ -146,15 +147,10 @@ def run_case(case: Case, protocols: Sequence[LoadedProtocol]) -> CaseResult:
     """Assess the case's profile and compare the report with what the case expects."""
     result = CaseResult(case)
     try:
-        profile = validate_profile_data(case.data, case.source)
-        as_of = case.model.as_of or profile.assessed_on
-        if as_of is None:
-            raise InvalidInputError("the case needs assessed_on or as_of", [])
-        problems = check_consistency(profile, as_of, case.source)
-        if problems:
-            raise InvalidInputError("contradictory profile", problems)
+        checked = pipeline.from_data(case.data, case.source, as_of=case.model.as_of, today=None)
+        profile, as_of = checked.profile, checked.as_of
     except InvalidInputError as exc:
-        result.error = "invalid profile: " + "; ".join(p.format() for p in exc.problems) or exc.message
+        result.error = "invalid profile: " + ("; ".join(p.format() for p in exc.problems) or exc.message)
         return result
     report = assess(profile, protocols, as_of)
     result.report = report

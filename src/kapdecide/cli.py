@@ -17,8 +17,8 @@ from typing import IO, TYPE_CHECKING, Any
 
 import click
 
-from . import __version__
-from .errors import EXIT_MEANING, ExitCode, InvalidInputError, KapdecideError, Problem
+from . import __version__, pipeline
+from .errors import EXIT_MEANING, STATUS_EXIT, ExitCode, InvalidInputError, KapdecideError, Problem
 
 if TYPE_CHECKING:
     from .protocol_cache import ProtocolCache
@@ -26,31 +26,23 @@ if TYPE_CHECKING:
 FORMAT = click.Choice(["text", "json"])
 #: --fail-on levels, and the exit code of each status at or above the level (documented in the README).
 FAIL_ON = {"contraindicated": 0, "deferred": 1, "incomplete": 2, "precautions": 3}
-STATUS_EXIT = {"contraindicated": 20, "deferred": 21, "incomplete": 22, "eligible_with_precautions": 23}
-
-
-#: The most any single input may hold (a FHIR Bundle; profiles are refused above 1 MiB when decoded).
-MAX_INPUT_BYTES = 64 << 20
 
 
 def _read_input(name: str) -> tuple[bytes, str]:
     """The input's bytes, read at most MAX_INPUT_BYTES + 1 (so /dev/zero or an endless pipe is refused,
-    never read whole)."""
+    never read whole; profiles are refused above 1 MiB when decoded)."""
     try:
         if name == "-":
-            raw, label = sys.stdin.buffer.read(MAX_INPUT_BYTES + 1), "<stdin>"
+            raw, label = sys.stdin.buffer.read(pipeline.MAX_INPUT_BYTES + 1), "<stdin>"
         else:
             with open(name, "rb") as fh:
-                raw, label = fh.read(MAX_INPUT_BYTES + 1), name
+                raw, label = fh.read(pipeline.MAX_INPUT_BYTES + 1), name
     except OSError as exc:
         raise InvalidInputError(
             f"cannot read {name}: {exc.strerror or exc}",
             [Problem(name, None, None, "unreadable", exc.strerror or str(exc))],
         ) from None
-    if len(raw) > MAX_INPUT_BYTES:
-        raise InvalidInputError(
-            f"{label} is larger than {MAX_INPUT_BYTES >> 20} MiB: not a profile or a FHIR Bundle kapdecide reads"
-        )
+    pipeline.check_size(raw, label)
     return raw, label
 
 
@@ -271,7 +263,6 @@ def assess(
 
     Example: kapdecide assess examples/precautions-alcohol.yaml --format json
     """
-    from .assessment import assess as run_assessment
     from .loader import default_protocol_dir, load_protocols
 
     _set_zone(tz)
@@ -282,28 +273,18 @@ def assess(
             raise click.UsageError("--explain, --what-if and --fail-on work on a single PROFILE, not --batch")
         return _batch(batch_path, protocols_dir, jobs, as_of, output)
     assert profile is not None
-    model, day, imported = _load_for_assessment(profile, as_of, input_format)
+    checked = _checked_input(profile, as_of, input_format)
     loaded = load_protocols([protocols_dir or default_protocol_dir()], _cache())
     overrides = _overrides(what_if)
-    if fmt == "json" and imported is None and not explain:
+    if fmt == "json" and checked.imported is None and not explain:
         # The common integration call: the report's data is written as is, without building the
         # report models (the same bytes; tests/unit/test_assessment.py checks it).
-        from .assessment import assess_data
         from .render.json import dumps
 
-        data = assess_data(model, loaded, day, overrides)
+        data = pipeline.report_data(checked, loaded, overrides)
         _write_output(dumps(data), output)
         return _exit_for(data["status"], fail_on)
-    report = run_assessment(model, loaded, day, overrides)
-    if imported is not None:
-        from .provenance import annotate, input_source
-
-        source = input_source(imported.patient_id, imported.resources_read, imported.warnings, imported.unmapped)
-        report = annotate(report, imported.provenance, source)
-    if explain:
-        from .explain import with_explanation
-
-        report = with_explanation(report, model, loaded, day, overrides)
+    report = pipeline.report(checked, loaded, overrides, explain=explain)
     if fmt == "json":
         from .render.json import render_report
 
@@ -424,72 +405,13 @@ def _overrides(items: tuple[str, ...]) -> dict[str, Any]:
     return out
 
 
-#: FHIR Bundles are larger than profiles (the real samples reach 2.2 MB); refused above this.
-MAX_BUNDLE_BYTES = 64 << 20
-
-
-def _read_bundle(raw: bytes, name: str, input_format: str) -> dict[str, Any] | None:
-    """The FHIR Bundle in ``raw`` (by content, or forced with --input-format fhir), else None.
-
-    Inputs that are neither a profile nor a FHIR JSON Bundle but are recognisably something else are
-    refused (exit 2) with a message that says what they are, whatever --input-format says: FHIR XML,
-    and a CDS Hooks request (an object with ``hook`` and ``hookInstance``, ``context`` or ``prefetch``).
-    """
-    from .fhir import FHIR_XML_MESSAGE, cds_hooks_hook, cds_hooks_message, is_fhir_bundle, is_fhir_xml
-    from .yaml_source import SourceError, decode, load_json
-
-    if is_fhir_xml(raw):  # starts with "<": never a YAML or JSON profile
-        raise InvalidInputError(FHIR_XML_MESSAGE, code="fhir-xml")
-    # A Bundle is JSON that names resourceType somewhere (often after its entries), a CDS Hooks request
-    # JSON that names "hook"; YAML profiles, and JSON profiles without these keys, go straight to the
-    # profile loader.
-    json_object = raw[:4096].lstrip().startswith(b"{")
-    maybe_hooks = json_object and b'"hook"' in raw
-    if input_format == "profile" and not maybe_hooks:
-        return None
-    if input_format == "auto" and not (json_object and (maybe_hooks or b'"resourceType"' in raw)):
-        return None
-    try:
-        data = load_json(decode(raw, name, MAX_BUNDLE_BYTES), name)
-    except SourceError as exc:
-        if input_format == "fhir":
-            raise InvalidInputError("the FHIR Bundle could not be read", exc.problems) from None
-        return None
-    hook = cds_hooks_hook(data)
-    if hook is not None:
-        raise InvalidInputError(cds_hooks_message(hook), code="cds-hooks-request")
-    if input_format == "profile":
-        return None
-    if is_fhir_bundle(data):
-        return dict(data)
-    if input_format == "fhir":
-        raise InvalidInputError(f'{name} is not a FHIR R4 Bundle (resourceType must be "Bundle")')
-    return None
-
-
-def _load_for_assessment(profile: str, as_of: str | None, input_format: str = "auto") -> tuple[Any, dt.date, Any]:
-    """The validated profile, the assessment date, and the FHIR import (None for a profile file)."""
-    from .profile import check_consistency, load_profile_bytes, validate_profile_data
-    from .yaml_source import SourceMap
-
-    when = _parse_date(as_of)
+def _checked_input(profile: str, as_of: str | None, input_format: str = "auto") -> pipeline.Checked:
+    """The checked profile (from a profile file or a FHIR Bundle), with its unrecognised entries
+    warned about on stderr."""
     raw, name = _read_input(profile)
-    bundle = _read_bundle(raw, name, input_format)
-    imported = None
-    if bundle is not None:
-        from .fhir import map_bundle
-
-        imported = map_bundle(bundle, when or _today())
-        smap = SourceMap(f"{name} (mapped from FHIR)")
-        model = validate_profile_data(imported.profile, smap)
-    else:
-        model, smap = load_profile_bytes(raw, name)
-    day = when or model.assessed_on or _today()
-    problems = check_consistency(model, day, smap)
-    if problems:
-        raise InvalidInputError("the profile has contradictory or impossible values", problems)
-    _warn_unrecognised(model, smap)
-    return model, day, imported
+    checked = pipeline.from_bytes(raw, name, input_format=input_format, as_of=_parse_date(as_of), today=_today())
+    _warn_unrecognised(checked.profile, checked.smap)
+    return checked
 
 
 def _warn_unrecognised(model: Any, smap: Any) -> None:
@@ -530,10 +452,11 @@ def explain(
     from .explain import explain_rules
     from .loader import default_protocol_dir, load_protocols
 
-    model, day, _ = _load_for_assessment(profile, as_of)
+    checked = _checked_input(profile, as_of)
+    day = checked.as_of
     loaded = load_protocols([protocols_dir or default_protocol_dir()], _cache())
     overrides = _overrides(what_if)
-    explanations = explain_rules(model, loaded, day, overrides, rules)
+    explanations = explain_rules(checked.profile, loaded, day, overrides, rules)
     known = {e.rule_id for e in explanations}
     unknown = [r for r in rules if r not in known]
     if unknown:
@@ -701,8 +624,7 @@ def replay(report_path: str, profile: str, protocols_dir: str | None, fmt: str) 
     Example: kapdecide replay report.json examples/deferred-bp-alcohol.yaml
     """
     from .loader import default_protocol_dir, load_protocols
-    from .profile import load_profile_bytes
-    from .replay import read_report
+    from .replay import read_report, receipt_as_of
     from .replay import replay as run_replay
     from .yaml_source import SourceError, decode, load
 
@@ -712,9 +634,10 @@ def replay(report_path: str, profile: str, protocols_dir: str | None, fmt: str) 
     except SourceError as exc:
         raise InvalidInputError(f"{name} is not a JSON report", exc.problems) from None
     old = read_report(data, name)
-    model, _ = load_profile_bytes(*_read_input(profile))
+    raw, label = _read_input(profile)
+    checked = pipeline.from_bytes(raw, label, as_of=receipt_as_of(old), today=None)
     loaded = load_protocols([protocols_dir or default_protocol_dir()], _cache())
-    result = run_replay(old, model, loaded, __version__)
+    result = run_replay(old, checked.profile, loaded, __version__)
     if fmt == "json":
         from .render.json import dumps
 
@@ -756,17 +679,14 @@ def import_fhir(bundle: str, as_of: str | None, fmt: str, tz: str) -> int:
 
     Example: kapdecide import-fhir patient-bundle.json > profile.yaml
     """
-    from .fhir import map_bundle
-    from .profile import validate_profile_data
     from .yaml_source import SourceMap
 
     _set_zone(tz)
     day = _parse_date(as_of) or _today()
     raw, name = _read_input(bundle)
-    data = _read_bundle(raw, name, "fhir")
+    data = pipeline.read_bundle(raw, name, "fhir")
     assert data is not None
-    imported = map_bundle(data, day)
-    validate_profile_data(imported.profile, SourceMap(f"{name} (mapped from FHIR)"))
+    imported, _ = pipeline.import_bundle(data, SourceMap(f"{name} (mapped from FHIR)"), day)
     if fmt == "json":
         from .render.json import dumps
 
@@ -879,7 +799,7 @@ def main(argv: list[str] | None = None) -> None:
     except BrokenPipeError:
         pass
     except OSError as exc:
-        if code == ExitCode.OK or code >= 20:
+        if code == ExitCode.OK or code in STATUS_EXIT.values():
             sys.stderr.write(f"error: cannot write the report: {exc.strerror or exc} (bad usage or invalid profile)\n")
             code = ExitCode.INVALID_INPUT
         try:  # what could not be written is dropped, not retried (and failed again) at exit

@@ -8,10 +8,10 @@ from pathlib import Path as FsPath
 
 from pydantic import BaseModel, ConfigDict
 
+from . import pipeline
 from .assessment import assess
 from .errors import InvalidInputError
 from .loader import LoadedProtocol
-from .profile import check_consistency, load_profile_bytes
 from .report import ProtocolRef, Report
 
 
@@ -84,11 +84,8 @@ def impact(
     new_refs: list[ProtocolRef] = []
     for f in files:
         try:
-            profile, smap = load_profile_bytes(f.read_bytes(), str(f))
-            day = profile.assessed_on or default_date
-            problems = check_consistency(profile, day, smap)
-            if problems:
-                raise InvalidInputError("contradictory profile", problems)
+            checked = pipeline.from_bytes(f.read_bytes(), str(f), today=default_date)
+            profile, day = checked.profile, checked.as_of
         except InvalidInputError as exc:
             detail = "; ".join(p.format() for p in exc.problems) or exc.message
             changed.append(

@@ -15,7 +15,21 @@ class ExitCode(IntEnum):
     INVALID_INPUT = 2
     PROTOCOLS_UNLOADABLE = 3
     INTERNAL = 4
+    #: ``assess --fail-on LEVEL``: the status reached LEVEL (the report is written either way).
+    CONTRAINDICATED = 20
+    DEFERRED = 21
+    INCOMPLETE = 22
+    PRECAUTIONS = 23
     INTERRUPTED = 130
+
+
+#: The exit code ``--fail-on`` gives each status it covers.
+STATUS_EXIT: dict[str, ExitCode] = {
+    "contraindicated": ExitCode.CONTRAINDICATED,
+    "deferred": ExitCode.DEFERRED,
+    "incomplete": ExitCode.INCOMPLETE,
+    "eligible_with_precautions": ExitCode.PRECAUTIONS,
+}
 
 
 EXIT_MEANING: dict[int, str] = {
@@ -24,6 +38,10 @@ EXIT_MEANING: dict[int, str] = {
     ExitCode.INVALID_INPUT: "bad usage or invalid profile",
     ExitCode.PROTOCOLS_UNLOADABLE: "protocols could not be loaded",
     ExitCode.INTERNAL: "internal error",
+    ExitCode.CONTRAINDICATED: "--fail-on: contraindicated",
+    ExitCode.DEFERRED: "--fail-on: deferred or worse",
+    ExitCode.INCOMPLETE: "--fail-on: incomplete or worse",
+    ExitCode.PRECAUTIONS: "--fail-on: eligible with precautions or worse",
     ExitCode.INTERRUPTED: "interrupted",
 }
 

@@ -37,6 +37,17 @@ def read_report(data: Any, name: str) -> Report:
         ) from None
 
 
+def receipt_as_of(old: Report) -> dt.date:
+    """The date the report was made for, from its receipt."""
+    try:
+        return dt.date.fromisoformat(old.receipt.as_of)
+    except ValueError:
+        raise InvalidInputError(
+            f"the report's receipt has an invalid as_of date {old.receipt.as_of!r:.40}: "
+            "it is not a report kapdecide wrote"
+        ) from None
+
+
 def replay(old: Report, profile: Profile, protocols: Sequence[LoadedProtocol], version: str) -> ReplayResult:
     """Re-run ``old``'s assessment on ``profile`` with its date and overrides, and compare."""
     r = old.receipt
@@ -60,12 +71,6 @@ def replay(old: Report, profile: Profile, protocols: Sequence[LoadedProtocol], v
     overrides: dict[str, Value | None] = {
         k: tuple(v) if isinstance(v, list) else v for k, v in r.what_if_overrides.items()
     }
-    try:
-        as_of = dt.date.fromisoformat(r.as_of)
-    except ValueError:
-        raise InvalidInputError(
-            f"the report's receipt has an invalid as_of date {r.as_of!r:.40}: it is not a report kapdecide wrote"
-        ) from None
-    new = assess(profile, protocols, as_of, overrides)
+    new = assess(profile, protocols, receipt_as_of(old), overrides)
     change = compare(old, new, "profile")
     return ReplayResult(same=change is None, causes=causes, change=change)

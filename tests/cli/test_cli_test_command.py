@@ -117,3 +117,13 @@ def test_shipped_protocols_reach_full_rule_and_option_coverage() -> None:
     assert doc["summary"]["failed"] == 0 and doc["summary"]["passed"] >= 200
     for cov in doc["coverage"]:
         assert cov["rules_percent"] == 100.0 and cov["options_percent"] == 100.0
+
+
+def test_a_case_without_a_date_says_what_is_missing(tmp_path: Path) -> None:
+    """Issue 14: ``"…: " + "; ".join(...) or exc.message`` printed just "invalid profile: "."""
+    undated = BASE.replace("    assessed_on: 2026-11-21\n", "")
+    proc = run("test", "--protocols", str(make(tmp_path, undated)))
+    assert proc.returncode == 1
+    assert (
+        "invalid profile: no assessment date: give assessed_on in the profile (or as_of in a test case)" in proc.stdout
+    )

@@ -6,7 +6,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from ..contract import DISCLAIMER, SCHEMA_VERSION
-from ..errors import EXIT_MEANING, KapdecideError, Problem
+from ..errors import EXIT_MEANING, ExitCode, KapdecideError, Problem
 
 if TYPE_CHECKING:  # types only: an error or a problem list is printed without building the report models
     from ..cases import Coverage, Suite
@@ -34,7 +34,7 @@ def render_error(error: KapdecideError | None, exit_code: int, message: str | No
             "error": {
                 "exit_code": exit_code,
                 "meaning": EXIT_MEANING.get(exit_code, "error"),
-                "code": error.code if error else ("internal-error" if exit_code == 4 else "usage"),
+                "code": error.code if error else ("internal-error" if exit_code == ExitCode.INTERNAL else "usage"),
                 "message": message if message is not None else str(error),
                 "hint": error.hint if error else None,
                 "problems": [p.to_dict() for p in problems],
