@@ -21,9 +21,10 @@ from .conditions import describe, dnf, fields_of
 from .contract import DISCLAIMER, SCHEMA_VERSION, STATUS_ORDER, Status
 from .engine import Engine, EngineRule
 from .errors import EngineDisagreementError
-from .evaluator import Compiled, LeafResult, Truth, compile_condition, reasons
+from .evaluator import Compiled, LeafResult, compile_condition, reasons
 from .facts import Facts, Value, build_facts, text_list
 from .loader import LoadedProtocol
+from .operators import Truth
 from .protocol import GRADE_ORDER, Evidence, Option, Protocol, Regimen, Rule, SessionPlan
 
 if TYPE_CHECKING:

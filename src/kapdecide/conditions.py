@@ -10,13 +10,13 @@ engine inside the subset measured safe: single facts, ``$and`` of plain tests, n
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, StrictBool, StrictFloat, StrictInt, StrictStr, Tag
 
 from .facts import FIELDS, FactField
+from .operators import OPERATORS, Op
 
-Op = Literal["==", "!=", "<", "<=", ">", ">=", "in", "not_in", "contains", "not_contains", "is_unknown", "is_known"]
 Scalar = StrictBool | StrictInt | StrictFloat | Annotated[StrictStr, Field(max_length=200)]
 
 #: Engine limits kept well inside what was measured (notes-durable-rules.md section 1).
@@ -27,21 +27,8 @@ MAX_LEAVES_PER_BRANCH = 24
 #: engine's allItems does not match an empty array.
 LIST_SENTINEL = "__none__"
 
-_NEGATE: dict[str, str] = {
-    "==": "!=",
-    "!=": "==",
-    "<": ">=",
-    ">=": "<",
-    ">": "<=",
-    "<=": ">",
-    "in": "not_in",
-    "not_in": "in",
-    "contains": "not_contains",
-    "not_contains": "contains",
-    "is_unknown": "is_known",
-    "is_known": "is_unknown",
-}
-_ENGINE_CMP = {"!=": "$neq", "<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte"}
+_NEGATE: dict[str, str] = {op: spec.negation for op, spec in OPERATORS.items()}
+_ENGINE_CMP = {op: spec.engine for op, spec in OPERATORS.items() if spec.engine}
 
 
 class _Model(BaseModel):
@@ -242,19 +229,6 @@ def _known_drug_name(field: str, value: str) -> bool:
 
 # ---------------------------------------------------------------- readable text
 
-_OP_TEXT = {
-    "==": "is",
-    "!=": "is not",
-    "<": "<",
-    "<=": "≤",
-    ">": ">",
-    ">=": "≥",
-    "in": "is one of",
-    "not_in": "is none of",
-    "contains": "includes",
-    "not_contains": "does not include",
-}
-
 
 def describe(cond: ConditionNode) -> str:
     """A condition in words, with field labels and the thresholds as written in the protocol."""
@@ -262,16 +236,14 @@ def describe(cond: ConditionNode) -> str:
 
     if isinstance(cond, Leaf):
         name = label(cond.field)
-        if cond.op == "is_unknown":
-            return f"{name} not recorded"
-        if cond.op == "is_known":
-            return f"{name} recorded"
+        if cond.op in ("is_unknown", "is_known"):
+            return f"{name} {OPERATORS[cond.op].words}"
         value = cond.value
         if isinstance(value, list):
             shown = ", ".join(_show(v) for v in value)
         else:
             shown = _show(value)
-        return f"{name} {_OP_TEXT[cond.op]} {shown}"
+        return f"{name} {OPERATORS[cond.op].words} {shown}"
     if isinstance(cond, Not):
         return f"not ({describe(cond.not_)})"
     items = cond.all if isinstance(cond, All) else cond.any

@@ -12,8 +12,7 @@ from typing import Any
 
 from .conditions import All, AnyOf, ConditionNode, Leaf, Not
 from .facts import Facts, OpenList
-
-Truth = bool | None  # None is unknown
+from .operators import OPERATORS, Truth, junction
 
 
 @dataclass(frozen=True)
@@ -39,10 +38,9 @@ def evaluate_leaf(leaf: Leaf, facts: Facts) -> Truth:
     x = facts[leaf.field]
     t = leaf.value
     op = leaf.op
-    if op == "==":
-        return bool(x == t)
-    if op == "!=":
-        return bool(x != t)
+    cmp = OPERATORS[op].compare
+    if cmp is not None:
+        return bool(cmp(x, t))
     if op == "in":
         return x in (t if isinstance(t, list) else [t])
     if op == "not_in":
@@ -52,14 +50,6 @@ def evaluate_leaf(leaf: Leaf, facts: Facts) -> Truth:
         return True if t in x else (None if isinstance(x, OpenList) else False)  # type: ignore[operator]
     if op == "not_contains":
         return False if t in x else (None if isinstance(x, OpenList) else True)  # type: ignore[operator]
-    if op == "<":
-        return x < t  # type: ignore[operator]
-    if op == "<=":
-        return x <= t  # type: ignore[operator]
-    if op == ">":
-        return x > t  # type: ignore[operator]
-    if op == ">=":
-        return x >= t  # type: ignore[operator]
     raise ValueError(f"unknown operator {op}")
 
 
@@ -70,15 +60,8 @@ def evaluate(cond: ConditionNode, facts: Facts) -> Truth:
     if isinstance(cond, Not):
         inner = evaluate(cond.not_, facts)
         return None if inner is None else not inner
-    if isinstance(cond, All):
-        results = [evaluate(c, facts) for c in cond.all]
-        if any(r is False for r in results):
-            return False
-        return None if any(r is None for r in results) else True
-    results = [evaluate(c, facts) for c in cond.any]
-    if any(r is True for r in results):
-        return True
-    return None if any(r is None for r in results) else False
+    items = cond.all if isinstance(cond, All) else cond.any
+    return junction([evaluate(c, facts) for c in items], isinstance(cond, AnyOf))
 
 
 Compiled = Callable[[Facts], Truth]
@@ -107,18 +90,10 @@ def _compile_leaf(leaf: Leaf) -> Compiled:
             return None if isinstance(x, OpenList) else not hit
 
         return contains
-    compare: dict[str, Callable[[Any, Any], bool]] = {
-        "==": lambda x, y: bool(x == y),
-        "!=": lambda x, y: bool(x != y),
-        "<": lambda x, y: bool(x < y),
-        "<=": lambda x, y: bool(x <= y),
-        ">": lambda x, y: bool(x > y),
-        ">=": lambda x, y: bool(x >= y),
-    }
-    if op not in compare:
+    cmp = OPERATORS[op].compare
+    if cmp is None:
         raise ValueError(f"unknown operator {op}")
-    cmp = compare[op]
-    return lambda facts: None if (x := facts.get(f, _ABSENT)) is _ABSENT else cmp(x, t)
+    return lambda facts: None if (x := facts.get(f, _ABSENT)) is _ABSENT else bool(cmp(x, t))
 
 
 def compile_condition(cond: ConditionNode) -> Compiled:
@@ -129,20 +104,9 @@ def compile_condition(cond: ConditionNode) -> Compiled:
         inner = compile_condition(cond.not_)
         return lambda facts: None if (r := inner(facts)) is None else not r
     parts = [compile_condition(c) for c in (cond.all if isinstance(cond, All) else cond.any)]
-    # all: any false decides; any: any true decides. Otherwise an unknown part makes it unknown.
-    decisive = isinstance(cond, AnyOf)
-
-    def junction(facts: Facts) -> Truth:
-        unknown = False
-        for part in parts:
-            r = part(facts)
-            if r is decisive:
-                return decisive
-            if r is None:
-                unknown = True
-        return None if unknown else not decisive
-
-    return junction
+    any_of = isinstance(cond, AnyOf)
+    # a generator, so that the first decisive part stops the evaluation of the rest
+    return lambda facts: junction((part(facts) for part in parts), any_of)
 
 
 def reasons(cond: ConditionNode, facts: Facts, want: Truth) -> list[LeafResult]:
@@ -158,12 +122,7 @@ def reasons(cond: ConditionNode, facts: Facts, want: Truth) -> list[LeafResult]:
                 inner = ev(c.not_)
                 known[key] = None if inner is None else not inner
             else:
-                results = [ev(x) for x in (c.all if isinstance(c, All) else c.any)]
-                decisive = isinstance(c, AnyOf)
-                if decisive in results:
-                    known[key] = decisive
-                else:
-                    known[key] = None if None in results else not decisive
+                known[key] = junction([ev(x) for x in (c.all if isinstance(c, All) else c.any)], isinstance(c, AnyOf))
         return known[key]
 
     def walk(c: ConditionNode, want: Truth) -> list[LeafResult]:

@@ -307,3 +307,15 @@ def test_engine_test_shapes() -> None:
     with pytest.raises(ValueError):
         engine_tests(leaf("patient.age", "in", [1]))
     assert LIST_SENTINEL.startswith("__")
+
+
+def test_one_operator_table_covers_every_operator_and_every_wording() -> None:
+    """Issue 14: the CDS Hooks wording lacked not_in/not_contains and printed them raw."""
+    import typing
+
+    from kapdecide.operators import OPERATORS, Op
+
+    assert set(typing.get_args(Op)) == set(OPERATORS)
+    for op, spec in OPERATORS.items():
+        assert OPERATORS[spec.negation].negation == op
+        assert spec.words and spec.sign and "_" not in spec.words + spec.sign

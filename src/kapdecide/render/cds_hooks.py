@@ -25,6 +25,7 @@ from urllib.parse import quote
 
 from .. import __version__
 from ..assessment import STATUS_OPTION_REASON, show_value
+from ..operators import OPERATORS
 from ..report import (
     EvidenceRef,
     Finding,
@@ -86,19 +87,6 @@ KIND_PREFIX = {
 }
 KIND_ORDER = {k: i for i, k in enumerate(KIND_INDICATOR)}
 GRADE_LABEL = {"high": "high", "moderate": "moderate", "low": "low", "very_low": "very low"}
-OPERATOR = {
-    ">=": "≥",
-    "<=": "≤",
-    ">": ">",
-    "<": "<",
-    "==": "=",
-    "!=": "≠",
-    "contains": "includes",
-    "in": "is one of",
-    "is_known": "is recorded",
-    "is_unknown": "is not recorded",
-}
-
 _Reason = tuple[str, str]
 """(code, display) of an override reason."""
 _DATA_VERIFIED: _Reason = ("data-verified-outside-record", "Data verified outside the record")
@@ -613,7 +601,7 @@ def _bullets(items: Iterable[str]) -> str:
 
 
 def _trigger(t: Trigger) -> str:
-    op = OPERATOR.get(t.operator, t.operator)
+    op = OPERATORS[t.operator].sign if t.operator in OPERATORS else t.operator
     threshold = "" if t.threshold is None else f" {show_value(t.threshold)}"
     return f"{_code(t.field)} = {_md(show_value(t.value))} (test: {_md(op + threshold)} → {t.result})"
 
