@@ -17,8 +17,9 @@ from typing import IO, TYPE_CHECKING, Any
 
 import click
 
-from . import __version__, pipeline
+from . import __version__, pipeline, render
 from .errors import EXIT_MEANING, STATUS_EXIT, ExitCode, InvalidInputError, KapdecideError, Problem
+from .render import REPORT_FORMAT_HELP, REPORT_FORMATS, ReportFormat
 
 if TYPE_CHECKING:
     from .protocol_cache import ProtocolCache
@@ -123,7 +124,8 @@ def _colour(stream: IO[str]) -> bool:
     return "NO_COLOR" not in os.environ and stream.isatty()
 
 
-def _console(stream: IO[str]) -> Any:
+def _console(stream: IO[str], into: IO[str] | None = None) -> Any:
+    """A console with ``stream``'s colour and width, writing to ``stream`` (or into a buffer)."""
     from rich.console import Console
 
     class _Console(Console):
@@ -133,11 +135,17 @@ def _console(stream: IO[str]) -> Any:
             raise BrokenPipeError
 
     no_color = not _colour(stream)
+    width = None if stream.isatty() else 100
+    if into is not None and width is None:
+        import shutil
+
+        width = shutil.get_terminal_size().columns
     return _Console(
-        file=stream,
+        file=stream if into is None else into,
         no_color=no_color,
         color_system=None if no_color else "auto",
-        width=None if stream.isatty() else 100,
+        force_terminal=not no_color if into is not None else None,
+        width=width,
         highlight=False,
     )
 
@@ -198,10 +206,10 @@ def cli(debug: bool) -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["text", "json", "cds-hooks"]),
+    type=click.Choice(REPORT_FORMATS),
     default="text",
     show_default=True,
-    help="Output format: a clinician's screen, the JSON report, or a CDS Hooks 2.0 response.",
+    help=f"Output format: {REPORT_FORMAT_HELP}.",
 )
 @click.option(
     "--input-format",
@@ -250,7 +258,7 @@ def assess(
     protocols_dir: str | None,
     batch_path: str | None,
     jobs: int,
-    fmt: str,
+    fmt: ReportFormat,
     input_format: str,
     as_of: str | None,
     tz: str,
@@ -285,25 +293,11 @@ def assess(
         _write_output(dumps(data), output)
         return _exit_for(data["status"], fail_on)
     report = pipeline.report(checked, loaded, overrides, explain=explain)
-    if fmt == "json":
-        from .render.json import render_report
 
-        _write_output(render_report(report), output)
-    elif fmt == "cds-hooks":
-        from .render.cds_hooks import render_cds_hooks
-
-        _write_output(render_cds_hooks(report), output)
-    else:
-        from .render.text import render_report as render_text
-
-        if output:
-            import io
-
-            buf = io.StringIO()
-            render_text(report, _console(buf))
-            _write_output(buf.getvalue(), output)
-        else:
-            render_text(report, _console(sys.stdout))
+    to_terminal = output in (None, "-")
+    _write_output(
+        render.render_report(report, fmt, lambda buf: _console(sys.stdout if to_terminal else buf, into=buf)), output
+    )
     return _exit_for(report.status, fail_on)
 
 

@@ -12,6 +12,11 @@ DISCLAIMER = (
     "Findings are only as complete as the data given; verify them against the patient record."
 )
 
+#: What a rule is: the kind decides how a finding weighs on the status (reference 0.1).
+RuleKind = Literal["contraindication", "deferral", "required_data", "caution", "interaction", "info"]
+#: What ``explain`` can explain: a rule, or an option's exclusion.
+ExplainedKind = RuleKind | Literal["option_exclusion"]
+
 Status = Literal["contraindicated", "deferred", "incomplete", "eligible_with_precautions", "eligible"]
 #: Most severe first (reference 0.1).
 STATUS_ORDER: tuple[Status, ...] = (

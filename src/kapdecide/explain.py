@@ -13,6 +13,7 @@ from typing import Any
 
 from .assessment import assess
 from .conditions import ConditionNode, walk_leaves
+from .contract import ExplainedKind
 from .evaluator import evaluate, evaluate_leaf
 from .facts import FIELD_GROUPS, FIELDS, Facts, Value, build_facts, label
 from .loader import LoadedProtocol
@@ -42,7 +43,7 @@ def protocol_facts(
 
 
 def _explain(
-    protocol_id: str, rule_id: str, kind: str, title: str, cond: ConditionNode, facts: Facts
+    protocol_id: str, rule_id: str, kind: ExplainedKind, title: str, cond: ConditionNode, facts: Facts
 ) -> RuleExplanation:
     result = _truth(evaluate(cond, facts))
     leaves = []
@@ -83,7 +84,7 @@ def explain_rules(
     for lp in protocols:
         p = lp.protocol
         facts = protocol_facts(profile, lp, as_of, overrides)
-        items: list[tuple[str, str, str, ConditionNode]] = [(r.id, r.kind, r.title, r.when) for r in p.rules]
+        items: list[tuple[str, ExplainedKind, str, ConditionNode]] = [(r.id, r.kind, r.title, r.when) for r in p.rules]
         items += [(f"{o.id}.{x.id}", "option_exclusion", x.reason, x.when) for o in p.options for x in o.exclude_when]
         for rid, kind, title, cond in items:
             if not wanted or rid in wanted:

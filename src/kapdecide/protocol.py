@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
 
 from .conditions import Condition
+from .contract import RuleKind
 from .profile import Substance, _iso_date
 
 Slug = Annotated[StrictStr, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
@@ -19,7 +20,6 @@ EvidenceId = Annotated[StrictStr, Field(pattern=r"^[A-Z0-9][A-Z0-9-]{0,63}$")]
 Text = Annotated[StrictStr, Field(min_length=1, max_length=2000)]
 ProtocolDate = Annotated[dt.date, BeforeValidator(_iso_date)]
 Grade = Literal["high", "moderate", "low", "very_low"]
-RuleKind = Literal["contraindication", "deferral", "required_data", "caution", "interaction", "info"]
 
 GRADE_ORDER: dict[str, int] = {"high": 0, "moderate": 1, "low": 2, "very_low": 3}
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from .contract import Status
+from .contract import ExplainedKind, RuleKind, Status
 
 if TYPE_CHECKING:
     from .loader import LoadedProtocol
@@ -45,7 +45,7 @@ class Finding(_Out):
 
     rule_id: str
     protocol_id: str
-    kind: str
+    kind: RuleKind
     title: str
     message: str
     action: str
@@ -65,7 +65,7 @@ class NotChecked(_Out):
 
     rule_id: str
     protocol_id: str
-    kind: str
+    kind: RuleKind
     title: str
     needs: list[str]
     message: str
@@ -224,7 +224,7 @@ class RuleExplanation(_Out):
 
     protocol_id: str
     rule_id: str
-    kind: str
+    kind: ExplainedKind
     title: str
     result: Literal["true", "false", "unknown"]
     fired: bool

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 from rich.console import Console
 from rich.markup import escape
@@ -33,6 +33,11 @@ SECTIONS = (
 )
 GRADE_LABEL = {"high": "high", "moderate": "moderate", "low": "low", "very_low": "very low"}
 MAX_REASONS = 3
+
+
+def plain_console(stream: IO[str]) -> Console:
+    """A console without colour, 100 columns wide: what every non-terminal output gets."""
+    return Console(file=stream, no_color=True, color_system=None, width=100, highlight=False)
 
 
 def render_report(report: Report, console: Console) -> None:
