@@ -1,4 +1,4 @@
-"""The generated reference: fact fields, vocabularies and the medication table, as Markdown.
+"""The generated reference: fact fields, vocabularies, the medication table and problem codes, as Markdown.
 
 ``python -m kapdecide.reference > docs/reference.md`` regenerates it; a test keeps it current.
 """
@@ -65,7 +65,25 @@ def markdown() -> str:
         members = sorted(n for n, e in names.items() if cls in e["classes"])
         shown = ", ".join(members[:40]) + (f" and {len(members) - 40} more" if len(members) > 40 else "")
         out.append(f"| `{cls}` | {shown} |")
+    out += _codes()
     return "\n".join(out) + "\n"
+
+
+def _codes() -> list[str]:
+    from .codes import PROBLEM_CODES
+
+    out = [
+        "",
+        "## Problem codes",
+        "",
+        "Every `code` kapdecide reports (in `file:line:col: severity [code]` lines, JSON problems and",
+        "batch error records), from `codes.py`. Codes are stable: a new meaning gets a new code.",
+        "",
+        "| code | severity | stage | meaning |",
+        "|---|---|---|---|",
+    ]
+    out += [f"| `{k}` | {c.severity} | {c.stage} | {c.summary} |" for k, c in PROBLEM_CODES.items()]
+    return out
 
 
 if __name__ == "__main__":

@@ -82,3 +82,17 @@ def test_fail_on(example: str, level: str, code: int) -> None:
 
 def test_without_fail_on_a_clinical_status_is_exit_0() -> None:
     assert run("assess", "examples/contraindicated-pregnancy.yaml").returncode == 0
+
+
+def test_replay_applies_the_same_consistency_check_as_assess(tmp_path: Path) -> None:
+    """Issue 14: replay read the profile with its own loader and skipped the consistency check."""
+    report = tmp_path / "r.json"
+    assert run("assess", DEFERRED, "--format", "json", "--output", str(report)).returncode == 0
+    text = (ROOT / DEFERRED).read_text(encoding="utf-8")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(text.replace("systolic_mmhg: 154", "systolic_mmhg: 80", 1), encoding="utf-8")
+    assert "systolic_mmhg: 80" in bad.read_text(encoding="utf-8")
+    assess = run("assess", str(bad))
+    replay = run("replay", str(report), str(bad))
+    assert assess.returncode == replay.returncode == 2
+    assert "invalid_bp_systolic_not_above_diastolic" in replay.stderr
