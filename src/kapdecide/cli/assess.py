@@ -1,0 +1,219 @@
+"""``kapdecide assess``: one profile or Bundle, or a batch of them."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+import click
+
+from .. import pipeline, render
+from ..errors import ExitCode, InvalidInputError
+from ..render import REPORT_FORMAT_HELP, REPORT_FORMATS, ReportFormat
+
+if TYPE_CHECKING:
+    pass
+
+from .common import (
+    OutputError,
+    checked_input,
+    console_for,
+    emit,
+    exit_for,
+    open_cache,
+    parse_date,
+    parse_what_if,
+    set_zone,
+    temp_beside,
+    today,
+    write_output,
+)
+from .group import cli
+
+
+@cli.command()
+@click.argument("profile", metavar="PROFILE", required=False)
+@click.option(
+    "--protocols",
+    "protocols_dir",
+    type=click.Path(file_okay=True, dir_okay=True),
+    help="Protocol folder or file (default: the shipped protocols).",
+)
+@click.option(
+    "--batch",
+    "batch_path",
+    metavar="FILE.jsonl",
+    help="Assess one JSON profile per line (- for stdin); one JSON line out per line, in order.",
+)
+@click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True, help="Worker processes for --batch.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(REPORT_FORMATS),
+    default="text",
+    show_default=True,
+    help=f"Output format: {REPORT_FORMAT_HELP}.",
+)
+@click.option(
+    "--input-format",
+    type=click.Choice(["auto", "profile", "fhir"]),
+    default="auto",
+    show_default=True,
+    help="A kapdecide profile (YAML/JSON) or a FHIR R4 Bundle (JSON); auto detects a Bundle by its content.",
+)
+@click.option(
+    "--as-of",
+    "as_of",
+    metavar="DATE",
+    help="Assessment date; wins over the profile's (or each batch line's) assessed_on. Default: assessed_on, "
+    "else today.",
+)
+@click.option(
+    "--tz",
+    "tz",
+    metavar="ZONE",
+    default="UTC",
+    show_default=True,
+    help="Time zone of 'today' and of the as-of day's end: time stamps with an offset are read as instants "
+    "and fall on their day in this zone (IANA name, e.g. Europe/London).",
+)
+@click.option("--output", "-o", metavar="FILE", help="Write the report to FILE (atomically) instead of stdout.")
+@click.option(
+    "--fail-on",
+    "fail_on",
+    type=click.Choice(["contraindicated", "deferred", "incomplete", "precautions"]),
+    metavar="LEVEL",
+    help="Exit with the status's code (20-23, see README) when the status is LEVEL or more severe: "
+    "contraindicated|deferred|incomplete|precautions. The report is written either way.",
+)
+@click.option(
+    "--explain", is_flag=True, help="Add why each rule did or did not fire, and what would change the answer."
+)
+@click.option(
+    "--what-if",
+    "what_if",
+    multiple=True,
+    metavar="FIELD=VALUE",
+    help="Re-run with a fact field overridden (repeatable; VALUE 'unknown' removes it). Marked HYPOTHETICAL.",
+)
+def assess(
+    profile: str | None,
+    protocols_dir: str | None,
+    batch_path: str | None,
+    jobs: int,
+    fmt: ReportFormat,
+    input_format: str,
+    as_of: str | None,
+    tz: str,
+    output: str | None,
+    fail_on: str | None,
+    explain: bool,
+    what_if: tuple[str, ...],
+) -> int:
+    """Assess a patient profile (YAML or JSON file, or - for stdin), or a batch of them (--batch).
+
+    Example: kapdecide assess examples/precautions-alcohol.yaml --format json
+    """
+    from ..loader import default_protocol_dir, load_protocols
+
+    set_zone(tz)
+    if (profile is None) == (batch_path is None):
+        raise click.UsageError("give either PROFILE or --batch FILE.jsonl")
+    if batch_path is not None:
+        if explain or what_if or fail_on:
+            raise click.UsageError("--explain, --what-if and --fail-on work on a single PROFILE, not --batch")
+        return _batch(batch_path, protocols_dir, jobs, as_of, output)
+    assert profile is not None
+    checked = checked_input(profile, as_of, input_format)
+    loaded = load_protocols([protocols_dir or default_protocol_dir()], open_cache())
+    overrides = parse_what_if(what_if)
+    if fmt == "json" and checked.imported is None and not explain:
+        # The common integration call: the report's data is written as is, without building the
+        # report models (the same bytes; tests/unit/test_assessment.py checks it).
+        from ..render.json import dumps
+
+        data = pipeline.report_data(checked, loaded, overrides)
+        write_output(dumps(data), output)
+        return exit_for(data["status"], fail_on)
+    report = pipeline.report(checked, loaded, overrides, explain=explain)
+
+    to_terminal = output in (None, "-")
+    write_output(
+        render.render_report(report, fmt, lambda buf: console_for(sys.stdout if to_terminal else buf, into=buf)), output
+    )
+    return exit_for(report.status, fail_on)
+
+
+def _batch(path: str, protocols_dir: str | None, jobs: int, as_of: str | None, output: str | None) -> int:
+    from ..batch import bounded_lines, run_batch
+    from ..loader import default_protocol_dir, load_protocols
+
+    given = parse_date(as_of)
+    day = given or today()
+    loaded = load_protocols([protocols_dir or default_protocol_dir()], open_cache())
+    try:
+        # binary: lines are framed on LF only and each is decoded on its own (a bad byte is an error
+        # record for its line, never a stopped batch or a silent U+FFFD)
+        source: IO[bytes] = sys.stdin.buffer if path == "-" else open(path, "rb")  # noqa: SIM115
+    except OSError as exc:
+        raise InvalidInputError(f"cannot read {path}: {exc.strerror or exc}") from None
+    sink: IO[str]
+    tmp: str | None = None
+    if output and output != "-":
+        fd, tmp = temp_beside(output)
+        sink = os.fdopen(fd, "w", encoding="utf-8")
+    else:
+        sink = sys.stdout
+    tty = sys.stderr.isatty() and "NO_COLOR" not in os.environ
+
+    def progress(c: Any) -> None:
+        sys.stderr.write(f"\r{c.lines} assessed · {c.invalid} invalid · {c.errors} errors")
+        sys.stderr.flush()
+
+    def write(text: str) -> None:
+        if sink is sys.stdout:
+            emit(text)  # each output line is whole before the next starts (a reader may stop any time)
+            return
+        try:
+            sink.write(text)
+        except OSError as exc:
+            raise OutputError(f"cannot write --output {output}: {exc.strerror or exc}") from None
+
+    try:
+        counts = run_batch(
+            bounded_lines(source),
+            loaded,
+            write,
+            jobs=jobs,
+            default_as_of=day,
+            progress=progress if tty else None,
+            forced_as_of=given is not None,
+        )
+        if tmp is not None:
+            try:
+                sink.flush()
+                os.fsync(sink.fileno())
+                sink.close()
+                os.replace(tmp, output or "")
+            except OSError as exc:
+                raise OutputError(f"cannot write --output {output}: {exc.strerror or exc}") from None
+            tmp = None
+    finally:
+        if source is not sys.stdin:
+            source.close()
+        if tmp is not None:
+            sink.close()
+            Path(tmp).unlink(missing_ok=True)
+    if tty:
+        sys.stderr.write("\n")
+    more = "…" if counts.invalid > len(counts.invalid_lines) else ""
+    invalid = f" (lines {', '.join(map(str, counts.invalid_lines))}{more})" if counts.invalid else ""
+    sys.stderr.write(
+        f"batch: {counts.lines} line(s): {counts.ok} assessed, {counts.invalid} invalid{invalid}, "
+        f"{counts.errors} internal error(s)\n"
+    )
+    if counts.errors:
+        return ExitCode.INTERNAL
+    return ExitCode.INVALID_INPUT if counts.invalid else ExitCode.OK

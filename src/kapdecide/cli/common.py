@@ -1,0 +1,214 @@
+"""What every command shares: reading inputs, writing reports atomically, consoles, dates and options."""
+
+from __future__ import annotations
+
+import datetime as dt
+import errno
+import os
+import sys
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+import click
+
+from .. import pipeline
+from ..errors import STATUS_EXIT, ExitCode, InvalidInputError, Problem
+
+if TYPE_CHECKING:
+    from ..protocol_cache import ProtocolCache
+
+
+FORMAT = click.Choice(["text", "json"])
+#: --fail-on levels, and the exit code of each status at or above the level (documented in the README).
+FAIL_ON = {"contraindicated": 0, "deferred": 1, "incomplete": 2, "precautions": 3}
+
+
+def read_input(name: str) -> tuple[bytes, str]:
+    """The input's bytes, read at most MAX_INPUT_BYTES + 1 (so /dev/zero or an endless pipe is refused,
+    never read whole; profiles are refused above 1 MiB when decoded)."""
+    try:
+        if name == "-":
+            raw, label = sys.stdin.buffer.read(pipeline.MAX_INPUT_BYTES + 1), "<stdin>"
+        else:
+            with open(name, "rb") as fh:
+                raw, label = fh.read(pipeline.MAX_INPUT_BYTES + 1), name
+    except OSError as exc:
+        raise InvalidInputError(
+            f"cannot read {name}: {exc.strerror or exc}",
+            [Problem(name, None, None, "unreadable", exc.strerror or str(exc))],
+        ) from None
+    pipeline.check_size(raw, label)
+    return raw, label
+
+
+#: Write failures that mean the report could not be delivered (not a bug): exit 2.
+WRITE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO})
+
+
+class OutputError(InvalidInputError):
+    """The report could not be written (a full disk, an I/O error): exit 2, never a partial success."""
+
+
+def emit(text: str) -> None:
+    """Write to standard output and flush, so that a failed write is an error now, not a silent loss."""
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # do not retry the write at exit
+        raise OutputError(f"cannot write the report to standard output: {exc.strerror or exc}") from None
+
+
+def write_output(text: str, output: str | None) -> None:
+    if output is None or output == "-":
+        emit(text)
+        return
+    # Atomic: a reader sees the complete report or the previous file, never a partial one.
+    fd, tmp = temp_beside(output)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, output)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise OutputError(f"cannot write --output {output}: {exc.strerror or exc}") from None
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def temp_beside(output: str) -> tuple[int, str]:
+    """A new temporary file beside ``--output``, renamed over it once complete."""
+    target = Path(output)
+    if target.is_dir():
+        raise InvalidInputError(f"--output {output} is a folder; give a file name")
+    # The file is replaced by rename: a FIFO, a device or a socket (as root, even /dev/null) would be
+    # replaced by a regular file. Only a new path or an existing regular file is written.
+    if (target.exists() or target.is_symlink()) and not target.is_file():
+        raise InvalidInputError(
+            f"--output {output} exists and is not a regular file (a pipe, device or dangling link): "
+            "give a file name, or omit --output to write to standard output"
+        )
+    try:
+        import tempfile  # only when writing a file: it costs a tenth of a cold start
+
+        return tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or Path("."))
+    except OSError as exc:
+        raise InvalidInputError(f"cannot write --output {output}: {exc.strerror or exc}") from None
+
+
+def open_cache() -> ProtocolCache | None:
+    """The on-disk protocol cache (``KAPDECIDE_CACHE_DIR``; ``off`` turns it off); one warning and no
+    cache when the folder is not safe to trust."""
+    from ..protocol_cache import default_cache
+
+    cache = default_cache()
+    why = cache.untrusted() if cache is not None else None
+    if cache is not None and why is not None:
+        sys.stderr.write(f"warning: protocol cache {cache.folder} not used: {why}; the protocols were read from file\n")
+        return None
+    return cache
+
+
+def colour(stream: IO[str]) -> bool:
+    return "NO_COLOR" not in os.environ and stream.isatty()
+
+
+def console_for(stream: IO[str], into: IO[str] | None = None) -> Any:
+    """A console with ``stream``'s colour and width, writing to ``stream`` (or into a buffer)."""
+    from rich.console import Console
+
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:
+            # rich exits 1 when the reader goes away (`| head`); main() ends quietly with 0 instead
+            self.quiet = True
+            raise BrokenPipeError
+
+    no_color = not colour(stream)
+    width = None if stream.isatty() else 100
+    if into is not None and width is None:
+        import shutil
+
+        width = shutil.get_terminal_size().columns
+    return _Console(
+        file=stream if into is None else into,
+        no_color=no_color,
+        color_system=None if no_color else "auto",
+        force_terminal=not no_color if into is not None else None,
+        width=width,
+        highlight=False,
+    )
+
+
+def today() -> dt.date:
+    from .. import clock
+
+    return clock.today()
+
+
+def set_zone(name: str) -> None:
+    """The run's time zone (clock.py): 'today' and every time stamp with an offset are read in it."""
+    from .. import clock
+
+    try:
+        clock.set_zone(clock.zone_named(name))
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--tz") from None
+
+
+def parse_date(value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        if len(value) != 10:
+            raise ValueError
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)", param_hint="--as-of") from None
+
+
+def exit_for(status: str, fail_on: str | None) -> int:
+    """Exit 0 for any clinical status, unless --fail-on asks for 20-23 at or above a level."""
+    if fail_on is not None:
+        from ..contract import STATUS_ORDER
+
+        if STATUS_ORDER.index(status) <= FAIL_ON[fail_on]:
+            return STATUS_EXIT[status]
+    return ExitCode.OK
+
+
+def parse_what_if(items: tuple[str, ...]) -> dict[str, Any]:
+    from ..facts import parse_fact_value
+
+    out: dict[str, Any] = {}
+    for item in items:
+        name, sep, text = item.partition("=")
+        if not sep:
+            raise click.BadParameter(f"{item!r}: expected FIELD=VALUE", param_hint="--what-if")
+        try:
+            out[name.strip()] = parse_fact_value(name.strip(), text.strip())
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--what-if") from None
+    return out
+
+
+def checked_input(profile: str, as_of: str | None, input_format: str = "auto") -> pipeline.Checked:
+    """The checked profile (from a profile file or a FHIR Bundle), with its unrecognised entries
+    warned about on stderr."""
+    raw, name = read_input(profile)
+    checked = pipeline.from_bytes(raw, name, input_format=input_format, as_of=parse_date(as_of), today=today())
+    warn_unrecognised(checked.profile, checked.smap)
+    return checked
+
+
+def warn_unrecognised(model: Any, smap: Any) -> None:
+    """Entries the terminology does not recognise, located, on stderr (the report lists them too)."""
+    from ..terminology import resolve
+
+    for r in resolve(model).review:
+        p = smap.problem(r.path, "unrecognised-entry", r.message, severity="warning")
+        click.echo(p.format(), err=True)

@@ -1,0 +1,62 @@
+"""``kapdecide diff``: the clinical impact of a protocol change."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from ..errors import ExitCode
+
+if TYPE_CHECKING:
+    pass
+
+from .common import (
+    FORMAT,
+    console_for,
+    open_cache,
+    parse_date,
+    today,
+)
+from .group import cli
+
+
+@cli.command()
+@click.argument("old", type=click.Path(exists=True))
+@click.argument("new", type=click.Path(exists=True))
+@click.option(
+    "--profiles",
+    "profiles_dir",
+    type=click.Path(exists=True, file_okay=False),
+    required=True,
+    help="Folder of profiles (*.yaml, *.yml, *.json) to assess under both.",
+)
+@click.option("--format", "fmt", type=FORMAT, default="text", show_default=True, help="Output format.")
+@click.option("--as-of", "as_of", metavar="DATE", help="Date for profiles without assessed_on (default: today).")
+def diff(old: str, new: str, profiles_dir: str, fmt: str, as_of: str | None) -> int:
+    """Show the clinical impact of a protocol change: every profile whose status, findings or options change.
+
+    Exit 0 when nothing changes, 1 when something does, 2 when a profile is invalid.
+
+    Example: kapdecide diff old-protocols/ protocols/ --profiles examples/
+    """
+    from ..diff import impact, profile_files
+    from ..loader import load_protocols
+
+    day = parse_date(as_of) or today()
+    result = impact(
+        load_protocols([old], open_cache()), load_protocols([new], open_cache()), profile_files(Path(profiles_dir)), day
+    )
+    if fmt == "json":
+        from ..render.json import dumps
+
+        sys.stdout.write(dumps({"schema_version": "1.0", **result.model_dump(mode="json")}))
+    else:
+        from ..render.text import render_impact
+
+        render_impact(result, console_for(sys.stdout))
+    if any(c.error for c in result.changed):
+        return ExitCode.INVALID_INPUT
+    return ExitCode.FINDINGS if result.changed else ExitCode.OK

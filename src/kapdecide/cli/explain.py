@@ -1,0 +1,82 @@
+"""``kapdecide explain``: why rules did or did not fire."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING
+
+import click
+
+from ..errors import ExitCode, InvalidInputError
+
+if TYPE_CHECKING:
+    pass
+
+from .common import (
+    FORMAT,
+    checked_input,
+    console_for,
+    open_cache,
+    parse_what_if,
+)
+from .group import cli
+
+
+@cli.command()
+@click.argument("profile", metavar="PROFILE")
+@click.option(
+    "--rule",
+    "rules",
+    multiple=True,
+    required=True,
+    metavar="ID",
+    help="Rule id, or OPTION.EXCLUSION for an option exclusion (repeatable).",
+)
+@click.option("--protocols", "protocols_dir", type=click.Path(), help="Protocol folder or file.")
+@click.option("--format", "fmt", type=FORMAT, default="text", show_default=True, help="Output format.")
+@click.option("--as-of", "as_of", metavar="DATE", help="Assessment date.")
+@click.option("--what-if", "what_if", multiple=True, metavar="FIELD=VALUE", help="Override a fact field.")
+def explain(
+    profile: str,
+    rules: tuple[str, ...],
+    protocols_dir: str | None,
+    fmt: str,
+    as_of: str | None,
+    what_if: tuple[str, ...],
+) -> int:
+    """Explain why rules did or did not fire for a profile: each condition leaf with its value.
+
+    Example: kapdecide explain examples/deferred-bp-alcohol.yaml --rule bp_above_hold_threshold
+    """
+    from ..explain import explain_rules
+    from ..loader import default_protocol_dir, load_protocols
+
+    checked = checked_input(profile, as_of)
+    day = checked.as_of
+    loaded = load_protocols([protocols_dir or default_protocol_dir()], open_cache())
+    overrides = parse_what_if(what_if)
+    explanations = explain_rules(checked.profile, loaded, day, overrides, rules)
+    known = {e.rule_id for e in explanations}
+    unknown = [r for r in rules if r not in known]
+    if unknown:
+        raise InvalidInputError(f"no rule or option exclusion named {', '.join(unknown)} in these protocols")
+    if fmt == "json":
+        from ..render.json import dumps
+
+        sys.stdout.write(
+            dumps(
+                {
+                    "schema_version": "1.0",
+                    "as_of": day.isoformat(),
+                    "what_if_overrides": {
+                        k: list(v) if isinstance(v, tuple) else v for k, v in sorted(overrides.items())
+                    },
+                    "explanation": [e.model_dump(mode="json") for e in explanations],
+                }
+            )
+        )
+    else:
+        from ..render.text import render_explanation
+
+        render_explanation(explanations, console_for(sys.stdout))
+    return ExitCode.OK

@@ -1,0 +1,73 @@
+"""``kapdecide replay``: re-run the assessment a report records."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING
+
+import click
+
+from .. import __version__, pipeline
+from ..errors import ExitCode, InvalidInputError
+
+if TYPE_CHECKING:
+    pass
+
+from .common import (
+    FORMAT,
+    console_for,
+    open_cache,
+    read_input,
+)
+from .group import cli
+
+
+@cli.command()
+@click.argument("report_path", metavar="REPORT.json")
+@click.argument("profile", metavar="PROFILE")
+@click.option("--protocols", "protocols_dir", type=click.Path(), help="Protocols (default: the shipped ones).")
+@click.option("--format", "fmt", type=FORMAT, default="text", show_default=True, help="Output format.")
+def replay(report_path: str, profile: str, protocols_dir: str | None, fmt: str) -> int:
+    """Re-run the assessment a JSON report records and confirm it, or show what changed and why.
+
+    Exit 0 when the result is the same, 1 when it differs.
+
+    Example: kapdecide replay report.json examples/deferred-bp-alcohol.yaml
+    """
+    from ..loader import default_protocol_dir, load_protocols
+    from ..replay import read_report, receipt_as_of
+    from ..replay import replay as run_replay
+    from ..yaml_source import SourceError, decode, load
+
+    raw, name = read_input(report_path)
+    try:
+        data, _ = load(decode(raw, name, 64 << 20), name if name.endswith(".json") else f"{name}.json")
+    except SourceError as exc:
+        raise InvalidInputError(f"{name} is not a JSON report", exc.problems) from None
+    old = read_report(data, name)
+    raw, label = read_input(profile)
+    checked = pipeline.from_bytes(raw, label, as_of=receipt_as_of(old), today=None)
+    loaded = load_protocols([protocols_dir or default_protocol_dir()], open_cache())
+    result = run_replay(old, checked.profile, loaded, __version__)
+    if fmt == "json":
+        from ..render.json import dumps
+
+        sys.stdout.write(dumps({"schema_version": "1.0", **result.model_dump(mode="json")}))
+    else:
+        out = console_for(sys.stdout)
+        if result.same:
+            offered = sum(o.state == "offered" for o in old.options)
+            out.print(f"Same result: status {old.status}, {len(old.findings)} findings, {offered} option(s) offered.")
+        else:
+            from ..diff import Impact
+            from ..render.text import render_impact
+
+            changed = [result.change] if result.change else []
+            out.print("[bold]Different result[/]")
+            from ..report import protocol_ref
+
+            now = [protocol_ref(lp) for lp in loaded]
+            render_impact(Impact(old=old.protocols, new=now, profiles=1, changed=changed), out)
+        for cause in result.causes:
+            out.print(f"  because: {cause}")
+    return ExitCode.OK if result.same else ExitCode.FINDINGS

@@ -1,0 +1,72 @@
+"""``kapdecide test``: protocol test cases, with coverage."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from ..errors import ExitCode, InvalidInputError
+
+if TYPE_CHECKING:
+    pass
+
+from .common import (
+    console_for,
+)
+from .group import cli
+
+
+@cli.command(name="test")
+@click.argument("paths", nargs=-1, metavar="[PATH]...")
+@click.option("--protocols", "protocols_dir", type=click.Path(), help="Protocols to test (default: the shipped ones).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "junit"]), default="text", show_default=True)
+@click.option(
+    "--coverage", "show_coverage", is_flag=True, help="Report rules, options and condition leaves no case exercises."
+)
+@click.option(
+    "--min-coverage",
+    type=click.FloatRange(0, 100),
+    metavar="N",
+    help="Fail when rule or option coverage of any protocol is below N percent (implies --coverage).",
+)
+def test_command(
+    paths: tuple[str, ...], protocols_dir: str | None, fmt: str, show_coverage: bool, min_coverage: float | None
+) -> int:
+    """Run protocol test cases (*.cases.yaml; default: the shipped protocols' tests/ folder).
+
+    Exit 0 when every case passes (todo cases may fail), 1 on any failure or coverage below
+    --min-coverage, 2 when a cases file is invalid.
+
+    Example: kapdecide test --coverage --min-coverage 100
+    """
+    from ..cases import case_files, coverage, run_suite
+    from ..loader import default_protocol_dir, load_protocols
+
+    base = Path(protocols_dir) if protocols_dir else default_protocol_dir()
+    files = case_files(list(paths) or [base / "tests"])
+    if not files:
+        raise InvalidInputError("no test cases found (*.cases.yaml)")
+    loaded = load_protocols([base], None)  # never trusts the cache: the cases test the files
+    suite = run_suite(files, loaded)
+    coverages = coverage(suite, loaded) if show_coverage or min_coverage is not None else None
+    if fmt == "json":
+        from ..render.json import render_suite
+
+        sys.stdout.write(render_suite(suite, coverages))
+    elif fmt == "junit":
+        from ..render.junit import render_suite as render_junit
+
+        sys.stdout.write(render_junit(suite))
+    else:
+        from ..render.text import render_suite as render_text
+
+        render_text(suite, coverages, console_for(sys.stdout))
+    if suite.problems:
+        return ExitCode.INVALID_INPUT
+    below = min_coverage is not None and any(min(c.rule_pct, c.option_pct) < min_coverage for c in coverages or [])
+    if below:
+        sys.stderr.write(f"coverage below --min-coverage {min_coverage:g}%\n")
+    return ExitCode.FINDINGS if suite.count("failed") or below else ExitCode.OK
