@@ -35,3 +35,11 @@ def test_the_version_has_one_source() -> None:
 
     assert importlib.metadata.version("kapdecide") == kapdecide.__version__
     assert 'dynamic = ["version"]' in (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+
+
+def test_the_layers_hold_and_no_import_cycle_hides_in_a_function() -> None:
+    """The import-linter contract in pyproject.toml (issue 14): every module imports only layers below it."""
+    script = Path(sys.executable).with_name("lint-imports")
+    result = subprocess.run([str(script), "--no-cache"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 kept, 0 broken" in result.stdout

@@ -179,11 +179,6 @@ def _evidence(cp: CompiledProtocol, ids: Sequence[str]) -> list[Data]:
     return out
 
 
-def protocol_ref_data(lp: LoadedProtocol) -> Data:
-    """Id, version, title and sha256 of a loaded protocol, as reports and receipts carry them."""
-    return {"id": lp.protocol.id, "version": lp.protocol.version, "title": lp.protocol.title, "sha256": lp.sha256}
-
-
 # ---------------------------------------------------------------- assess
 
 
@@ -326,7 +321,7 @@ def assess_data(
         step_ids.append("collect_missing_data")
     next_steps = [{"id": s, "label": v.NEXT_STEPS.get(s, s.replace("_", " "))} for s in step_ids]
     patient_ref = profile.patient.ref if profile.patient else None
-    refs = [protocol_ref_data(lp) for lp in protocols]
+    refs: list[Data] = [lp.ref_data() for lp in protocols]
     overrides_out = {k: list(v) if isinstance(v, tuple) else v for k, v in sorted((overrides or {}).items())}
     return {
         "schema_version": SCHEMA_VERSION,

@@ -34,7 +34,7 @@ from .protocol import Protocol
 from .yaml_source import Path, SourceMap
 
 if TYPE_CHECKING:
-    from .loader import LoadedProtocol
+    from .loaded import LoadedProtocol
 
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 #: Engine rules per protocol, well inside the 4,096 per ruleset measured (rules are chunked anyway).

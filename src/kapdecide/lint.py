@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from .conditions import ConditionNode, Conjunction, Leaf, TooManyBranches, dnf, negate, walk_leaves
 from .errors import Problem
 from .facts import FIELDS
-from .loader import LoadedProtocol
+from .loaded import LoadedProtocol
 from .protocol import Rule
 
 SEVERITY = {"contraindication": 0, "deferral": 1, "caution": 2, "interaction": 2}

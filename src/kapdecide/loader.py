@@ -13,53 +13,17 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path as FsPath
 from typing import TYPE_CHECKING, Any
 
 from .errors import Problem, ProtocolLoadError
+from .loaded import IdSite, LoadedProtocol
 
 if TYPE_CHECKING:
     from .protocol import Protocol
     from .protocol_cache import ProtocolCache
-    from .yaml_source import SourceMap
 
-#: Where an id is defined, for the cross-file duplicate check: (what, id, line, col, field path).
-IdSite = tuple[str, str, int | None, int | None, str]
-
-
-@dataclass(frozen=True, eq=False)
-class LoadedProtocol:
-    """A protocol with where it came from and the sha256 of its bytes.
-
-    A protocol served from the cache carries its validated data and becomes a ``Protocol`` model
-    on first use, so a caller that only needs the checks' result never builds the models.
-    """
-
-    path: str
-    sha256: str
-    ids: tuple[IdSite, ...]
-    source: SourceMap | None = None
-    built: Protocol | None = None
-    data: dict[str, Any] | None = None
-
-    @property
-    def protocol(self) -> Protocol:
-        if self.built is None:
-            from .protocol import Protocol
-
-            object.__setattr__(self, "built", Protocol.model_validate(self.data))
-        assert self.built is not None
-        return self.built
-
-    def smap(self) -> SourceMap:
-        """Positions in the protocol file (empty for a protocol served from the cache)."""
-        if self.source is None:
-            from .yaml_source import SourceMap
-
-            object.__setattr__(self, "source", SourceMap(self.path))
-        assert self.source is not None
-        return self.source
+__all__ = ["IdSite", "LoadedProtocol", "default_protocol_dir", "load_protocols", "read_protocol", "validate_paths"]
 
 
 def default_protocol_dir() -> FsPath:

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict
 from .contract import ExplainedKind, RuleKind, Status
 
 if TYPE_CHECKING:
-    from .loader import LoadedProtocol
+    from .loaded import LoadedProtocol
 
 
 class _Out(BaseModel):
@@ -274,9 +274,7 @@ class InputSource(_Out):
 
 def protocol_ref(lp: LoadedProtocol) -> ProtocolRef:
     """Id, version, title and sha256 of a loaded protocol, as reports and receipts carry them."""
-    from .assessment import protocol_ref_data
-
-    return ProtocolRef.model_validate(protocol_ref_data(lp))
+    return ProtocolRef.model_validate(lp.ref_data())
 
 
 class Receipt(_Out):
