@@ -22,7 +22,8 @@ from .contract import DISCLAIMER, SCHEMA_VERSION, STATUS_ORDER, Status
 from .engine import Engine, EngineRule
 from .errors import EngineDisagreementError
 from .evaluator import Compiled, LeafResult, compile_condition, reasons
-from .facts import Facts, Value, build_facts, text_list
+from .fact_builder import build_facts
+from .facts import Facts, Value, text_list
 from .loader import LoadedProtocol
 from .operators import Truth
 from .protocol import GRADE_ORDER, Evidence, Option, Protocol, Regimen, Rule, SessionPlan

@@ -271,7 +271,7 @@ def coverage(suite: Suite, protocols: Sequence[LoadedProtocol]) -> list[Coverage
     can never be offered and are not counted)."""
     from .conditions import describe, walk_leaves
     from .evaluator import evaluate_leaf
-    from .facts import build_facts
+    from .fact_builder import build_facts
     from .yaml_source import format_path
 
     out = []

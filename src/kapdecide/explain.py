@@ -15,7 +15,8 @@ from .assessment import assess
 from .conditions import ConditionNode, walk_leaves
 from .contract import ExplainedKind
 from .evaluator import evaluate, evaluate_leaf
-from .facts import FIELD_GROUPS, FIELDS, Facts, Value, build_facts, label
+from .fact_builder import build_facts
+from .facts import FIELD_GROUPS, FIELDS, Facts, Value, label
 from .loader import LoadedProtocol
 from .profile import Profile
 from .report import LeafExplanation, Report, RuleExplanation, Scenario, WhatIf

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from kapdecide import vocabulary as v
-from kapdecide.facts import DATED_SOURCES, FIELDS, FactSet, StaleData, build_facts, round_half_up
+from kapdecide.fact_builder import build_facts
+from kapdecide.facts import DATED_SOURCES, FIELDS, FactSet, StaleData, round_half_up
 from kapdecide.profile import Profile
 
 AS_OF = dt.date(2026, 3, 1)

@@ -15,7 +15,8 @@ import pytest
 from kapdecide import fhir_codes as fc
 from kapdecide.assessment import assess
 from kapdecide.errors import ExitCode, InvalidInputError
-from kapdecide.facts import OpenList, build_facts
+from kapdecide.fact_builder import build_facts
+from kapdecide.facts import OpenList
 from kapdecide.fhir import (
     ADMINISTRATION_MAX_AGE_DAYS,
     DISPENSE_DEFAULT_DAYS,
