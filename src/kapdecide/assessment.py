@@ -23,7 +23,7 @@ from .engine import Engine, EngineRule
 from .errors import EngineDisagreementError
 from .evaluator import Compiled, LeafResult, compile_condition, reasons
 from .fact_builder import build_facts
-from .facts import Facts, Value, text_list
+from .facts import Facts, FactSet, StaleData, Value, text_list
 from .loader import LoadedProtocol
 from .operators import Truth
 from .protocol import GRADE_ORDER, Evidence, Option, Protocol, Regimen, Rule, SessionPlan
@@ -209,144 +209,46 @@ def assess_data(
 
     Parts that depend on the protocol alone are shared between reports: treat the result as read-only.
     """
-    findings: list[Data] = []
-    not_checked: list[Data] = []
-    stale: list[Data] = []
-    options: list[Data] = []
-    substance_out: dict[str, Data] = {}
-    standard_care: list[str] = []
-    facts: Facts = {}
-    option_inputs: list[tuple[CompiledProtocol, Facts, dict[str, Truth]]] = []
-    resolved = term.resolve(profile)
-    unrecognised = [r.data() for r in resolved.review]
-    derived: dict[str, Data] = {}
-    weight = weight_note(profile)
-    if "patient.weight_kg" in (overrides or {}):  # a what-if weight is the one the doses use
-        w = (overrides or {})["patient.weight_kg"]
-        weight = "weight not recorded (what-if)" if w is None else f"weight {w:g} kg (what-if, HYPOTHETICAL)"
-
+    acc = _Results(profile, as_of, overrides or {}, term.resolve(profile))
     for lp in protocols:
-        cp = compile_protocol(lp)
-        p = cp.protocol
-        fact_set = build_facts(profile, as_of, cp.freshness, resolved)
-        for name, value in (overrides or {}).items():
-            if value is None:
-                fact_set.values.pop(name, None)
-            else:
-                fact_set.values[name] = value
-        facts = {**fact_set.values, **facts}
-        for d in fact_set.derived:
-            if d.field not in (overrides or {}):
-                derived.setdefault(d.field, {"field": d.field, "value": d.value, "reason": d.reason})
-        truths = _guarded_truths(cp, fact_set.values)
-        for s in fact_set.stale:
-            if any(x["source"] == s.source and x["max_age_days"] == s.max_age_days for x in stale):
-                continue  # several protocols with the same limit: report the stale reading once
-            stale.append(
-                {
-                    "source": s.source,
-                    "days_old": s.days_old,
-                    "max_age_days": s.max_age_days,
-                    "fields": list(s.fields),
-                    "message": f"Latest {s.source.replace('_', ' ')} is {s.days_old} days old, older than the "
-                    f"{s.max_age_days} days this protocol allows: it was not used. Measure again.",
-                }
-            )
-        for u in fact_set.unresolved:
-            if u.field in (overrides or {}) or not any(u.field in fields_of(r.when) for r in p.rules):
-                continue
-            not_checked.append(
-                {
-                    "rule_id": f"entries:{u.field}",
-                    "protocol_id": p.id,
-                    "kind": "required_data",
-                    "title": f"Repeated entries: {u.reason}",
-                    "needs": [u.field],
-                    "message": f"Could not check every entry: {u.reason}. The worst recorded value was used "
-                    f"({show_value(fact_set.values.get(u.field))}); record the missing detail.",
-                }
-            )
-        for rule, key in cp.rule_keys:
-            t = truths[key]
-            if rule.kind == "info":
-                if t is True:  # information never changes the status, and unknown is not missing data
-                    findings.append(_finding(cp, rule, fact_set.values, True))
-            elif rule.kind == "required_data" and t is not False:
-                findings.append(_finding(cp, rule, fact_set.values, t))
-            elif t is True:
-                findings.append(_finding(cp, rule, fact_set.values, True))
-            elif t is None:
-                needs = [r.field for r in reasons(rule.when, fact_set.values, None)] or fields_of(rule.when)
-                needs = list(dict.fromkeys(needs))
-                not_checked.append(
-                    {
-                        "rule_id": rule.id,
-                        "protocol_id": p.id,
-                        "kind": rule.kind,
-                        "title": rule.title,
-                        "needs": needs,
-                        "message": f"Could not check: {rule.title}. Needs: {', '.join(needs)}.",
-                    }
-                )
-        option_inputs.append((cp, fact_set.values, truths))
-        for se in p.substances:
-            substance_out.setdefault(se.substance, _substance_out(cp, se.substance))
-        if p.standard_care and p.standard_care not in standard_care:
-            standard_care.append(p.standard_care)
-
-    status = _status(findings, not_checked, stale, bool(unrecognised))
-    support: dict[tuple[str, str], list[str]] = {}
-    for finding in findings:
-        for oid in finding["strengthens"] if finding["kind"] == "info" else []:
-            support.setdefault((finding["protocol_id"], oid), []).append(finding["rule_id"])
-    checklists: list[Data] = []
-    for cp, f, truths in option_inputs:
-        rows = [
-            row for option in cp.protocol.options for row in _options(cp, option, f, truths, status, support, weight)
-        ]
-        options.extend(rows)
-        offered = sorted({o["option_id"] for o in rows if o["state"] == "offered"})
-        if offered and cp.protocol.session is not None:
-            checklists.append(_checklist(cp, cp.protocol.session, offered))
-    options.sort(key=_option_order)
-
-    findings.sort(key=lambda x: (KIND_ORDER[x["kind"]], not x["urgent"], x["protocol_id"], x["rule_id"]))
-    not_checked.sort(key=lambda x: (KIND_ORDER[x["kind"]], x["protocol_id"], x["rule_id"]))
+        acc.evaluate(compile_protocol(lp))
+    unrecognised = [r.data() for r in acc.resolved.review]
+    status = _status(acc.findings, acc.not_checked, acc.stale, bool(unrecognised))
+    options, checklists = acc.options(status, _weight_text(profile, acc.overrides))
+    acc.findings.sort(key=lambda x: (KIND_ORDER[x["kind"]], not x["urgent"], x["protocol_id"], x["rule_id"]))
+    acc.not_checked.sort(key=lambda x: (KIND_ORDER[x["kind"]], x["protocol_id"], x["rule_id"]))
     missing = sorted(
-        {fld for x in not_checked for fld in x["needs"]}
-        | {t["field"] for x in findings if x["kind"] == "required_data" for t in x["triggered_by"]}
+        {fld for x in acc.not_checked for fld in x["needs"]}
+        | {t["field"] for x in acc.findings if x["kind"] == "required_data" for t in x["triggered_by"]}
     )
-    substances = _patient_substances(facts, substance_out)
-    step_ids = list(dict.fromkeys(step for x in findings for step in x["next_steps"]))
+    step_ids = list(dict.fromkeys(step for x in acc.findings for step in x["next_steps"]))
     if status == "incomplete" and "collect_missing_data" not in step_ids:
         step_ids.append("collect_missing_data")
-    next_steps = [{"id": s, "label": v.NEXT_STEPS.get(s, s.replace("_", " "))} for s in step_ids]
-    patient_ref = profile.patient.ref if profile.patient else None
     refs: list[Data] = [lp.ref_data() for lp in protocols]
-    overrides_out = {k: list(v) if isinstance(v, tuple) else v for k, v in sorted((overrides or {}).items())}
+    overrides_out = {k: list(v) if isinstance(v, tuple) else v for k, v in sorted(acc.overrides.items())}
     return {
         "schema_version": SCHEMA_VERSION,
         "kapdecide_version": __version__,
         "what_if_overrides": overrides_out,
         "disclaimer": DISCLAIMER,
         "assessed_on": as_of.isoformat(),
-        "patient_ref": patient_ref,
+        "patient_ref": profile.patient.ref if profile.patient else None,
         "input_line": None,
         "status": status,
         "status_summary": STATUS_SUMMARY[status],
         "protocols": refs,
-        "findings": findings,
-        "not_checked": not_checked,
+        "findings": acc.findings,
+        "not_checked": acc.not_checked,
         "missing_data": missing,
-        "stale_data": stale,
-        "medications": _medications(facts, resolved),
+        "stale_data": acc.stale,
+        "medications": _medications(acc.facts, acc.resolved),
         "unrecognised": unrecognised,
-        "derived": [derived[k] for k in sorted(derived)],
-        "substances": substances,
+        "derived": [acc.derived[k] for k in sorted(acc.derived)],
+        "substances": _patient_substances(acc.facts, acc.substance_out),
         "options": options,
         "session_checklists": checklists,
-        "standard_care": standard_care,
-        "next_steps": next_steps,
+        "standard_care": acc.standard_care,
+        "next_steps": [{"id": s, "label": v.NEXT_STEPS.get(s, s.replace("_", " "))} for s in step_ids],
         "receipt": {
             "profile_sha256": profile_sha256(profile),
             "protocols": refs,
@@ -358,6 +260,130 @@ def assess_data(
         "explanation": None,
         "what_would_change": None,
     }
+
+
+def _weight_text(profile: Profile, overrides: Mapping[str, Value | None]) -> str:
+    """How the doses name the weight they use (a what-if weight is the one the doses use)."""
+    if "patient.weight_kg" not in overrides:
+        return weight_note(profile)
+    w = overrides["patient.weight_kg"]
+    return "weight not recorded (what-if)" if w is None else f"weight {w:g} kg (what-if, HYPOTHETICAL)"
+
+
+class _Results:
+    """What the protocols find for one profile, gathered protocol by protocol."""
+
+    def __init__(
+        self, profile: Profile, as_of: dt.date, overrides: Mapping[str, Value | None], resolved: term.Resolved
+    ):
+        self.profile, self.as_of, self.overrides, self.resolved = profile, as_of, overrides, resolved
+        self.findings: list[Data] = []
+        self.not_checked: list[Data] = []
+        self.stale: list[Data] = []
+        self.substance_out: dict[str, Data] = {}
+        self.standard_care: list[str] = []
+        self.facts: Facts = {}
+        self.derived: dict[str, Data] = {}
+        self.option_inputs: list[tuple[CompiledProtocol, Facts, dict[str, Truth]]] = []
+
+    def evaluate(self, cp: CompiledProtocol) -> None:
+        """Run one protocol: its facts (with what-if overrides), then every rule's truth."""
+        p = cp.protocol
+        fact_set = build_facts(self.profile, self.as_of, cp.freshness, self.resolved)
+        for name, value in self.overrides.items():
+            if value is None:
+                fact_set.values.pop(name, None)
+            else:
+                fact_set.values[name] = value
+        self.facts = {**fact_set.values, **self.facts}
+        for d in fact_set.derived:
+            if d.field not in self.overrides:
+                self.derived.setdefault(d.field, {"field": d.field, "value": d.value, "reason": d.reason})
+        truths = _guarded_truths(cp, fact_set.values)
+        self._stale(fact_set.stale)
+        self._unresolved(cp, fact_set)
+        self._rules(cp, fact_set.values, truths)
+        self.option_inputs.append((cp, fact_set.values, truths))
+        for se in p.substances:
+            self.substance_out.setdefault(se.substance, _substance_out(cp, se.substance))
+        if p.standard_care and p.standard_care not in self.standard_care:
+            self.standard_care.append(p.standard_care)
+
+    def _stale(self, items: Sequence[StaleData]) -> None:
+        for s in items:
+            if any(x["source"] == s.source and x["max_age_days"] == s.max_age_days for x in self.stale):
+                continue  # several protocols with the same limit: report the stale reading once
+            self.stale.append(
+                {
+                    "source": s.source,
+                    "days_old": s.days_old,
+                    "max_age_days": s.max_age_days,
+                    "fields": list(s.fields),
+                    "message": f"Latest {s.source.replace('_', ' ')} is {s.days_old} days old, older than the "
+                    f"{s.max_age_days} days this protocol allows: it was not used. Measure again.",
+                }
+            )
+
+    def _unresolved(self, cp: CompiledProtocol, fact_set: FactSet) -> None:
+        for u in fact_set.unresolved:
+            if u.field in self.overrides or not any(u.field in fields_of(r.when) for r in cp.protocol.rules):
+                continue
+            self.not_checked.append(
+                {
+                    "rule_id": f"entries:{u.field}",
+                    "protocol_id": cp.protocol.id,
+                    "kind": "required_data",
+                    "title": f"Repeated entries: {u.reason}",
+                    "needs": [u.field],
+                    "message": f"Could not check every entry: {u.reason}. The worst recorded value was used "
+                    f"({show_value(fact_set.values.get(u.field))}); record the missing detail.",
+                }
+            )
+
+    def _rules(self, cp: CompiledProtocol, facts: Facts, truths: dict[str, Truth]) -> None:
+        for rule, key in cp.rule_keys:
+            t = truths[key]
+            if rule.kind == "info":
+                if t is True:  # information never changes the status, and unknown is not missing data
+                    self.findings.append(_finding(cp, rule, facts, True))
+            elif rule.kind == "required_data" and t is not False:
+                self.findings.append(_finding(cp, rule, facts, t))
+            elif t is True:
+                self.findings.append(_finding(cp, rule, facts, True))
+            elif t is None:
+                needs = [r.field for r in reasons(rule.when, facts, None)] or fields_of(rule.when)
+                needs = list(dict.fromkeys(needs))
+                self.not_checked.append(
+                    {
+                        "rule_id": rule.id,
+                        "protocol_id": cp.protocol.id,
+                        "kind": rule.kind,
+                        "title": rule.title,
+                        "needs": needs,
+                        "message": f"Could not check: {rule.title}. Needs: {', '.join(needs)}.",
+                    }
+                )
+
+    def options(self, status: Status, weight: str) -> tuple[list[Data], list[Data]]:
+        """Every option's state (and dose where offered), and the session checklists of the offered ones."""
+        support: dict[tuple[str, str], list[str]] = {}
+        for finding in self.findings:
+            for oid in finding["strengthens"] if finding["kind"] == "info" else []:
+                support.setdefault((finding["protocol_id"], oid), []).append(finding["rule_id"])
+        options: list[Data] = []
+        checklists: list[Data] = []
+        for cp, f, truths in self.option_inputs:
+            rows = [
+                row
+                for option in cp.protocol.options
+                for row in _options(cp, option, f, truths, status, support, weight)
+            ]
+            options.extend(rows)
+            offered = sorted({o["option_id"] for o in rows if o["state"] == "offered"})
+            if offered and cp.protocol.session is not None:
+                checklists.append(_checklist(cp, cp.protocol.session, offered))
+        options.sort(key=_option_order)
+        return options, checklists
 
 
 def canonical_profile(profile: Profile) -> str:
