@@ -63,33 +63,56 @@ def protocol_code(p: Problem) -> Problem:
 def check_protocol(lp: LoadedProtocol) -> Iterator[Problem]:
     """Semantic checks of one protocol (cross-references, types, vocabularies, engine limits)."""
     p, smap = lp.protocol, lp.smap()
-
     yield from _duplicates(smap, ("evidence",), [e.id for e in p.evidence], "evidence id")
     yield from _duplicates(smap, ("rules",), [r.id for r in p.rules], "rule id")
     yield from _duplicates(smap, ("options",), [o.id for o in p.options], "option id")
     yield from _duplicates(smap, ("substances",), [s.substance for s in p.substances], "substance", "substance")
     yield from _duplicates(smap, ("freshness",), [f.source for f in p.freshness], "freshness source", "source")
-
-    defined = {e.id for e in p.evidence}
-    cited: set[str] = set()
-
-    def refs(path: Path, ids: list[str]) -> Iterator[Problem]:
-        for i, eid in enumerate(ids):
-            cited.add(eid)
-            if eid not in defined:
-                hint = v.suggest(eid, sorted(defined))
+    ev = _Citations(smap, {e.id for e in p.evidence})
+    for i, f in enumerate(p.freshness):
+        yield from ev.refs(("freshness", i, "evidence"), f.evidence)
+    yield from _rule_problems(smap, p, ev)
+    for i, s in enumerate(p.substances):
+        yield from ev.refs(("substances", i, "evidence"), s.evidence)
+        for j, t in enumerate(s.trials):
+            yield from ev.refs(("substances", i, "trials", j, "evidence"), [t.evidence])
+    option_ids = {o.id for o in p.options}
+    for i, r in enumerate(p.rules):
+        for j, oid in enumerate(r.strengthens):
+            if oid not in option_ids:
                 yield smap.problem(
+                    ("rules", i, "strengthens", j), "unknown-option", f"no option {oid!r} in this protocol"
+                )
+    yield from _session_problems(smap, p, ev)
+    yield from _option_problems(smap, p, ev)
+    yield from _evidence_problems(smap, p, ev.cited)
+    yield from _engine_problems(smap, p)
+
+
+class _Citations:
+    """Evidence ids cited so far, and a check that each cited id is defined."""
+
+    def __init__(self, smap: SourceMap, defined: set[str]):
+        self.smap, self.defined = smap, defined
+        self.cited: set[str] = set()
+
+    def refs(self, path: Path, ids: list[str]) -> Iterator[Problem]:
+        for i, eid in enumerate(ids):
+            self.cited.add(eid)
+            if eid not in self.defined:
+                hint = v.suggest(eid, sorted(self.defined))
+                yield self.smap.problem(
                     (*path, i),
                     "undefined-evidence",
                     f"evidence {eid!r} is not defined in this protocol's evidence list"
                     + (f"; did you mean {hint!r}?" if hint else ""),
                 )
 
-    for i, f in enumerate(p.freshness):
-        yield from refs(("freshness", i, "evidence"), f.evidence)
+
+def _rule_problems(smap: SourceMap, p: Protocol, ev: _Citations) -> Iterator[Problem]:
     for i, r in enumerate(p.rules):
         base: Path = ("rules", i)
-        yield from refs((*base, "evidence"), r.evidence)
+        yield from ev.refs((*base, "evidence"), r.evidence)
         yield from _check_condition(smap, (*base, "when"), r.when)
         for key in ("message", "action"):
             yield from _check_placeholders(smap, (*base, key), getattr(r, key))
@@ -105,37 +128,29 @@ def check_protocol(lp: LoadedProtocol) -> Iterator[Problem]:
             yield smap.problem(
                 base, "interaction-without-severity", "an interaction rule needs severity: major|moderate|minor"
             )
-    insufficient = {s.substance for s in p.substances if s.insufficient_evidence}
-    for i, s in enumerate(p.substances):
-        yield from refs(("substances", i, "evidence"), s.evidence)
-        for j, t in enumerate(s.trials):
-            yield from refs(("substances", i, "trials", j, "evidence"), [t.evidence])
+
+
+def _session_problems(smap: SourceMap, p: Protocol, ev: _Citations) -> Iterator[Problem]:
+    if p.session is None:
+        return
     rule_kinds = {r.id: r.kind for r in p.rules}
-    option_ids = {o.id for o in p.options}
-    for i, r in enumerate(p.rules):
-        for j, oid in enumerate(r.strengthens):
-            if oid not in option_ids:
-                yield smap.problem(
-                    ("rules", i, "strengthens", j), "unknown-option", f"no option {oid!r} in this protocol"
-                )
-    if p.session is not None:
-        yield from refs(("session", "evidence"), p.session.evidence)
-        for j, rid in enumerate(p.session.pre_dose_rules):
-            if rule_kinds.get(rid) not in ("contraindication", "deferral"):
-                why = (
-                    "is not a rule of this protocol"
-                    if rid not in rule_kinds
-                    else "is not a contraindication or deferral"
-                )
-                yield smap.problem(("session", "pre_dose_rules", j), "unknown-rule", f"{rid!r} {why}")
-        for j, h in enumerate(p.session.holds):
-            yield from refs(("session", "holds", j, "evidence"), h.evidence)
+    yield from ev.refs(("session", "evidence"), p.session.evidence)
+    for j, rid in enumerate(p.session.pre_dose_rules):
+        if rule_kinds.get(rid) not in ("contraindication", "deferral"):
+            why = "is not a rule of this protocol" if rid not in rule_kinds else "is not a contraindication or deferral"
+            yield smap.problem(("session", "pre_dose_rules", j), "unknown-rule", f"{rid!r} {why}")
+    for j, h in enumerate(p.session.holds):
+        yield from ev.refs(("session", "holds", j, "evidence"), h.evidence)
+
+
+def _option_problems(smap: SourceMap, p: Protocol, ev: _Citations) -> Iterator[Problem]:
+    insufficient = {s.substance for s in p.substances if s.insufficient_evidence}
     for i, o in enumerate(p.options):
-        base = ("options", i)
+        base: Path = ("options", i)
         yield from _duplicates(smap, (*base, "exclude_when"), [x.id for x in o.exclude_when], "exclusion id")
         for j, reg in enumerate(o.regimens):
             rpath: Path = (*base, "regimens", j)
-            yield from refs((*rpath, "evidence"), reg.evidence)
+            yield from ev.refs((*rpath, "evidence"), reg.evidence)
             if (reg.substance is None) == (reg.condition is None):
                 yield smap.problem(rpath, "regimen-indication", "a regimen names exactly one of substance or condition")
             if reg.condition is not None and reg.condition not in v.PSYCHIATRIC_CONDITIONS:
@@ -154,9 +169,12 @@ def check_protocol(lp: LoadedProtocol) -> Iterator[Problem]:
                 yield smap.problem((*rpath, "dose"), "dose-ambiguous", "give mg_per_kg or fixed_mg, not both")
         for j, x in enumerate(o.exclude_when):
             xpath: Path = (*base, "exclude_when", j)
-            yield from refs((*xpath, "evidence"), x.evidence)
+            yield from ev.refs((*xpath, "evidence"), x.evidence)
             yield from _check_condition(smap, (*xpath, "when"), x.when)
             yield from _check_placeholders(smap, (*xpath, "reason"), x.reason)
+
+
+def _evidence_problems(smap: SourceMap, p: Protocol, cited: set[str]) -> Iterator[Problem]:
     for i, e in enumerate(p.evidence):
         if e.id not in cited:
             yield smap.problem(
@@ -169,6 +187,9 @@ def check_protocol(lp: LoadedProtocol) -> Iterator[Problem]:
                 "give a doi or another identifier (PMID, NCT, label id)",
                 severity="warning",
             )
+
+
+def _engine_problems(smap: SourceMap, p: Protocol) -> Iterator[Problem]:
     branches = 0
     for c in _conditions(p):
         try:
