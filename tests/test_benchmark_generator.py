@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 
 from kapdecide.assessment import assess
+from kapdecide.consistency import check_consistency
 from kapdecide.loader import default_protocol_dir, load_protocols
-from kapdecide.profile import check_consistency, validate_profile_data
+from kapdecide.profile import validate_profile_data
 from kapdecide.yaml_source import SourceMap
 
 ROOT = Path(__file__).resolve().parents[1]

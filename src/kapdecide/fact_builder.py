@@ -180,7 +180,7 @@ class _Builder:
         put, psy, res = self.put, self.profile.psychiatric, self.res
         # A diagnosis named in a condition list (schizophrenia, bipolar disorder, mania) fills the
         # structured field when that is unknown; a recorded value stays authoritative, and a recorded
-        # "none" against such an entry is rejected as a contradiction (profile.check_consistency).
+        # "none" against such an entry is rejected as a contradiction (consistency.check_consistency).
         psychosis = psy.psychotic_disorder if psy else None
         if psychosis is None and res.psychosis:
             psychosis = "past"

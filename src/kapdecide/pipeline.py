@@ -151,7 +151,7 @@ def from_data(data: Any, smap: SourceMap, *, as_of: dt.date | None = None, today
 
 
 def _checked(model: Profile, smap: SourceMap, day: dt.date, imported: FhirImport | None = None) -> Checked:
-    from .profile import check_consistency
+    from .consistency import check_consistency
 
     problems = check_consistency(model, day, smap)
     if problems:

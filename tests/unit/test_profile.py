@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from kapdecide.consistency import check_consistency
 from kapdecide.errors import InvalidInputError, Problem
-from kapdecide.profile import Profile, check_consistency, load_profile_bytes
+from kapdecide.profile import Profile, load_profile_bytes
 from kapdecide.yaml_source import load
 
 AS_OF = dt.date(2026, 3, 1)
