@@ -20,9 +20,10 @@ import pytest
 import yaml
 
 from kapdecide.assessment import assess_data
+from kapdecide.consistency import check_consistency
 from kapdecide.errors import InvalidInputError
 from kapdecide.loader import default_protocol_dir, load_protocols
-from kapdecide.profile import check_consistency, validate_profile_data
+from kapdecide.profile import validate_profile_data
 from kapdecide.yaml_source import SourceMap
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -14,8 +14,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kapdecide.assessment import STATUS_ORDER, assess
+from kapdecide.consistency import check_consistency
 from kapdecide.loader import LoadedProtocol, load_protocols
-from kapdecide.profile import check_consistency, validate_profile_data
+from kapdecide.profile import validate_profile_data
 from kapdecide.yaml_source import SourceMap
 
 from .profile_strategies import AS_OF, near_eligible_profiles, profiles

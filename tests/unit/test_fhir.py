@@ -14,6 +14,7 @@ import pytest
 
 from kapdecide import fhir_codes as fc
 from kapdecide.assessment import assess
+from kapdecide.consistency import check_consistency
 from kapdecide.errors import ExitCode, InvalidInputError
 from kapdecide.fact_builder import build_facts
 from kapdecide.facts import OpenList
@@ -29,7 +30,7 @@ from kapdecide.fhir import (
     map_bundle,
 )
 from kapdecide.loader import LoadedProtocol, load_protocols
-from kapdecide.profile import Profile, check_consistency, validate_profile_data
+from kapdecide.profile import Profile, validate_profile_data
 from kapdecide.yaml_source import SourceMap
 
 ROOT = Path(__file__).resolve().parents[2]

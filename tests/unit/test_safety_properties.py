@@ -32,9 +32,10 @@ from hypothesis import strategies as st
 
 from kapdecide.assessment import STATUS_ORDER, assess
 from kapdecide.conditions import walk_leaves
+from kapdecide.consistency import check_consistency
 from kapdecide.errors import InvalidInputError
 from kapdecide.loader import load_protocols
-from kapdecide.profile import check_consistency, validate_profile_data
+from kapdecide.profile import validate_profile_data
 from kapdecide.render.json import render_report
 from kapdecide.report import Report
 from kapdecide.terminology import ingredient_classes, match_drug_text
