@@ -221,9 +221,6 @@ def assess_data(
         {fld for x in acc.not_checked for fld in x["needs"]}
         | {t["field"] for x in acc.findings if x["kind"] == "required_data" for t in x["triggered_by"]}
     )
-    step_ids = list(dict.fromkeys(step for x in acc.findings for step in x["next_steps"]))
-    if status == "incomplete" and "collect_missing_data" not in step_ids:
-        step_ids.append("collect_missing_data")
     refs: list[Data] = [lp.ref_data() for lp in protocols]
     overrides_out = {k: list(v) if isinstance(v, tuple) else v for k, v in sorted(acc.overrides.items())}
     return {
@@ -248,7 +245,7 @@ def assess_data(
         "options": options,
         "session_checklists": checklists,
         "standard_care": acc.standard_care,
-        "next_steps": [{"id": s, "label": v.NEXT_STEPS.get(s, s.replace("_", " "))} for s in step_ids],
+        "next_steps": _next_steps(acc.findings, status),
         "receipt": {
             "profile_sha256": profile_sha256(profile),
             "protocols": refs,
@@ -260,6 +257,13 @@ def assess_data(
         "explanation": None,
         "what_would_change": None,
     }
+
+
+def _next_steps(findings: list[Data], status: Status) -> list[Data]:
+    step_ids = list(dict.fromkeys(step for x in findings for step in x["next_steps"]))
+    if status == "incomplete" and "collect_missing_data" not in step_ids:
+        step_ids.append("collect_missing_data")
+    return [{"id": s, "label": v.NEXT_STEPS.get(s, s.replace("_", " "))} for s in step_ids]
 
 
 def _weight_text(profile: Profile, overrides: Mapping[str, Value | None]) -> str:

@@ -151,7 +151,6 @@ def _batch(path: str, protocols_dir: str | None, jobs: int, as_of: str | None, o
     from ..loader import default_protocol_dir, load_protocols
 
     given = parse_date(as_of)
-    day = given or today()
     loaded = load_protocols([protocols_dir or default_protocol_dir()], open_cache())
     try:
         # binary: lines are framed on LF only and each is decoded on its own (a bad byte is an error
@@ -159,53 +158,28 @@ def _batch(path: str, protocols_dir: str | None, jobs: int, as_of: str | None, o
         source: IO[bytes] = sys.stdin.buffer if path == "-" else open(path, "rb")  # noqa: SIM115
     except OSError as exc:
         raise InvalidInputError(f"cannot read {path}: {exc.strerror or exc}") from None
-    sink: IO[str]
-    tmp: str | None = None
-    if output and output != "-":
-        fd, tmp = temp_beside(output)
-        sink = os.fdopen(fd, "w", encoding="utf-8")
-    else:
-        sink = sys.stdout
+    sink = _BatchOutput(output)
     tty = sys.stderr.isatty() and "NO_COLOR" not in os.environ
 
     def progress(c: Any) -> None:
         sys.stderr.write(f"\r{c.lines} assessed · {c.invalid} invalid · {c.errors} errors")
         sys.stderr.flush()
 
-    def write(text: str) -> None:
-        if sink is sys.stdout:
-            emit(text)  # each output line is whole before the next starts (a reader may stop any time)
-            return
-        try:
-            sink.write(text)
-        except OSError as exc:
-            raise OutputError(f"cannot write --output {output}: {exc.strerror or exc}") from None
-
     try:
         counts = run_batch(
             bounded_lines(source),
             loaded,
-            write,
+            sink.write,
             jobs=jobs,
-            default_as_of=day,
+            default_as_of=given or today(),
             progress=progress if tty else None,
             forced_as_of=given is not None,
         )
-        if tmp is not None:
-            try:
-                sink.flush()
-                os.fsync(sink.fileno())
-                sink.close()
-                os.replace(tmp, output or "")
-            except OSError as exc:
-                raise OutputError(f"cannot write --output {output}: {exc.strerror or exc}") from None
-            tmp = None
+        sink.commit()
     finally:
         if source is not sys.stdin:
             source.close()
-        if tmp is not None:
-            sink.close()
-            Path(tmp).unlink(missing_ok=True)
+        sink.discard()
     if tty:
         sys.stderr.write("\n")
     more = "…" if counts.invalid > len(counts.invalid_lines) else ""
@@ -217,3 +191,44 @@ def _batch(path: str, protocols_dir: str | None, jobs: int, as_of: str | None, o
     if counts.errors:
         return ExitCode.INTERNAL
     return ExitCode.INVALID_INPUT if counts.invalid else ExitCode.OK
+
+
+class _BatchOutput:
+    """Where batch lines go: standard output (each line whole before the next starts, a reader may stop
+    any time), or a hidden temporary file beside ``--output``, synced and renamed into place at the end."""
+
+    def __init__(self, output: str | None):
+        self.output = output
+        self.tmp: str | None = None
+        self.file: IO[str] | None = None
+        if output and output != "-":
+            fd, self.tmp = temp_beside(output)
+            self.file = os.fdopen(fd, "w", encoding="utf-8")
+
+    def write(self, text: str) -> None:
+        if self.file is None:
+            emit(text)
+            return
+        try:
+            self.file.write(text)
+        except OSError as exc:
+            raise OutputError(f"cannot write --output {self.output}: {exc.strerror or exc}") from None
+
+    def commit(self) -> None:
+        if self.file is None or self.tmp is None:
+            return
+        try:
+            self.file.flush()
+            os.fsync(self.file.fileno())
+            self.file.close()
+            os.replace(self.tmp, self.output or "")
+        except OSError as exc:
+            raise OutputError(f"cannot write --output {self.output}: {exc.strerror or exc}") from None
+        self.tmp = None
+
+    def discard(self) -> None:
+        """Remove the temporary file of a batch that did not finish (nothing half-written is left)."""
+        if self.tmp is not None and self.file is not None:
+            self.file.close()
+            Path(self.tmp).unlink(missing_ok=True)
+            self.tmp = None

@@ -86,8 +86,13 @@ def main(argv: list[str] | None = None) -> None:
             "Run again with --debug and report the traceback.",
             json_mode,
         )
+    sys.exit(_flushed(code))
+
+
+def _flushed(code: int) -> int:
+    """Flush stdout: a report is complete, or the exit code says it is not."""
     try:
-        sys.stdout.flush()  # a report is complete, or the exit code says it is not
+        sys.stdout.flush()
     except BrokenPipeError:
         pass
     except OSError as exc:
@@ -98,7 +103,7 @@ def main(argv: list[str] | None = None) -> None:
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         except OSError:
             pass
-    sys.exit(code)
+    return code
 
 
 def _terminated(signum: int, frame: object) -> None:

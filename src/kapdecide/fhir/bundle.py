@@ -248,15 +248,7 @@ class _Mapper(Patients, Observations, Conditions, Medications, Allergies):
     def result(self) -> FhirImport:
         profile: dict[str, Any] = {"assessed_on": self.as_of.isoformat()}
         incomplete: list[str] = []
-        patient = dict(self.patient)
-        weight = self.latest(self.weight, WEIGHT_MAX_AGE_DAYS, "body weight", "patient.weight_kg")
-        if weight is not None:
-            if 0 < weight <= 650:
-                patient["weight_kg"] = weight
-                patient["weight_date"] = max(self.weight, key=lambda x: (x.when.key, x.ref)).when.day.isoformat()
-            else:
-                self.warn(f"implausible body weight {weight} kg: skipped")
-                self.prov.pop("patient.weight_kg", None)
+        patient = self.patient_with_weight()
         pregnancy = self.pregnancy_section(patient)
         if patient:
             profile["patient"] = patient
@@ -268,25 +260,59 @@ class _Mapper(Patients, Observations, Conditions, Medications, Allergies):
         if self.substances:
             profile["substance_use"] = [{"substance": s} for s in sorted(self.substances)]
             incomplete.append("substance_use")
+        psychiatric = self.psychiatric_section(incomplete)
+        if psychiatric:
+            profile["psychiatric"] = psychiatric
+        self.list_sections(profile, incomplete)
+        screening = self.screening_section()
+        if screening:
+            profile["screening"] = screening
+        if incomplete:
+            profile["incomplete_lists"] = incomplete
+        for message, refs in self.grouped.items():
+            shown = ", ".join(refs[:5]) + (f" and {len(refs) - 5} more" if len(refs) > 5 else "")
+            self.warn(f"{message} ({len(refs)}): {shown}")
+        return FhirImport(
+            profile=profile,
+            provenance={k: sorted(refs) for k, refs in sorted(self.prov.items())},
+            unmapped=list(self.unmapped.values()),
+            warnings=list(self.warnings),
+            resources_read=self.read,
+            patient_id=self.patient_id,
+        )
+
+    def patient_with_weight(self) -> dict[str, Any]:
+        patient = dict(self.patient)
+        weight = self.latest(self.weight, WEIGHT_MAX_AGE_DAYS, "body weight", "patient.weight_kg")
+        if weight is not None:
+            if 0 < weight <= 650:
+                patient["weight_kg"] = weight
+                patient["weight_date"] = max(self.weight, key=lambda x: (x.when.key, x.ref)).when.day.isoformat()
+            else:
+                self.warn(f"implausible body weight {weight} kg: skipped")
+                self.prov.pop("patient.weight_kg", None)
+        return patient
+
+    def psychiatric_section(self, incomplete: list[str]) -> dict[str, Any]:
         psychiatric: dict[str, Any] = {}
+        last = self.last_suicidal_behavior
         for key, value in (
             ("psychotic_disorder", self.psychosis),
             ("bipolar_disorder", self.bipolar),
             ("mania", self.mania),
             ("suicidal_ideation", self.suicidal_ideation),
             ("suicidal_behavior_past_3_months", self.suicidal_behavior),
-            (
-                "last_suicidal_behavior",
-                None if self.last_suicidal_behavior is None else self.last_suicidal_behavior.isoformat(),
-            ),
+            ("last_suicidal_behavior", None if last is None else last.isoformat()),
         ):
             if value is not None:
                 psychiatric[key] = value
         if self.psych:
             psychiatric["conditions"] = sorted(self.psych)
             incomplete.append("psychiatric.conditions")
-        if psychiatric:
-            profile["psychiatric"] = psychiatric
+        return psychiatric
+
+    def list_sections(self, profile: dict[str, Any], incomplete: list[str]) -> None:
+        """Medical conditions, medications, proposed medications and allergies: what the record lists."""
         if self.medical or self.unrecognised_conditions:
             profile["medical_conditions"] = [
                 slug if date is None else {"condition": slug, "date": date}
@@ -308,6 +334,8 @@ class _Mapper(Patients, Observations, Conditions, Medications, Allergies):
         elif self.nka:
             profile["allergies"] = []  # an explicit "no known allergy" assertion: a recorded answer
             self.cite("allergies", *self.nka)
+
+    def screening_section(self) -> dict[str, Any]:
         screening: dict[str, Any] = {}
         for name, readings, max_age, hi in (
             ("phq9", self.phq9, PHQ9_MAX_AGE_DAYS, 27),
@@ -321,18 +349,4 @@ class _Mapper(Patients, Observations, Conditions, Medications, Allergies):
                 self.prov.pop(f"screening.{name}", None)
                 continue
             screening[name] = int(score)
-        if screening:
-            profile["screening"] = screening
-        if incomplete:
-            profile["incomplete_lists"] = incomplete
-        for message, refs in self.grouped.items():
-            shown = ", ".join(refs[:5]) + (f" and {len(refs) - 5} more" if len(refs) > 5 else "")
-            self.warn(f"{message} ({len(refs)}): {shown}")
-        return FhirImport(
-            profile=profile,
-            provenance={k: sorted(refs) for k, refs in sorted(self.prov.items())},
-            unmapped=list(self.unmapped.values()),
-            warnings=list(self.warnings),
-            resources_read=self.read,
-            patient_id=self.patient_id,
-        )
+        return screening

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import cached_property
 from typing import Any
 
 from .. import fhir_codes as fc
@@ -103,63 +105,93 @@ class Conditions(_State):
         self.cite(f"medical_conditions.{key}", ref)
 
     def apply_condition(self, c: fc.Concept, current: bool, onset: _When | None, ref: str, label: str) -> None:
-        if c.kind == "substance":
-            self.substances.setdefault(c.value, set()).add(ref)
-            self.cite(f"substance_use.{c.value}", ref)
-        elif c.kind == "psychosis":
-            level = "active" if current else "past"
-            if self.psychosis != "active":
-                self.psychosis = level
-            self.cite("psychiatric.psychotic_disorder", ref)
-        elif c.kind == "mania":
-            level = "active" if current else "past"
-            if self.mania != "active":
-                self.mania = level
-            self.cite("psychiatric.mania", ref)
-        elif c.kind == "psych":
-            if current:
-                self.psych.add(c.value)
-                self.cite(f"psychiatric.conditions.{c.value}", ref)
-        elif c.kind == "medical":
-            if not (current or c.value in fc.LIFETIME_MEDICAL):
-                return
-            date = onset.day.isoformat() if onset is not None and c.value in fc.DATED_MEDICAL else None
-            self.medical[(c.value, date)] = None
-            self.cite(f"medical_conditions.{c.value}", ref)
-            if c.value == "interstitial_cystitis":
-                self.warn(
-                    f"{ref}: {label!r} recorded as interstitial_cystitis; its cause is not coded: if it is "
-                    "ketamine-associated, record ketamine_uropathy"
-                )
-        elif c.kind == "pregnancy":
-            if current:
-                self.preg_conditions.append((onset, ref))
-        elif c.kind == "breastfeeding":
-            if current:
-                self.bf_condition = True
-                self.cite("pregnancy.breastfeeding", ref)
-        elif c.kind == "suicidal_ideation":
-            recent = onset is not None and self.days_ago(onset) <= SUICIDAL_IDEATION_DAYS
-            if current and recent:
-                self.suicidal_ideation = "active_without_plan"
-                self.cite("psychiatric.suicidal_ideation", ref)
-                self.warn(
-                    f"{ref}: suicidal ideation recorded on {onset.day if onset else '?'}; its severity is not "
-                    "coded: imported as active_without_plan (conservative); assess it now (C-SSRS)"
-                )
-            else:
-                self.warn(
-                    f"{ref}: suicidal ideation recorded ({'current' if current else 'history'}, "
-                    f"{onset.day if onset else 'undated'}), not within the past month or not current: not "
-                    "imported; assess it now (C-SSRS)"
-                )
-        elif c.kind == "suicidal_behavior":
-            if onset is not None:  # the most recent dated behaviour (3-month flag and 12-month rules)
-                if self.last_suicidal_behavior is None or onset.day > self.last_suicidal_behavior:
-                    self.last_suicidal_behavior = onset.day
-                self.cite("psychiatric.last_suicidal_behavior", ref)
-                if self.days_ago(onset) <= SUICIDAL_BEHAVIOR_DAYS:
-                    self.suicidal_behavior = True
-                    self.cite("psychiatric.suicidal_behavior_past_3_months", ref)
-            else:
-                self.warn(f"{ref}: suicidal behaviour recorded without a date: not imported; review it")
+        handler = self.condition_handlers.get(c.kind)
+        if handler is not None:
+            handler(c, current, onset, ref, label)
+
+    @cached_property
+    def condition_handlers(self) -> dict[str, Callable[[fc.Concept, bool, _When | None, str, str], None]]:
+        """Concept kind (``fhir_codes.Concept.kind``) -> how a Condition of that kind is read."""
+        return {
+            "substance": self.substance_disorder,
+            "psychosis": self.psychosis_history,
+            "mania": self.mania_history,
+            "psych": self.psych_condition,
+            "medical": self.medical_condition,
+            "pregnancy": self.pregnancy_condition,
+            "breastfeeding": self.breastfeeding_condition,
+            "suicidal_ideation": self.suicidal_ideation_condition,
+            "suicidal_behavior": self.suicidal_behavior_condition,
+        }
+
+    def substance_disorder(self, c: fc.Concept, current: bool, onset: _When | None, ref: str, label: str) -> None:
+        self.substances.setdefault(c.value, set()).add(ref)
+        self.cite(f"substance_use.{c.value}", ref)
+
+    def psychosis_history(self, c: fc.Concept, current: bool, onset: _When | None, ref: str, label: str) -> None:
+        if self.psychosis != "active":
+            self.psychosis = "active" if current else "past"
+        self.cite("psychiatric.psychotic_disorder", ref)
+
+    def mania_history(self, c: fc.Concept, current: bool, onset: _When | None, ref: str, label: str) -> None:
+        if self.mania != "active":
+            self.mania = "active" if current else "past"
+        self.cite("psychiatric.mania", ref)
+
+    def psych_condition(self, c: fc.Concept, current: bool, onset: _When | None, ref: str, label: str) -> None:
+        if current:
+            self.psych.add(c.value)
+            self.cite(f"psychiatric.conditions.{c.value}", ref)
+
+    def medical_condition(self, c: fc.Concept, current: bool, onset: _When | None, ref: str, label: str) -> None:
+        if not (current or c.value in fc.LIFETIME_MEDICAL):
+            return
+        date = onset.day.isoformat() if onset is not None and c.value in fc.DATED_MEDICAL else None
+        self.medical[(c.value, date)] = None
+        self.cite(f"medical_conditions.{c.value}", ref)
+        if c.value == "interstitial_cystitis":
+            self.warn(
+                f"{ref}: {label!r} recorded as interstitial_cystitis; its cause is not coded: if it is "
+                "ketamine-associated, record ketamine_uropathy"
+            )
+
+    def pregnancy_condition(self, c: fc.Concept, current: bool, onset: _When | None, ref: str, label: str) -> None:
+        if current:
+            self.preg_conditions.append((onset, ref))
+
+    def breastfeeding_condition(self, c: fc.Concept, current: bool, onset: _When | None, ref: str, label: str) -> None:
+        if current:
+            self.bf_condition = True
+            self.cite("pregnancy.breastfeeding", ref)
+
+    def suicidal_ideation_condition(
+        self, c: fc.Concept, current: bool, onset: _When | None, ref: str, label: str
+    ) -> None:
+        recent = onset is not None and self.days_ago(onset) <= SUICIDAL_IDEATION_DAYS
+        if current and recent:
+            self.suicidal_ideation = "active_without_plan"
+            self.cite("psychiatric.suicidal_ideation", ref)
+            self.warn(
+                f"{ref}: suicidal ideation recorded on {onset.day if onset else '?'}; its severity is not "
+                "coded: imported as active_without_plan (conservative); assess it now (C-SSRS)"
+            )
+        else:
+            self.warn(
+                f"{ref}: suicidal ideation recorded ({'current' if current else 'history'}, "
+                f"{onset.day if onset else 'undated'}), not within the past month or not current: not "
+                "imported; assess it now (C-SSRS)"
+            )
+
+    def suicidal_behavior_condition(
+        self, c: fc.Concept, current: bool, onset: _When | None, ref: str, label: str
+    ) -> None:
+        if onset is None:
+            self.warn(f"{ref}: suicidal behaviour recorded without a date: not imported; review it")
+            return
+        # the most recent dated behaviour (3-month flag and 12-month rules)
+        if self.last_suicidal_behavior is None or onset.day > self.last_suicidal_behavior:
+            self.last_suicidal_behavior = onset.day
+        self.cite("psychiatric.last_suicidal_behavior", ref)
+        if self.days_ago(onset) <= SUICIDAL_BEHAVIOR_DAYS:
+            self.suicidal_behavior = True
+            self.cite("psychiatric.suicidal_behavior_past_3_months", ref)

@@ -125,6 +125,13 @@ class Patients(_State):
         if last_negative is not None:
             out["last_negative_test"] = last_negative[0].day.isoformat()
             self.cite("pregnancy.last_negative_test", last_negative[1])
+        bf = self.breastfeeding_now()
+        if bf is not None:
+            out["breastfeeding"] = bf
+        return self.for_sex_at_birth(out, patient)
+
+    def breastfeeding_now(self) -> bool | None:
+        """True from a breastfeeding Condition or a recent "yes"; False only from a recent "no"."""
         bf: bool | None = True if self.bf_condition else None
         if self.bf_obs:
             when, feeding, ref = max(self.bf_obs, key=lambda x: (x[0].key, x[2]))
@@ -135,22 +142,26 @@ class Patients(_State):
             elif not feeding and age <= NOT_PREGNANT_MAX_AGE_DAYS and bf is None:
                 bf = False
                 self.cite("pregnancy.breastfeeding", ref)
-        if bf is not None:
-            out["breastfeeding"] = bf
-        if patient.get("sex_at_birth") == "male":
-            if out.get("status") == "pregnant" or out.get("breastfeeding") is True:
-                del patient["sex_at_birth"]
-                self.prov.pop("patient.sex_at_birth", None)
-                self.warn(
-                    "the record says male but holds pregnancy or breastfeeding evidence: sex at birth left unknown "
-                    "and the pregnancy evidence kept; check the record"
-                )
-            elif out:
-                self.warn(
-                    "pregnancy data for a patient recorded as male (e.g. 'not pregnant') was not imported: "
-                    "kapdecide treats a male patient without a pregnancy section as unable to become pregnant"
-                )
-                for key in ("pregnancy.status", "pregnancy.last_negative_test", "pregnancy.breastfeeding"):
-                    self.prov.pop(key, None)
-                return {}
+        return bf
+
+    def for_sex_at_birth(self, out: dict[str, Any], patient: dict[str, Any]) -> dict[str, Any]:
+        """For a patient recorded as male: positive evidence wins over the sex (dropped, warned); other
+        pregnancy data is left out, so that the male default applies."""
+        if patient.get("sex_at_birth") != "male":
+            return out
+        if out.get("status") == "pregnant" or out.get("breastfeeding") is True:
+            del patient["sex_at_birth"]
+            self.prov.pop("patient.sex_at_birth", None)
+            self.warn(
+                "the record says male but holds pregnancy or breastfeeding evidence: sex at birth left unknown "
+                "and the pregnancy evidence kept; check the record"
+            )
+        elif out:
+            self.warn(
+                "pregnancy data for a patient recorded as male (e.g. 'not pregnant') was not imported: "
+                "kapdecide treats a male patient without a pregnancy section as unable to become pregnant"
+            )
+            for key in ("pregnancy.status", "pregnancy.last_negative_test", "pregnancy.breastfeeding"):
+                self.prov.pop(key, None)
+            return {}
         return out
