@@ -15,6 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
 from . import __version__
+from . import resolution as res_
 from . import terminology as term
 from . import vocabulary as v
 from .conditions import describe, dnf, fields_of
@@ -209,7 +210,7 @@ def assess_data(
 
     Parts that depend on the protocol alone are shared between reports: treat the result as read-only.
     """
-    acc = _Results(profile, as_of, overrides or {}, term.resolve(profile))
+    acc = _Results(profile, as_of, overrides or {}, res_.resolve(profile))
     for lp in protocols:
         acc.evaluate(compile_protocol(lp))
     unrecognised = [r.data() for r in acc.resolved.review]
@@ -278,7 +279,7 @@ class _Results:
     """What the protocols find for one profile, gathered protocol by protocol."""
 
     def __init__(
-        self, profile: Profile, as_of: dt.date, overrides: Mapping[str, Value | None], resolved: term.Resolved
+        self, profile: Profile, as_of: dt.date, overrides: Mapping[str, Value | None], resolved: res_.Resolved
     ):
         self.profile, self.as_of, self.overrides, self.resolved = profile, as_of, overrides, resolved
         self.findings: list[Data] = []
@@ -507,7 +508,7 @@ def _patient_substances(facts: Facts, known: dict[str, Data]) -> list[Data]:
     return out
 
 
-def _medications(facts: Facts, resolved: term.Resolved) -> Data:
+def _medications(facts: Facts, resolved: res_.Resolved) -> Data:
     recorded = "medications.ingredients" in facts
     proposed = list(text_list(facts, "medications.proposed") or ())
     if not recorded and not proposed:

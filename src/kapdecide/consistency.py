@@ -11,7 +11,7 @@ import datetime as dt
 
 from .errors import Problem
 from .profile import PREGNANCY_ENTRY_MAX_DAYS, Profile
-from .terminology import current_classes, nonprescribed_use, resolve
+from .resolution import current_classes, nonprescribed_use, resolve
 from .yaml_source import Path, SourceMap
 
 

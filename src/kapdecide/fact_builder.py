@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
+from . import resolution as res_
 from . import terminology as term
 from . import vocabulary as v
 from .facts import DATED_SOURCES, Derived, Facts, FactSet, OpenList, StaleData, Unresolved, Value, round_half_up
@@ -37,11 +38,11 @@ def build_facts(
     profile: Profile,
     as_of: dt.date,
     freshness: dict[str, int] | None = None,
-    resolved: term.Resolved | None = None,
+    resolved: res_.Resolved | None = None,
 ) -> FactSet:
     """The facts of ``profile`` on ``as_of``; ``freshness`` maps a dated source to its maximum age;
-    ``resolved`` is ``terminology.resolve(profile)`` when the caller has it already."""
-    b = _Builder(profile, as_of, freshness or {}, resolved if resolved is not None else term.resolve(profile))
+    ``resolved`` is ``resolution.resolve(profile)`` when the caller has it already."""
+    b = _Builder(profile, as_of, freshness or {}, resolved if resolved is not None else res_.resolve(profile))
     b.patient_and_pregnancy()
     b.vitals()
     b.substance_use()
@@ -57,7 +58,7 @@ def build_facts(
 class _Builder:
     """The facts under construction, and what was stale, derived or left open on the way."""
 
-    def __init__(self, profile: Profile, as_of: dt.date, freshness: dict[str, int], res: term.Resolved):
+    def __init__(self, profile: Profile, as_of: dt.date, freshness: dict[str, int], res: res_.Resolved):
         self.profile, self.as_of, self.freshness, self.res = profile, as_of, freshness, res
         self.out: Facts = {}
         self.stale: list[StaleData] = []
@@ -142,7 +143,7 @@ class _Builder:
         used = [s.last_use for s in suds if s.substance in _STIMULANTS and s.last_use is not None]
         if used:  # the most recent known use decides; a missing date is reported by its own rule
             put("substance_use.days_since_stimulant_use", min(self.days(d) or 0 for d in used))
-        current_classes = term.current_classes(self.res, self.profile.medications is not None)
+        current_classes = res_.current_classes(self.res, self.profile.medications is not None)
         for s in suds:
             self._one_substance(s, current_classes)
 
@@ -155,7 +156,7 @@ class _Builder:
         put(f"{pre}.ciwa_ar", s.ciwa_ar)
         put(f"{pre}.cows", s.cows)
         put(f"{pre}.remission", s.remission)
-        since = self.days(term.nonprescribed_use(s, current_classes))
+        since = self.days(res_.nonprescribed_use(s, current_classes))
         if s.remission is None and since is not None and since <= REMISSION_MIN_DAYS:
             put(f"{pre}.remission", "none")
             self.derived.append(
@@ -163,7 +164,7 @@ class _Builder:
                     f"{pre}.remission",
                     "none",
                     f"{s.substance.replace('_', ' ')}: remission not recorded and the last "
-                    f"{'non-prescribed ' if s.substance in term.PRESCRIBED_FOR else ''}use {since} days ago; "
+                    f"{'non-prescribed ' if s.substance in res_.PRESCRIBED_FOR else ''}use {since} days ago; "
                     "DSM-5 remission needs at least 3 months without criteria, so it is read as none. "
                     "Record remission to override.",
                 )

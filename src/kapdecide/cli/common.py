@@ -207,7 +207,7 @@ def checked_input(profile: str, as_of: str | None, input_format: str = "auto") -
 
 def warn_unrecognised(model: Any, smap: Any) -> None:
     """Entries the terminology does not recognise, located, on stderr (the report lists them too)."""
-    from ..terminology import resolve
+    from ..resolution import resolve
 
     for r in resolve(model).review:
         p = smap.problem(r.path, "unrecognised-entry", r.message, severity="warning")
