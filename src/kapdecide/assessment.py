@@ -8,26 +8,24 @@ set, or no assessment is given (``EngineDisagreementError``, exit 4).
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING
 
 from . import __version__
 from . import resolution as res_
 from . import terminology as term
 from . import vocabulary as v
-from .conditions import describe, dnf, fields_of
+from .compiled import CompiledProtocol, compile_protocol, guarded_truths
+from .conditions import fields_of
 from .contract import DISCLAIMER, SCHEMA_VERSION, STATUS_ORDER, Status
-from .engine import Engine, EngineRule
-from .errors import EngineDisagreementError
-from .evaluator import Compiled, LeafResult, compile_condition, reasons
+from .evaluator import reasons
 from .fact_builder import build_facts
 from .facts import Facts, FactSet, StaleData, Value, text_list
 from .loader import LoadedProtocol
 from .operators import Truth
-from .protocol import GRADE_ORDER, Evidence, Option, Protocol, Regimen, Rule, SessionPlan
+from .options import checklist, option_order, option_rows, weight_note
+from .protocol import Rule
+from .wording import Data, evidence_list, fill, show_value, trigger_data
 
 if TYPE_CHECKING:
     from .profile import Profile
@@ -53,132 +51,10 @@ STATUS_SUMMARY: dict[Status, str] = {
 }
 
 
-#: Why no option is offered while the status is not eligible (stated once per option row).
-STATUS_OPTION_REASON: dict[str, str] = {
-    "contraindicated": "Not offered: a contraindication applies.",
-    "deferred": "Not offered now: a deferral applies; reassess when it resolves.",
-    "incomplete": "Not offered until the missing safety data is collected and checked.",
-}
-
-
 # ---------------------------------------------------------------- compiled protocols
 
 
-@dataclass
-class CompiledProtocol:
-    """A protocol with its engine rulesets and evaluator closures, built once per process.
-
-    It also keeps the report parts that depend on the protocol alone (evidence lists, substance
-    evidence, session checklists): report models are immutable, so every report can share them.
-    """
-
-    loaded: LoadedProtocol
-    engine: Engine
-    evidence: dict[str, Evidence]
-    conditions: dict[str, Compiled]
-    freshness: dict[str, int]
-    rule_keys: list[tuple[Rule, str]]
-    evidence_refs: dict[tuple[str, ...], list[dict[str, Any]]] = field(default_factory=dict)
-    substance_outs: dict[str, dict[str, Any]] = field(default_factory=dict)
-    checklists: dict[tuple[str, ...], dict[str, Any]] = field(default_factory=dict)
-
-    @property
-    def protocol(self) -> Protocol:
-        return self.loaded.protocol
-
-
-_COMPILED: dict[str, CompiledProtocol] = {}
-
-
-def compile_protocol(lp: LoadedProtocol) -> CompiledProtocol:
-    """Compile (or fetch the compiled) engine rulesets of a validated protocol."""
-    found = _COMPILED.get(lp.sha256)
-    if found is not None:
-        return found
-    p = lp.protocol
-    conditions = {_rule_key(r.id): r.when for r in p.rules}
-    conditions.update({_excl_key(o.id, x.id): x.when for o in p.options for x in o.exclude_when})
-    rules = [EngineRule(name, tuple(dnf(cond))) for name, cond in conditions.items()]
-    compiled = CompiledProtocol(
-        lp,
-        Engine(rules),
-        {e.id: e for e in p.evidence},
-        {name: compile_condition(cond) for name, cond in conditions.items()},
-        {f.source: f.max_age_days for f in p.freshness},
-        [(r, _rule_key(r.id)) for r in p.rules],
-    )
-    _COMPILED[lp.sha256] = compiled
-    return compiled
-
-
-def _rule_key(rule_id: str) -> str:
-    return f"rule:{rule_id}"
-
-
-def _excl_key(option_id: str, exclusion_id: str) -> str:
-    return f"option:{option_id}:{exclusion_id}"
-
-
 # ---------------------------------------------------------------- text
-
-
-_PLACEHOLDER = re.compile(r"\{([a-z0-9_.]+)\}")
-
-
-def show_value(value: Any) -> str:
-    """A fact value as a clinician reads it."""
-    if value is None:
-        return "unknown"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, tuple | list):
-        return ", ".join(str(x) for x in value) if value else "none"
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value)
-
-
-def fill(text: str, facts: Facts) -> str:
-    """Replace ``{field}`` placeholders with the profile's values ("unknown" where absent)."""
-    return _PLACEHOLDER.sub(lambda m: show_value(facts.get(m.group(1))), text)
-
-
-def _truth(t: Truth) -> Literal["true", "false", "unknown"]:
-    return "unknown" if t is None else "true" if t else "false"
-
-
-# The report is built as plain JSON-ready data, in the models' field order, and becomes a ``Report``
-# only for callers that want the models: a batch line or a JSON report is written straight from the
-# data (building ~30 models per report was a third of the batch's time). tests/unit/test_assessment.py
-# checks that the data validates as a Report and dumps back to the same bytes.
-Data = dict[str, Any]
-
-
-def _trigger(r: LeafResult) -> Data:
-    value = list(r.value) if isinstance(r.value, tuple) else r.value
-    return {"field": r.field, "value": value, "operator": r.op, "threshold": r.threshold, "result": _truth(r.result)}
-
-
-def _evidence(cp: CompiledProtocol, ids: Sequence[str]) -> list[Data]:
-    key = tuple(ids)
-    found = cp.evidence_refs.get(key)
-    if found is not None:
-        return found
-    out = []
-    for eid in ids:
-        e = cp.evidence[eid]
-        out.append(
-            {
-                "id": e.id,
-                "citation": e.citation,
-                "doi": e.doi,
-                "identifier": e.identifier,
-                "design": e.design,
-                "participants": e.participants,
-            }
-        )
-    cp.evidence_refs[key] = out
-    return out
 
 
 # ---------------------------------------------------------------- assess
@@ -304,7 +180,7 @@ class _Results:
         for d in fact_set.derived:
             if d.field not in self.overrides:
                 self.derived.setdefault(d.field, {"field": d.field, "value": d.value, "reason": d.reason})
-        truths = _guarded_truths(cp, fact_set.values)
+        truths = guarded_truths(cp, fact_set.values)
         self._stale(fact_set.stale)
         self._unresolved(cp, fact_set)
         self._rules(cp, fact_set.values, truths)
@@ -381,13 +257,13 @@ class _Results:
             rows = [
                 row
                 for option in cp.protocol.options
-                for row in _options(cp, option, f, truths, status, support, weight)
+                for row in option_rows(cp, option, f, truths, status, support, weight)
             ]
             options.extend(rows)
             offered = sorted({o["option_id"] for o in rows if o["state"] == "offered"})
             if offered and cp.protocol.session is not None:
-                checklists.append(_checklist(cp, cp.protocol.session, offered))
-        options.sort(key=_option_order)
+                checklists.append(checklist(cp, cp.protocol.session, offered))
+        options.sort(key=option_order)
         return options, checklists
 
 
@@ -407,21 +283,6 @@ def profile_sha256(profile: Profile) -> str:
     return hashlib.sha256(canonical_profile(profile).encode("utf-8")).hexdigest()
 
 
-def _guarded_truths(cp: CompiledProtocol, facts: Facts) -> dict[str, Truth]:
-    """Three-valued results per engine rule, after checking the engine agrees on what is true."""
-    truths = {name: fn(facts) for name, fn in cp.conditions.items()}
-    fired = cp.engine.fired(facts)
-    expected = {name for name, t in truths.items() if t is True}
-    if fired != expected:
-        differ = sorted(fired ^ expected)
-        raise EngineDisagreementError(
-            f"the rules engine and the independent evaluator disagree on {', '.join(differ)}; "
-            "no assessment is given rather than a possibly wrong one",
-            hint="report this with the profile and `--debug` output",
-        )
-    return truths
-
-
 def _finding(cp: CompiledProtocol, rule: Rule, facts: Facts, t: Truth) -> Data:
     return {
         "rule_id": rule.id,
@@ -433,8 +294,8 @@ def _finding(cp: CompiledProtocol, rule: Rule, facts: Facts, t: Truth) -> Data:
         "severity": rule.severity,
         "urgent": rule.urgent,
         "rationale": rule.rationale,
-        "triggered_by": [_trigger(r) for r in reasons(rule.when, facts, t)],
-        "evidence": _evidence(cp, rule.evidence),
+        "triggered_by": [trigger_data(r) for r in reasons(rule.when, facts, t)],
+        "evidence": evidence_list(cp, rule.evidence),
         "next_steps": list(rule.next_steps),
         "strengthens": list(rule.strengthens),
         "sources": [],
@@ -484,7 +345,7 @@ def _build_substance_out(cp: CompiledProtocol, substance: str) -> Data:
             }
             for t in se.trials
         ],
-        "evidence": _evidence(cp, se.evidence),
+        "evidence": evidence_list(cp, se.evidence),
     }
 
 
@@ -556,169 +417,3 @@ def _medications(facts: Facts, resolved: res_.Resolved) -> Data:
     else:
         msg = "Every recorded medication was recognised and checked for interactions."
     return {"recorded": recorded, "checked": checked, "not_checked": unchecked, "message": msg}
-
-
-def _float(x: float | None) -> float | None:
-    # The models hold floats: an integer from the protocol is written 5.0, as model_dump writes it.
-    return None if x is None else float(x)
-
-
-def weight_note(profile: Profile) -> str:
-    """The weight a dose is computed from, as the clinician checks it: value, unit, date."""
-    p = profile.patient
-    kg = p.weight_in_kg if p else None
-    if p is None or kg is None:
-        return "weight not recorded"
-    shown = f"{p.weight_lb:g} lb = {kg:g} kg" if p.weight_kg is None and p.weight_lb is not None else f"{kg:g} kg"
-    when = f"measured {p.weight_date.isoformat()}" if p.weight_date else "date of weighing not recorded"
-    return f"weight {shown}, {when}"
-
-
-def _dose(reg: Regimen, facts: Facts, weight: str) -> Data:
-    d = reg.dose
-    weight_kg = facts.get("patient.weight_kg")
-    computed: float | None = None
-    capped = False
-    if d.mg_per_kg is not None:
-        if isinstance(weight_kg, int | float) and not isinstance(weight_kg, bool):
-            computed = float(Decimal(repr(d.mg_per_kg * float(weight_kg))).quantize(Decimal("0.1"), ROUND_HALF_UP))
-            if d.max_mg is not None and computed > d.max_mg:
-                computed, capped = float(d.max_mg), True
-            text = (
-                f"{d.mg_per_kg:g} mg/kg x {float(weight_kg):g} kg = {computed:g} mg"
-                + (f" (capped at {d.max_mg:g} mg)" if capped else "")
-                + f" ({weight}: check it before dosing)"
-            )
-        else:
-            text = f"{d.mg_per_kg:g} mg/kg: dose not computable, weight not recorded"
-    elif d.fixed_mg is not None:
-        computed = float(d.fixed_mg)
-        text = f"{d.fixed_mg:g} mg fixed dose"
-    else:
-        text = "no fixed dose in the cited sources"
-    return {
-        "description": d.description,
-        "mg_per_kg": _float(d.mg_per_kg),
-        "fixed_mg": _float(d.fixed_mg),
-        "max_mg": _float(d.max_mg),
-        "weight_kg": float(weight_kg) if isinstance(weight_kg, int | float) else None,
-        "weight": weight,
-        "computed_mg": computed,
-        "capped": capped,
-        "text": text,
-    }
-
-
-def _checklist(cp: CompiledProtocol, plan: SessionPlan, offered: list[str]) -> Data:
-    found = cp.checklists.get(tuple(offered))
-    if found is None:
-        found = cp.checklists[tuple(offered)] = _build_checklist(cp, plan, offered)
-    return found
-
-
-def _build_checklist(cp: CompiledProtocol, plan: SessionPlan, offered: list[str]) -> Data:
-    rules = {r.id: r for r in cp.protocol.rules}
-    return {
-        "protocol_id": cp.protocol.id,
-        "applies_to": offered,
-        "pre_dose": [
-            {
-                "rule_id": rid,
-                "title": rules[rid].title,
-                "do_not_dose_if": describe(rules[rid].when),
-                "action": rules[rid].action,
-            }
-            for rid in plan.pre_dose_rules
-        ],
-        "pre_dose_checks": list(plan.pre_dose_checks),
-        "in_session_holds": [
-            {"id": h.id, "when": h.when, "action": h.action, "evidence": list(h.evidence)} for h in plan.holds
-        ],
-        "observation_minutes": plan.observation_minutes,
-        "observation": plan.observation,
-        "discharge": list(plan.discharge),
-        "follow_up": list(plan.follow_up),
-        "evidence": _evidence(cp, plan.evidence),
-    }
-
-
-def _options(
-    cp: CompiledProtocol,
-    option: Option,
-    facts: Facts,
-    truths: dict[str, Truth],
-    status: Status,
-    support: dict[tuple[str, str], list[str]],
-    weight: str,
-) -> list[Data]:
-    status_reason = STATUS_OPTION_REASON.get(status)
-    exclusions: list[str] = []
-    if option.insufficient_evidence is not None:
-        exclusions.append(f"Insufficient evidence: {option.insufficient_evidence}")
-    for x in option.exclude_when:
-        t = truths[_excl_key(option.id, x.id)]
-        if t is True:
-            exclusions.append(fill(x.reason, facts))
-        elif t is None:
-            needs = list(dict.fromkeys(r.field for r in reasons(x.when, facts, None)))
-            exclusions.append(f"Could not check ({', '.join(needs)}): {fill(x.reason, facts)}")
-    substances = text_list(facts, "substance_use.substances")
-    conditions = text_list(facts, "psychiatric.conditions")
-    rows = []
-    for reg in option.regimens:
-        pool = substances if reg.substance is not None else conditions
-        indication = reg.substance or reg.condition
-        if pool is None or indication not in pool:
-            continue
-        reasons_: list[str] = ([status_reason] if status_reason else []) + exclusions
-        row = _option_row(cp, option, reg, facts, weight, "excluded" if reasons_ else "offered", reasons_)
-        supported = support.get((cp.protocol.id, option.id))
-        if supported:
-            row["supported_by"] = sorted(supported)
-        rows.append(row)
-    if rows:
-        return rows
-    if substances is None:
-        why = "Substance use disorders not recorded: cannot match this option."
-    else:
-        wanted = sorted({str(r.substance or r.condition) for r in option.regimens})
-        why = f"No regimen for this patient's indications (option studied for: {', '.join(wanted)})."
-    return [_option_row(cp, option, None, facts, weight, "not_applicable", [why])]
-
-
-def _option_row(
-    cp: CompiledProtocol,
-    option: Option,
-    reg: Regimen | None,
-    facts: Facts,
-    weight: str,
-    state: Literal["offered", "excluded", "not_applicable"],
-    reasons_: list[str],
-) -> Data:
-    """One option row: for one regimen (indication) of the option, or, with no regimen, not applicable."""
-    return {
-        "option_id": option.id,
-        "protocol_id": cp.protocol.id,
-        "title": option.title,
-        "route": option.route,
-        "setting": option.setting,
-        "approach": option.approach,
-        "indication": None if reg is None else reg.substance or reg.condition,
-        "grade": None if reg is None else reg.grade,
-        "state": state,
-        "reasons": reasons_,
-        "dose": None if reg is None else _dose(reg, facts, weight),
-        "sessions": None if reg is None else reg.sessions.description,
-        "psychotherapy": None if reg is None else reg.psychotherapy,
-        "outcome": None if reg is None else reg.outcome,
-        "monitoring": list(option.monitoring),
-        "evidence": [] if reg is None else _evidence(cp, reg.evidence),
-        "note": option.note,
-        "supported_by": [],
-    }
-
-
-def _option_order(o: Data) -> tuple[bool, int, str, str, str]:
-    state = {"offered": 0, "excluded": 1, "not_applicable": 2}[o["state"]]
-    grade = GRADE_ORDER.get(o["grade"] or "", 9)
-    return (state == 2, grade, o["option_id"], o["indication"] or "", o["protocol_id"])

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from pydantic_core import to_json
 
-from kapdecide import assessment
+from kapdecide import assessment, compiled
 from kapdecide.assessment import assess
 from kapdecide.engine import Engine
 from kapdecide.errors import EngineDisagreementError
@@ -356,7 +356,7 @@ def test_determinism(extended: list[LoadedProtocol], monkeypatch: pytest.MonkeyP
     profile = make(vitals=None, medications=["diazepam", "zzz"], psychiatric={"family_history_psychosis": True})
     first = assess(profile, extended, AS_OF).model_dump()
     assert assess(profile, extended, AS_OF).model_dump() == first
-    monkeypatch.setattr(assessment, "_COMPILED", {})  # a freshly compiled engine gives the same report
+    monkeypatch.setattr(compiled, "_COMPILED", {})  # a freshly compiled engine gives the same report
     assert assess(profile, extended, AS_OF).model_dump() == first
     again = Profile.model_validate(profile.model_dump(mode="json", exclude_unset=True))
     assert assess(again, extended, AS_OF).model_dump() == first

@@ -24,8 +24,8 @@ from typing import Any, Literal
 from urllib.parse import quote
 
 from .. import __version__
-from ..assessment import STATUS_OPTION_REASON, show_value
 from ..operators import OPERATORS
+from ..options import STATUS_OPTION_REASON
 from ..report import (
     EvidenceRef,
     Finding,
@@ -37,6 +37,7 @@ from ..report import (
     StaleItem,
     Trigger,
 )
+from ..wording import show_value
 
 SPEC_VERSION = "2.0"
 SUMMARY_MAX = 139

@@ -134,7 +134,7 @@ def _options(console: Console, report: Report) -> None:
     if not rows:
         console.print("  None applies to this patient's recorded indications.")
         return
-    from ..assessment import STATUS_OPTION_REASON
+    from ..options import STATUS_OPTION_REASON
 
     shared = STATUS_OPTION_REASON.get(report.status)
     if shared:
