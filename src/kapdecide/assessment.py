@@ -13,18 +13,18 @@ from typing import TYPE_CHECKING
 
 from . import __version__
 from . import resolution as res_
-from . import terminology as term
 from . import vocabulary as v
 from .compiled import CompiledProtocol, compile_protocol, guarded_truths
 from .conditions import fields_of
 from .contract import DISCLAIMER, SCHEMA_VERSION, STATUS_ORDER, Status
 from .evaluator import reasons
 from .fact_builder import build_facts
-from .facts import Facts, FactSet, StaleData, Value, text_list
+from .facts import Facts, FactSet, StaleData, Value
 from .loader import LoadedProtocol
 from .operators import Truth
 from .options import checklist, option_order, option_rows, weight_note
 from .protocol import Rule
+from .sections import medications_checked, patient_substances, substance_out
 from .wording import Data, evidence_list, fill, show_value, trigger_data
 
 if TYPE_CHECKING:
@@ -115,10 +115,10 @@ def assess_data(
         "not_checked": acc.not_checked,
         "missing_data": missing,
         "stale_data": acc.stale,
-        "medications": _medications(acc.facts, acc.resolved),
+        "medications": medications_checked(acc.facts, acc.resolved),
         "unrecognised": unrecognised,
         "derived": [acc.derived[k] for k in sorted(acc.derived)],
-        "substances": _patient_substances(acc.facts, acc.substance_out),
+        "substances": patient_substances(acc.facts, acc.substance_out),
         "options": options,
         "session_checklists": checklists,
         "standard_care": acc.standard_care,
@@ -186,7 +186,7 @@ class _Results:
         self._rules(cp, fact_set.values, truths)
         self.option_inputs.append((cp, fact_set.values, truths))
         for se in p.substances:
-            self.substance_out.setdefault(se.substance, _substance_out(cp, se.substance))
+            self.substance_out.setdefault(se.substance, substance_out(cp, se.substance))
         if p.standard_care and p.standard_care not in self.standard_care:
             self.standard_care.append(p.standard_care)
 
@@ -309,111 +309,3 @@ def _status(findings: list[Data], not_checked: list[Data], stale: list[Data], un
     if unrecognised:  # an entry nobody checked is a precaution, never a pass
         raised.add("eligible_with_precautions")
     return next((s for s in STATUS_ORDER if s in raised), "eligible")
-
-
-def _substance_out(cp: CompiledProtocol, substance: str) -> Data:
-    found = cp.substance_outs.get(substance)
-    if found is None:
-        found = cp.substance_outs[substance] = _build_substance_out(cp, substance)
-    return found
-
-
-def _build_substance_out(cp: CompiledProtocol, substance: str) -> Data:
-    se = next(s for s in cp.protocol.substances if s.substance == substance)
-    label = substance.replace("_", " ")
-    if se.insufficient_evidence:
-        statement = (
-            f"Insufficient evidence for ketamine in {label} use disorder: no ketamine option is offered "
-            "for it. Use standard evidence-based care."
-        )
-    else:
-        statement = f"Ketamine in {label} use disorder: GRADE certainty {se.grade.replace('_', ' ')} (off-label)."
-    return {
-        "substance": substance,
-        "grade": None if se.grade == "none" else se.grade,
-        "insufficient_evidence": se.insufficient_evidence,
-        "statement": statement,
-        "summary": se.summary,
-        "trials": [
-            {
-                "evidence_id": t.evidence,
-                "design": t.design,
-                "participants": t.participants,
-                "regimen": t.regimen,
-                "adjunct": t.adjunct,
-                "outcome": t.outcome,
-            }
-            for t in se.trials
-        ],
-        "evidence": evidence_list(cp, se.evidence),
-    }
-
-
-def _patient_substances(facts: Facts, known: dict[str, Data]) -> list[Data]:
-    out = []
-    for s in text_list(facts, "substance_use.substances") or ():
-        s = str(s)
-        out.append(
-            known.get(s)
-            or {
-                "substance": s,
-                "grade": None,
-                "insufficient_evidence": True,
-                "statement": f"No evidence review for {s.replace('_', ' ')} use disorder in these protocols: "
-                "insufficient evidence; no ketamine option is offered for it.",
-                "summary": None,
-                "trials": [],
-                "evidence": [],
-            }
-        )
-    return out
-
-
-def _medications(facts: Facts, resolved: res_.Resolved) -> Data:
-    recorded = "medications.ingredients" in facts
-    proposed = list(text_list(facts, "medications.proposed") or ())
-    if not recorded and not proposed:
-        return {
-            "recorded": False,
-            "checked": [],
-            "not_checked": [],
-            "message": "Medication list not recorded: interactions could not be checked.",
-        }
-    written: dict[str, list[str]] = {}
-    for _, text, m in [
-        *resolved.medications,
-        *resolved.proposed,
-        *(r for g in resolved.treatments.values() for r in g),
-    ]:
-        for i in m.ingredients:
-            written.setdefault(i, [])
-            if text not in written[i]:
-                written[i].append(text)
-    checked = []
-    for n in [*(text_list(facts, "medications.ingredients") or ()), *proposed]:
-        classes: list[str] = list(term.ingredient_classes(n))
-        interacting = [c for c in classes if c not in v.RECOGNISED_ONLY_CLASSES]
-        checked.append(
-            {
-                "ingredient": n,
-                "drug_class": (interacting or classes)[0] if classes else None,
-                "rxcui": term.ingredient_rxcui(n),
-                "drug_classes": classes,
-                "written_as": written.get(n, []),
-                "proposed": n in proposed,
-            }
-        )
-    unchecked = list(text_list(facts, "medications.unchecked") or ())
-    if not recorded:
-        msg = (
-            "Current medication list not recorded: interactions with current drugs could not be checked; "
-            f"proposed medications checked: {', '.join(proposed)}."
-        )
-    elif unchecked:
-        msg = (
-            f"Not recognised, so not checked for interactions: {', '.join(unchecked)}. Review them by hand; "
-            "the status is at best eligible with precautions until they are."
-        )
-    else:
-        msg = "Every recorded medication was recognised and checked for interactions."
-    return {"recorded": recorded, "checked": checked, "not_checked": unchecked, "message": msg}
