@@ -66,8 +66,6 @@ from .cds_text import (
 )
 
 SPEC_VERSION = "2.0"
-"""The specification asks for a summary of fewer than 140 characters (counted as UTF-16 code units
-here, as a JavaScript client would count them)."""
 
 
 # ---------------------------------------------------------------- public

@@ -1,5 +1,6 @@
-"""The text inside CDS Hooks cards: summaries within the spec's 140 characters, Markdown escaping,
-bullets, triggering values and evidence; and pruning of empty fields (the spec asks to omit them)."""
+"""The words of CDS Hooks cards: summaries within the spec's 140 characters, Markdown escaping,
+bullets, triggering values and evidence; status and kind labels, indicators and override reasons;
+the code systems and the card uuid namespace; and pruning of empty fields (the spec asks to omit them)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ if TYPE_CHECKING:
     from ..report import Report
 
 SUMMARY_MAX = 139
+"""The specification asks for a summary of fewer than 140 characters (counted as UTF-16 code units
+here, as a JavaScript client would count them)."""
 
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")

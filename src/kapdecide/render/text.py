@@ -51,22 +51,46 @@ def render_report(report: Report, console: Console) -> None:
         shown = ", ".join(f"{k}={v}" for k, v in report.what_if_overrides.items())
         console.print(Text(f"HYPOTHETICAL — values overridden with --what-if: {shown}", style="bold reverse"))
     console.print(Panel(Text(f"{label}\n", style=style) + Text(report.status_summary), expand=True))
-    src = report.input_source
-    if src is not None:
-        console.print(
-            f"[bold]Mapped from a FHIR R4 Bundle[/] ({escape(src.patient_id or 'no Patient')}, "
-            f"{src.resources_read} resources): lists from the record are not complete answers; "
-            "what it does not say is unknown."
-        )
-        for warning in src.warnings[:5]:
-            console.print(f"  ! {escape(_short(warning))}")
-        if len(src.warnings) > 5:
-            console.print(f"  [dim](+{len(src.warnings) - 5} more warnings: see --format json)[/]")
-        if src.unmapped:
-            codes = ", ".join(f"{u.code} {u.display or ''}".strip() for u in src.unmapped[:4])
-            more = f" (+{len(src.unmapped) - 4} more)" if len(src.unmapped) > 4 else ""
-            console.print(f"  [dim]codes not mapped (not used): {escape(_short(codes + more))}[/]")
+    _input_source(console, report)
+    _findings(console, report)
+    _substances_and_options(console, report)
+    if report.what_would_change:
+        console.print("[bold]What would change the answer[/]")
+        for w in report.what_would_change:
+            parts = [
+                "/".join(_value(x) for x in sc.values.values())
+                + f" → {sc.status}"
+                + (f" (+{', '.join(sc.findings)})" if sc.findings else "")
+                for sc in w.scenarios
+            ]
+            console.print(f"  {escape(w.label)} unknown: " + escape("; ".join(parts)), soft_wrap=True)
+    if report.explanation is not None:
+        render_explanation(report.explanation, console)
+    console.print(Text(report.disclaimer, style="italic"))
 
+
+def _input_source(console: Console, report: Report) -> None:
+    src = report.input_source
+    if src is None:
+        return
+    console.print(
+        f"[bold]Mapped from a FHIR R4 Bundle[/] ({escape(src.patient_id or 'no Patient')}, "
+        f"{src.resources_read} resources): lists from the record are not complete answers; "
+        "what it does not say is unknown."
+    )
+    for warning in src.warnings[:5]:
+        console.print(f"  ! {escape(_short(warning))}")
+    if len(src.warnings) > 5:
+        console.print(f"  [dim](+{len(src.warnings) - 5} more warnings: see --format json)[/]")
+    if src.unmapped:
+        codes = ", ".join(f"{u.code} {u.display or ''}".strip() for u in src.unmapped[:4])
+        more = f" (+{len(src.unmapped) - 4} more)" if len(src.unmapped) > 4 else ""
+        console.print(f"  [dim]codes not mapped (not used): {escape(_short(codes + more))}[/]")
+
+
+def _findings(console: Console, report: Report) -> None:
+    """Findings by kind, then what could not be checked, stale data, medications, derived values,
+    unrecognised entries and the data to collect."""
     for kind, title, colour in SECTIONS:
         items = [f for f in report.findings if f.kind == kind]
         if items:
@@ -90,6 +114,8 @@ def render_report(report: Report, console: Console) -> None:
     if report.missing_data:
         console.print(f"[bold]Data to collect:[/] {escape(', '.join(report.missing_data))}")
 
+
+def _substances_and_options(console: Console, report: Report) -> None:
     if report.substances:
         console.print("[bold]Evidence by substance[/]")
         for s in report.substances:
@@ -102,19 +128,6 @@ def render_report(report: Report, console: Console) -> None:
         console.print("[bold]Next steps:[/] " + escape("; ".join(step.label for step in report.next_steps)))
     for care in report.standard_care:
         console.print(f"[bold]Standard care (always):[/] {escape(care)}")
-    if report.what_would_change:
-        console.print("[bold]What would change the answer[/]")
-        for w in report.what_would_change:
-            parts = [
-                "/".join(_value(x) for x in sc.values.values())
-                + f" → {sc.status}"
-                + (f" (+{', '.join(sc.findings)})" if sc.findings else "")
-                for sc in w.scenarios
-            ]
-            console.print(f"  {escape(w.label)} unknown: " + escape("; ".join(parts)), soft_wrap=True)
-    if report.explanation is not None:
-        render_explanation(report.explanation, console)
-    console.print(Text(report.disclaimer, style="italic"))
 
 
 def _finding(console: Console, f: Finding) -> None:
