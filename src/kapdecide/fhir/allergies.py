@@ -6,6 +6,7 @@ from typing import Any
 
 from .. import fhir_codes as fc
 from .. import vocabulary as v
+from . import observation_codes as oc
 from .state import _State
 from .values import (
     _VER_DROP,
@@ -27,7 +28,7 @@ class Allergies(_State):
         if clinical is not None and clinical != "active":
             return
         codings = _codings(r.get("code"))
-        if any(s == fc.SNOMED and c in fc.NO_KNOWN_ALLERGY for s, c, _ in codings):
+        if any(s == fc.SNOMED and c in oc.NO_KNOWN_ALLERGY for s, c, _ in codings):
             if verification not in _VER_UNCONFIRMED:
                 self.nka.append(ref)
             return

@@ -7,6 +7,7 @@ from functools import cached_property
 from typing import Any
 
 from .. import fhir_codes as fc
+from . import observation_codes as oc
 from .state import _State
 from .values import (
     _OBS_DROP,
@@ -36,12 +37,12 @@ class Observations(_State):
         loinc = [code for system, code, _ in codings if system == fc.LOINC]
         components = [_dict(c) for c in _list(r.get("component"))]
         comp_codes = {code for c in components for system, code, _ in _codings(c.get("code")) if system == fc.LOINC}
-        is_bp_panel = any(c in fc.BP_PANELS for c in loinc) or bool(
-            comp_codes & fc.SYSTOLIC and comp_codes & fc.DIASTOLIC
+        is_bp_panel = any(c in oc.BP_PANELS for c in loinc) or bool(
+            comp_codes & oc.SYSTOLIC and comp_codes & oc.DIASTOLIC
         )
         kind = "bp_panel" if is_bp_panel else next((k for c in loinc if (k := _obs_kind(c))), None)
         if kind is None:
-            reason = next((fc.OBSERVATION_NOT_MAPPED[c] for c in loinc if c in fc.OBSERVATION_NOT_MAPPED), None)
+            reason = next((oc.OBSERVATION_NOT_MAPPED[c] for c in loinc if c in oc.OBSERVATION_NOT_MAPPED), None)
             self.report_unmapped(ref, codings, r.get("code"), reason or "observation code not in the importer's tables")
             return
         if status not in _OBS_USE:
@@ -67,7 +68,7 @@ class Observations(_State):
         return {
             "systolic": lambda r, ref, when: self.bp_part(r, ref, when, "systolic"),
             "diastolic": lambda r, ref, when: self.bp_part(r, ref, when, "diastolic"),
-            "hr": lambda r, ref, when: self.numeric(r, ref, when, self.hr, fc.PER_MIN_UNITS, "heart rate"),
+            "hr": lambda r, ref, when: self.numeric(r, ref, when, self.hr, oc.PER_MIN_UNITS, "heart rate"),
             "weight": self.map_weight,
             "phq9": lambda r, ref, when: self.numeric(r, ref, when, self.phq9, None, "PHQ-9"),
             "audit": lambda r, ref, when: self.numeric(r, ref, when, self.audit, None, "AUDIT"),
@@ -83,7 +84,7 @@ class Observations(_State):
         if value is None:
             self.group("Observations with no usable value were skipped", ref)
             return
-        if unit is not None and unit not in fc.MMHG_UNITS:
+        if unit is not None and unit not in oc.MMHG_UNITS:
             self.warn(f"{ref}: blood pressure in unit {unit!r}, not mm[Hg]: skipped")
             return
         enc = _s(_dict(r.get("encounter")).get("reference"))
@@ -94,8 +95,8 @@ class Observations(_State):
             slot[part] = (value, ref)
 
     def pregnancy_status(self, r: dict[str, Any], ref: str, when: _When) -> None:
-        answer = next((fc.PREGNANCY_STATUS_ANSWERS[c] for s, c, _ in _codings(r.get("valueCodeableConcept"))
-                       if s == fc.SNOMED and c in fc.PREGNANCY_STATUS_ANSWERS), None)  # fmt: skip
+        answer = next((oc.PREGNANCY_STATUS_ANSWERS[c] for s, c, _ in _codings(r.get("valueCodeableConcept"))
+                       if s == fc.SNOMED and c in oc.PREGNANCY_STATUS_ANSWERS), None)  # fmt: skip
         if answer is None:
             self.report_unmapped(ref, _codings(r.get("valueCodeableConcept")), r.get("valueCodeableConcept"),
                                  "pregnancy status answer not recognised")  # fmt: skip
@@ -110,8 +111,8 @@ class Observations(_State):
             self.hcg.append((when, result, ref))
 
     def breastfeeding(self, r: dict[str, Any], ref: str, when: _When) -> None:
-        answer = next((fc.BREASTFEEDING_ANSWERS[c] for _, c, _ in _codings(r.get("valueCodeableConcept"))
-                       if c in fc.BREASTFEEDING_ANSWERS), None)  # fmt: skip
+        answer = next((oc.BREASTFEEDING_ANSWERS[c] for _, c, _ in _codings(r.get("valueCodeableConcept"))
+                       if c in oc.BREASTFEEDING_ANSWERS), None)  # fmt: skip
         if answer is None:
             self.warn(f"{ref}: breastfeeding answer not recognised: not used")
         else:
@@ -120,7 +121,7 @@ class Observations(_State):
     def phq9_item9(self, r: dict[str, Any], ref: str, when: _When) -> None:
         answers = {c for _, c, _ in _codings(r.get("valueCodeableConcept"))}
         score = _number(r.get("valueInteger", _dict(r.get("valueQuantity")).get("value")))
-        if answers & fc.PHQ9_ITEM9_POSITIVE or (score is not None and score > 0):
+        if answers & oc.PHQ9_ITEM9_POSITIVE or (score is not None and score > 0):
             self.warn(
                 f"{ref}: PHQ-9 item 9 (thoughts of self-harm) positive on {when.day}: suicidal ideation is not "
                 "imported from it; assess it now (C-SSRS)"
@@ -149,7 +150,7 @@ class Observations(_State):
         if value is None:
             self.group("Observations with no usable value were skipped", ref)
             return
-        factor = fc.WEIGHT_UNITS.get(unit or "")
+        factor = oc.WEIGHT_UNITS.get(unit or "")
         if factor is None:
             self.warn(f"{ref}: body weight with unit {unit!r} (expected kg, g or [lb_av]): skipped")
             return
@@ -159,13 +160,13 @@ class Observations(_State):
         systolic = diastolic = None
         for comp in components:
             codes = {code for system, code, _ in _codings(comp.get("code")) if system == fc.LOINC}
-            part = "s" if codes & fc.SYSTOLIC else "d" if codes & fc.DIASTOLIC else None
+            part = "s" if codes & oc.SYSTOLIC else "d" if codes & oc.DIASTOLIC else None
             if part is None:
                 continue
             value, unit = _quantity(comp)
             if value is None:  # dataAbsentReason, or no value: never read as 0
                 continue
-            if unit is not None and unit not in fc.MMHG_UNITS:
+            if unit is not None and unit not in oc.MMHG_UNITS:
                 self.warn(f"{ref}: blood pressure component in unit {unit!r}, not mm[Hg]: skipped")
                 continue
             if part == "s" and systolic is None:

@@ -13,6 +13,7 @@ from typing import Any
 from .. import clock
 from .. import fhir_codes as fc
 from .. import terminology as term
+from . import observation_codes as oc
 
 HR_MAX_AGE_DAYS = 30
 PHQ9_MAX_AGE_DAYS = 30
@@ -224,16 +225,16 @@ class _Reading:
 #: LOINC code -> the kind of observation the importer reads (the first table naming a code wins).
 _OBS_KINDS: dict[str, str] = {}
 for _codes, _kind in (
-    (fc.SYSTOLIC, "systolic"),
-    (fc.DIASTOLIC, "diastolic"),
-    (fc.HEART_RATE, "hr"),
-    (fc.WEIGHT, "weight"),
-    ((fc.PREGNANCY_STATUS,), "pregnancy_status"),
-    (fc.HCG_QUALITATIVE, "hcg"),
-    ((fc.BREASTFEEDING_STATUS,), "breastfeeding"),
-    (fc.PHQ9_TOTAL, "phq9"),
-    (fc.AUDIT_TOTAL, "audit"),
-    ((fc.PHQ9_ITEM9,), "phq9_item9"),
+    (oc.SYSTOLIC, "systolic"),
+    (oc.DIASTOLIC, "diastolic"),
+    (oc.HEART_RATE, "hr"),
+    (oc.WEIGHT, "weight"),
+    ((oc.PREGNANCY_STATUS,), "pregnancy_status"),
+    (oc.HCG_QUALITATIVE, "hcg"),
+    ((oc.BREASTFEEDING_STATUS,), "breastfeeding"),
+    (oc.PHQ9_TOTAL, "phq9"),
+    (oc.AUDIT_TOTAL, "audit"),
+    ((oc.PHQ9_ITEM9,), "phq9_item9"),
 ):
     for _code in _codes:
         _OBS_KINDS.setdefault(_code, _kind)
@@ -268,9 +269,9 @@ def _days_supply(value: Any) -> float | None:
 
 def _hcg_result(r: dict[str, Any]) -> bool | None:
     for system, code, _ in _codings(r.get("valueCodeableConcept")):
-        if system == fc.SNOMED and code in fc.HCG_POSITIVE:
+        if system == fc.SNOMED and code in oc.HCG_POSITIVE:
             return True
-        if system == fc.SNOMED and code in fc.HCG_NEGATIVE:
+        if system == fc.SNOMED and code in oc.HCG_NEGATIVE:
             return False
     text = (_s(r.get("valueString")) or _s(_dict(r.get("valueCodeableConcept")).get("text")) or "").lower()
     if text in ("positive", "pos", "detected"):
