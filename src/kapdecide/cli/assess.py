@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import sys
 from pathlib import Path
@@ -18,16 +19,19 @@ if TYPE_CHECKING:
 
 from .common import (
     OutputError,
+    as_of_option,
     checked_input,
     console_for,
     emit,
     exit_for,
+    format_option,
     open_cache,
-    parse_date,
-    parse_what_if,
+    overrides_of,
+    protocols_option,
     set_zone,
     temp_beside,
     today,
+    what_if_option,
     write_output,
 )
 from .group import cli
@@ -35,12 +39,7 @@ from .group import cli
 
 @cli.command()
 @click.argument("profile", metavar="PROFILE", required=False)
-@click.option(
-    "--protocols",
-    "protocols_dir",
-    type=click.Path(file_okay=True, dir_okay=True),
-    help="Protocol folder or file (default: the shipped protocols).",
-)
+@protocols_option()
 @click.option(
     "--batch",
     "batch_path",
@@ -48,14 +47,7 @@ from .group import cli
     help="Assess one JSON profile per line (- for stdin); one JSON line out per line, in order.",
 )
 @click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True, help="Worker processes for --batch.")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(REPORT_FORMATS),
-    default="text",
-    show_default=True,
-    help=f"Output format: {REPORT_FORMAT_HELP}.",
-)
+@format_option(REPORT_FORMATS, f"Output format: {REPORT_FORMAT_HELP}.")
 @click.option(
     "--input-format",
     type=click.Choice(["auto", "profile", "fhir"]),
@@ -63,12 +55,8 @@ from .group import cli
     show_default=True,
     help="A kapdecide profile (YAML/JSON) or a FHIR R4 Bundle (JSON); auto detects a Bundle by its content.",
 )
-@click.option(
-    "--as-of",
-    "as_of",
-    metavar="DATE",
-    help="Assessment date; wins over the profile's (or each batch line's) assessed_on. Default: assessed_on, "
-    "else today.",
+@as_of_option(
+    "Assessment date; wins over the profile's (or each batch line's) assessed_on. Default: assessed_on, else today."
 )
 @click.option(
     "--tz",
@@ -91,13 +79,7 @@ from .group import cli
 @click.option(
     "--explain", is_flag=True, help="Add why each rule did or did not fire, and what would change the answer."
 )
-@click.option(
-    "--what-if",
-    "what_if",
-    multiple=True,
-    metavar="FIELD=VALUE",
-    help="Re-run with a fact field overridden (repeatable; VALUE 'unknown' removes it). Marked HYPOTHETICAL.",
-)
+@what_if_option("Re-run with a fact field overridden (repeatable; VALUE 'unknown' removes it). Marked HYPOTHETICAL.")
 def assess(
     profile: str | None,
     protocols_dir: str | None,
@@ -105,12 +87,12 @@ def assess(
     jobs: int,
     fmt: ReportFormat,
     input_format: str,
-    as_of: str | None,
+    as_of: dt.date | None,
     tz: str,
     output: str | None,
     fail_on: str | None,
     explain: bool,
-    what_if: tuple[str, ...],
+    what_if: tuple[tuple[str, Any], ...],
 ) -> int:
     """Assess a patient profile (YAML or JSON file, or - for stdin), or a batch of them (--batch).
 
@@ -128,7 +110,7 @@ def assess(
     assert profile is not None
     checked = checked_input(profile, as_of, input_format)
     loaded = load_protocols([protocols_dir or default_protocol_dir()], open_cache())
-    overrides = parse_what_if(what_if)
+    overrides = overrides_of(what_if)
     if fmt == "json" and checked.imported is None and not explain:
         # The common integration call: the report's data is written as is, without building the
         # report models (the same bytes; tests/unit/test_assessment.py checks it).
@@ -146,11 +128,11 @@ def assess(
     return exit_for(report.status, fail_on)
 
 
-def _batch(path: str, protocols_dir: str | None, jobs: int, as_of: str | None, output: str | None) -> int:
+def _batch(path: str, protocols_dir: str | None, jobs: int, as_of: dt.date | None, output: str | None) -> int:
     from ..batch import bounded_lines, run_batch
     from ..loader import default_protocol_dir, load_protocols
 
-    given = parse_date(as_of)
+    given = as_of
     loaded = load_protocols([protocols_dir or default_protocol_dir()], open_cache())
     try:
         # binary: lines are framed on LF only and each is decoded on its own (a bad byte is an error

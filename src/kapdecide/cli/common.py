@@ -6,6 +6,7 @@ import datetime as dt
 import errno
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -18,7 +19,6 @@ if TYPE_CHECKING:
     from ..protocol_cache import ProtocolCache
 
 
-FORMAT = click.Choice(["text", "json"])
 #: --fail-on levels, and the exit code of each status at or above the level (documented in the README).
 FAIL_ON = {"contraindicated": 0, "deferred": 1, "incomplete": 2, "precautions": 3}
 
@@ -160,15 +160,64 @@ def set_zone(name: str) -> None:
         raise click.BadParameter(str(exc), param_hint="--tz") from None
 
 
-def parse_date(value: str | None) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        if len(value) != 10:
-            raise ValueError
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)", param_hint="--as-of") from None
+class DateParam(click.ParamType):  # type: ignore[type-arg]  # generic from click 8.3; 8.1 is supported
+    """``YYYY-MM-DD`` on the command line, as a date (checked while the arguments are parsed)."""
+
+    name = "date"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> dt.date:
+        if isinstance(value, dt.date):
+            return value
+        try:
+            if not isinstance(value, str) or len(value) != 10:
+                raise ValueError
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            self.fail(f"{value!r} is not a date (YYYY-MM-DD)", param, ctx)
+
+
+class WhatIfParam(click.ParamType):  # type: ignore[type-arg]
+    """``FIELD=VALUE``, typed by the fact field (``unknown`` makes the field unknown)."""
+
+    name = "what-if"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> tuple[str, Any]:
+        from ..facts import parse_fact_value
+
+        if isinstance(value, tuple):
+            return value
+        name, sep, text = str(value).partition("=")
+        if not sep:
+            self.fail(f"{value!r}: expected FIELD=VALUE", param, ctx)
+        try:
+            return name.strip(), parse_fact_value(name.strip(), text.strip())
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+DATE = DateParam()
+WHAT_IF = WhatIfParam()
+_Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
+
+
+def protocols_option(help: str = "Protocol folder or file (default: the shipped protocols).") -> _Decorator:
+    """``--protocols DIR``, the same on every command that reads protocols."""
+    return click.option("--protocols", "protocols_dir", type=click.Path(file_okay=True, dir_okay=True), help=help)
+
+
+def as_of_option(help: str) -> _Decorator:
+    """``--as-of DATE`` as a date."""
+    return click.option("--as-of", "as_of", type=DATE, metavar="DATE", help=help)
+
+
+def what_if_option(help: str = "Override a fact field (repeatable; VALUE 'unknown' removes it).") -> _Decorator:
+    """``--what-if FIELD=VALUE`` (repeatable), parsed into typed overrides."""
+    return click.option("--what-if", "what_if", type=WHAT_IF, multiple=True, metavar="FIELD=VALUE", help=help)
+
+
+def format_option(choices: tuple[str, ...] = ("text", "json"), help: str = "Output format.") -> _Decorator:
+    """``--format``, text by default."""
+    return click.option("--format", "fmt", type=click.Choice(choices), default="text", show_default=True, help=help)
 
 
 def exit_for(status: str, fail_on: str | None) -> int:
@@ -181,26 +230,16 @@ def exit_for(status: str, fail_on: str | None) -> int:
     return ExitCode.OK
 
 
-def parse_what_if(items: tuple[str, ...]) -> dict[str, Any]:
-    from ..facts import parse_fact_value
-
-    out: dict[str, Any] = {}
-    for item in items:
-        name, sep, text = item.partition("=")
-        if not sep:
-            raise click.BadParameter(f"{item!r}: expected FIELD=VALUE", param_hint="--what-if")
-        try:
-            out[name.strip()] = parse_fact_value(name.strip(), text.strip())
-        except ValueError as exc:
-            raise click.BadParameter(str(exc), param_hint="--what-if") from None
-    return out
+def overrides_of(what_if: tuple[tuple[str, Any], ...]) -> dict[str, Any]:
+    """The ``--what-if`` pairs as a mapping (a later value for a field wins)."""
+    return dict(what_if)
 
 
-def checked_input(profile: str, as_of: str | None, input_format: str = "auto") -> pipeline.Checked:
+def checked_input(profile: str, as_of: dt.date | None, input_format: str = "auto") -> pipeline.Checked:
     """The checked profile (from a profile file or a FHIR Bundle), with its unrecognised entries
     warned about on stderr."""
     raw, name = read_input(profile)
-    checked = pipeline.from_bytes(raw, name, input_format=input_format, as_of=parse_date(as_of), today=today())
+    checked = pipeline.from_bytes(raw, name, input_format=input_format, as_of=as_of, today=today())
     warn_unrecognised(checked.profile, checked.smap)
     return checked
 

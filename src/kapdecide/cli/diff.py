@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -14,10 +15,10 @@ if TYPE_CHECKING:
     pass
 
 from .common import (
-    FORMAT,
+    as_of_option,
     console_for,
+    format_option,
     open_cache,
-    parse_date,
     today,
 )
 from .group import cli
@@ -33,9 +34,9 @@ from .group import cli
     required=True,
     help="Folder of profiles (*.yaml, *.yml, *.json) to assess under both.",
 )
-@click.option("--format", "fmt", type=FORMAT, default="text", show_default=True, help="Output format.")
-@click.option("--as-of", "as_of", metavar="DATE", help="Date for profiles without assessed_on (default: today).")
-def diff(old: str, new: str, profiles_dir: str, fmt: str, as_of: str | None) -> int:
+@format_option()
+@as_of_option("Date for profiles without assessed_on (default: today).")
+def diff(old: str, new: str, profiles_dir: str, fmt: str, as_of: dt.date | None) -> int:
     """Show the clinical impact of a protocol change: every profile whose status, findings or options change.
 
     Exit 0 when nothing changes, 1 when something does, 2 when a profile is invalid.
@@ -45,7 +46,7 @@ def diff(old: str, new: str, profiles_dir: str, fmt: str, as_of: str | None) -> 
     from ..diff import impact, profile_files
     from ..loader import load_protocols
 
-    day = parse_date(as_of) or today()
+    day = as_of or today()
     result = impact(
         load_protocols([old], open_cache()), load_protocols([new], open_cache()), profile_files(Path(profiles_dir)), day
     )

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -13,11 +14,14 @@ if TYPE_CHECKING:
     pass
 
 from .common import (
-    FORMAT,
+    as_of_option,
     checked_input,
     console_for,
+    format_option,
     open_cache,
-    parse_what_if,
+    overrides_of,
+    protocols_option,
+    what_if_option,
 )
 from .group import cli
 
@@ -32,17 +36,17 @@ from .group import cli
     metavar="ID",
     help="Rule id, or OPTION.EXCLUSION for an option exclusion (repeatable).",
 )
-@click.option("--protocols", "protocols_dir", type=click.Path(), help="Protocol folder or file.")
-@click.option("--format", "fmt", type=FORMAT, default="text", show_default=True, help="Output format.")
-@click.option("--as-of", "as_of", metavar="DATE", help="Assessment date.")
-@click.option("--what-if", "what_if", multiple=True, metavar="FIELD=VALUE", help="Override a fact field.")
+@protocols_option()
+@format_option()
+@as_of_option("Assessment date (default: the profile's assessed_on, else today).")
+@what_if_option()
 def explain(
     profile: str,
     rules: tuple[str, ...],
     protocols_dir: str | None,
     fmt: str,
-    as_of: str | None,
-    what_if: tuple[str, ...],
+    as_of: dt.date | None,
+    what_if: tuple[tuple[str, Any], ...],
 ) -> int:
     """Explain why rules did or did not fire for a profile: each condition leaf with its value.
 
@@ -54,7 +58,7 @@ def explain(
     checked = checked_input(profile, as_of)
     day = checked.as_of
     loaded = load_protocols([protocols_dir or default_protocol_dir()], open_cache())
-    overrides = parse_what_if(what_if)
+    overrides = overrides_of(what_if)
     explanations = explain_rules(checked.profile, loaded, day, overrides, rules)
     known = {e.rule_id for e in explanations}
     unknown = [r for r in rules if r not in known]

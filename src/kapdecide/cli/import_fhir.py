@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from typing import TYPE_CHECKING
 
@@ -14,7 +15,7 @@ if TYPE_CHECKING:
     pass
 
 from .common import (
-    parse_date,
+    as_of_option,
     read_input,
     set_zone,
     today,
@@ -24,7 +25,7 @@ from .group import cli
 
 @cli.command(name="import-fhir")
 @click.argument("bundle", metavar="BUNDLE")
-@click.option("--as-of", "as_of", metavar="DATE", help="Date the mapping is for (ages, recency; default: today).")
+@as_of_option("Date the mapping is for (ages, recency; default: today).")
 @click.option("--tz", "tz", metavar="ZONE", default="UTC", show_default=True, help="Time zone of 'today' (see assess).")
 @click.option(
     "--format",
@@ -34,7 +35,7 @@ from .group import cli
     show_default=True,
     help="yaml: the profile, with warnings and unmapped codes as comments; json: all of it as data.",
 )
-def import_fhir(bundle: str, as_of: str | None, fmt: str, tz: str) -> int:
+def import_fhir(bundle: str, as_of: dt.date | None, fmt: str, tz: str) -> int:
     """Print the profile a FHIR R4 Bundle maps to, so that the mapping can be checked and corrected.
 
     Example: kapdecide import-fhir patient-bundle.json > profile.yaml
@@ -42,7 +43,7 @@ def import_fhir(bundle: str, as_of: str | None, fmt: str, tz: str) -> int:
     from ..yaml_source import SourceMap
 
     set_zone(tz)
-    day = parse_date(as_of) or today()
+    day = as_of or today()
     raw, name = read_input(bundle)
     data = pipeline.read_bundle(raw, name, "fhir")
     assert data is not None

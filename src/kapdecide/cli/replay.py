@@ -14,9 +14,10 @@ if TYPE_CHECKING:
     pass
 
 from .common import (
-    FORMAT,
     console_for,
+    format_option,
     open_cache,
+    protocols_option,
     read_input,
 )
 from .group import cli
@@ -25,8 +26,8 @@ from .group import cli
 @cli.command()
 @click.argument("report_path", metavar="REPORT.json")
 @click.argument("profile", metavar="PROFILE")
-@click.option("--protocols", "protocols_dir", type=click.Path(), help="Protocols (default: the shipped ones).")
-@click.option("--format", "fmt", type=FORMAT, default="text", show_default=True, help="Output format.")
+@protocols_option()
+@format_option()
 def replay(report_path: str, profile: str, protocols_dir: str | None, fmt: str) -> int:
     """Re-run the assessment a JSON report records and confirm it, or show what changed and why.
 

@@ -15,14 +15,16 @@ if TYPE_CHECKING:
 
 from .common import (
     console_for,
+    format_option,
+    protocols_option,
 )
 from .group import cli
 
 
 @cli.command(name="test")
 @click.argument("paths", nargs=-1, metavar="[PATH]...")
-@click.option("--protocols", "protocols_dir", type=click.Path(), help="Protocols to test (default: the shipped ones).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "junit"]), default="text", show_default=True)
+@protocols_option("Protocols to test (default: the shipped ones).")
+@format_option(("text", "json", "junit"))
 @click.option(
     "--coverage", "show_coverage", is_flag=True, help="Report rules, options and condition leaves no case exercises."
 )

@@ -13,9 +13,9 @@ if TYPE_CHECKING:
     pass
 
 from .common import (
-    FORMAT,
     colour,
     console_for,
+    format_option,
     today,
 )
 from .group import cli
@@ -23,7 +23,7 @@ from .group import cli
 
 @cli.command()
 @click.argument("paths", nargs=-1, metavar="[PATH]...")
-@click.option("--format", "fmt", type=FORMAT, default="text", show_default=True, help="Output format.")
+@format_option()
 def validate(paths: tuple[str, ...], fmt: str) -> int:
     """Check protocol files (default: the shipped protocols); every problem in every file.
 
