@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from pydantic_core import to_json
 
-from kapdecide import assessment, compiled
+from kapdecide import compiled
 from kapdecide.assessment import assess
 from kapdecide.engine import Engine
 from kapdecide.errors import EngineDisagreementError
