@@ -41,7 +41,7 @@ Profile = dict[str, Any]
 class _Weighted(Generic[T]):
     """A fixed weighted choice; bisect on cumulative weights is faster than ``Random.choices``."""
 
-    __slots__ = ("items", "cum", "total")
+    __slots__ = ("cum", "items", "total")
 
     def __init__(self, pairs: Sequence[tuple[T, float]]) -> None:
         self.items = [item for item, _ in pairs]

@@ -109,7 +109,7 @@ class _Refused(yaml.MarkedYAMLError):
 class _Checks(Composer, BaseResolver):
     """Composes nodes only: no implicit typing, no aliases, bounded depth."""
 
-    yaml_implicit_resolvers: dict[Any, Any] = {}
+    yaml_implicit_resolvers: dict[Any, Any] = {}  # noqa: RUF012 (PyYAML's resolver API: an empty table means no implicit typing)
 
     def _start(self) -> None:
         Composer.__init__(self)

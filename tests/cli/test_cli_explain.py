@@ -82,7 +82,7 @@ def test_parse_fact_value_types() -> None:
     assert parse_fact_value("medications.classes", "opioid,maoi") == ("maoi", "opioid")
     assert parse_fact_value("medications.classes", "") == ()
     assert parse_fact_value("patient.age", "unknown") is None
-    with pytest.raises(ValueError, match="did you mean 'patient.age'"):
+    with pytest.raises(ValueError, match=r"did you mean 'patient\.age'"):
         parse_fact_value("patient.agee", "1")
     with pytest.raises(ValueError, match="one of"):
         parse_fact_value("psychiatric.mania", "sometimes")

@@ -76,7 +76,7 @@ def test_there_is_a_fixture_for_each_class_of_mistake() -> None:
 
 @pytest.mark.parametrize("path", INVALID, ids=[p.stem for p in INVALID])
 def test_invalid_fixture(path: Path) -> None:
-    lp, problems = read_protocol(path)
+    _, problems = read_protocol(path)
     found = sorted((p.code, p.line) for p in errors(problems))
     assert found == marked(path), "\n".join(p.format() for p in problems)
     for p in problems:
@@ -105,14 +105,14 @@ def test_every_schema_mistake_is_reported() -> None:
 
 
 def test_problem_details() -> None:
-    lp, problems = read_protocol(FIXTURES / "invalid" / "unknown-profile-field.yaml")
+    _, problems = read_protocol(FIXTURES / "invalid" / "unknown-profile-field.yaml")
     (p,) = problems
     assert p.path == "rules[1].when.field"
     assert "did you mean 'vitals.bp_systolic_mmhg'" in p.message
     assert p.format().startswith(
         f"{FIXTURES / 'invalid' / 'unknown-profile-field.yaml'}:24:19: error [unknown-profile-field]"
     )
-    lp, problems = read_protocol(FIXTURES / "invalid" / "undefined-evidence.yaml")
+    _, problems = read_protocol(FIXTURES / "invalid" / "undefined-evidence.yaml")
     (p,) = problems
     assert p.path == "rules[1].evidence[1]"
     assert "did you mean 'KARE-2022'" in p.message
@@ -254,13 +254,13 @@ def test_schema_error_inside_nested_condition_is_located(tmp_path: Path) -> None
 
 def test_missing_operator_is_named(tmp_path: Path) -> None:
     path = with_when(tmp_path, "    when:\n      any:\n        - field: patient.age\n          value: 3\n")
-    lp, problems = read_protocol(path)
+    _, problems = read_protocol(path)
     assert [(p.code, p.path) for p in problems] == [("missing-field", "rules[1].when.any[0].op")]
 
 
 def test_mapping_value_is_one_problem(tmp_path: Path) -> None:
     path = with_when(tmp_path, "    when: {field: patient.age, op: '==', value: {a: 1}}\n")
-    lp, problems = read_protocol(path)
+    _, problems = read_protocol(path)
     # today: five problems with paths rules[1].when.value.bool, ...value.int, ...value.constrained-str, ...
     assert [(p.code, p.path) for p in problems] == [("wrong-type", "rules[1].when.value")]
 

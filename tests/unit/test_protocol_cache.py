@@ -42,7 +42,7 @@ def _entries(cache: ProtocolCache) -> list[Path]:
 def test_a_hit_gives_the_same_problems_protocol_and_report(protocols: Path, tmp_path: Path) -> None:
     cache = ProtocolCache(tmp_path / "cache")
     fresh_loaded, fresh_problems = validate_paths([protocols], DAY, None)
-    miss_loaded, miss_problems = validate_paths([protocols], DAY, cache)
+    _, miss_problems = validate_paths([protocols], DAY, cache)
     assert len(_entries(cache)) == 1
     hit_loaded, hit_problems = validate_paths([protocols], DAY, cache)
     assert hit_loaded[0].built is None  # served from the cache: no model built until asked for

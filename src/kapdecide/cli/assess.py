@@ -137,7 +137,7 @@ def _batch(path: str, protocols_dir: str | None, jobs: int, as_of: dt.date | Non
     try:
         # binary: lines are framed on LF only and each is decoded on its own (a bad byte is an error
         # record for its line, never a stopped batch or a silent U+FFFD)
-        source: IO[bytes] = sys.stdin.buffer if path == "-" else open(path, "rb")  # noqa: SIM115
+        source: IO[bytes] = sys.stdin.buffer if path == "-" else open(path, "rb")
     except OSError as exc:
         raise InvalidInputError(f"cannot read {path}: {exc.strerror or exc}") from None
     sink = _BatchOutput(output)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from itertools import pairwise
 
 from ..conditions import ConditionNode, walk_leaves
 from ..errors import Problem
@@ -63,7 +64,7 @@ def _tier_problems(lp: LoadedProtocol) -> Iterator[Problem]:
             tiers = [(r, _interval(r.when, field)) for r in members]
             spans = sorted(((r, rng) for r, rng in tiers if rng is not None), key=lambda x: (x[1].low, x[1].high))
             integer = FIELDS[field].type == "int"
-            for (a, ra), (b, rb) in zip(spans, spans[1:], strict=False):
+            for (a, ra), (b, rb) in pairwise(spans):
                 nested = (b.tier and b.tier.nested_in == a.id) or (a.tier and a.tier.nested_in == b.id)
                 overlap = not _Range(
                     rb.low, rb.low_open, min(ra.high, rb.high), ra.high_open if ra.high <= rb.high else rb.high_open
