@@ -170,6 +170,8 @@ def _worker(
 
 @dataclass
 class Counts:
+    """How a batch went: lines assessed, invalid, in error (and the first invalid lines)."""
+
     lines: int = 0
     ok: int = 0
     invalid: int = 0
@@ -177,6 +179,7 @@ class Counts:
     invalid_lines: list[int] = field(default_factory=list)
 
     def add(self, outcome: str, line: int) -> None:
+        """Count one output line by its outcome."""
         self.lines += 1
         if outcome == "ok":
             self.ok += 1

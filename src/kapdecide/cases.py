@@ -30,6 +30,8 @@ class _Model(BaseModel):
 
 
 class Expect(_Model):
+    """What a protocol test case expects of the report."""
+
     status: Status
     findings: list[StrictStr] = []
     """Rule ids that must be reported as findings."""
@@ -42,6 +44,8 @@ class Expect(_Model):
 
 
 class CaseModel(_Model):
+    """One test case as written: a base profile, changes to it, a date and what to expect."""
+
     name: StrictStr = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,99}$")
     description: StrictStr | None = None
     base: StrictStr | None = None
@@ -53,12 +57,16 @@ class CaseModel(_Model):
 
 
 class CasesFile(_Model):
+    """A protocol's test-case file: named base profiles and the cases."""
+
     bases: dict[str, dict[str, Any]] = {}
     cases: list[CaseModel]
 
 
 @dataclass
 class Case:
+    """A test case ready to run: its merged profile and where it is written."""
+
     file: str
     line: int | None
     model: CaseModel
@@ -68,6 +76,8 @@ class Case:
 
 @dataclass
 class CaseResult:
+    """What running one case gave: the report, and any mismatch or error."""
+
     case: Case
     failures: list[str] = field(default_factory=list)
     report: Report | None = None
@@ -77,6 +87,7 @@ class CaseResult:
 
     @property
     def passed(self) -> bool:
+        """Whether the case met every expectation (a todo case never counts as a failure)."""
         return not self.failures and self.error is None
 
     @property
@@ -198,10 +209,12 @@ class Suite:
     problems: list[Problem]
 
     def count(self, outcome: str) -> int:
+        """Cases with this outcome (passed, failed, error, todo)."""
         return sum(r.outcome == outcome for r in self.results)
 
     @property
     def ok(self) -> bool:
+        """Whether no case failed or erred."""
         return not self.problems and self.count("failed") == 0
 
 
@@ -238,10 +251,12 @@ class Coverage:
 
     @property
     def uncovered_rules(self) -> list[str]:
+        """Rules that no case made fire."""
         return [r for r in self.rules if r not in self.rules_fired]
 
     @property
     def uncovered_options(self) -> list[str]:
+        """Options that no case saw offered and not offered."""
         return [o for o in self.options if o not in self.options_offered]
 
     @property
@@ -255,14 +270,17 @@ class Coverage:
 
     @property
     def rule_pct(self) -> float:
+        """Share of rules some case made fire, in percent."""
         return self._pct(len(self.rules) - len(self.uncovered_rules), len(self.rules))
 
     @property
     def option_pct(self) -> float:
+        """Share of options exercised, in percent."""
         return self._pct(len(self.options) - len(self.uncovered_options), len(self.options))
 
     @property
     def leaf_pct(self) -> float:
+        """Share of condition leaves exercised both ways, in percent."""
         return self._pct(len(self.leaves) - len(self.uncovered_leaves), len(self.leaves))
 
 

@@ -43,6 +43,7 @@ MAX_ENGINE_RULES = 2000
 
 def protocol_code(p: Problem) -> Problem:
     # Name the two option mistakes validate is documented to catch, rather than a generic code.
+    """The problem with a protocol author's code where the model's generic one is too vague."""
     if ".regimens[" in p.path or p.path.startswith("options"):
         if p.path.endswith("grade") and p.code == "missing-field":
             return Problem(

@@ -44,6 +44,7 @@ def set_zone(zone: dt.tzinfo) -> None:
 
 
 def zone() -> dt.tzinfo:
+    """The run's time zone (``--tz``, default UTC)."""
     return _ZONE.get()
 
 

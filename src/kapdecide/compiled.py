@@ -39,6 +39,7 @@ class CompiledProtocol:
 
     @property
     def protocol(self) -> Protocol:
+        """The protocol model."""
         return self.loaded.protocol
 
 
@@ -67,10 +68,12 @@ def compile_protocol(lp: LoadedProtocol) -> CompiledProtocol:
 
 
 def rule_key(rule_id: str) -> str:
+    """The engine and evaluator name of a rule's condition."""
     return f"rule:{rule_id}"
 
 
 def exclusion_key(option_id: str, exclusion_id: str) -> str:
+    """The engine and evaluator name of an option exclusion's condition."""
     return f"option:{option_id}:{exclusion_id}"
 
 

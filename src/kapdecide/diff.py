@@ -20,6 +20,8 @@ class _Out(BaseModel):
 
 
 class OptionChange(_Out):
+    """One option whose state for a profile changes between two protocol versions."""
+
     option_id: str
     indication: str | None
     old: str | None
@@ -27,6 +29,8 @@ class OptionChange(_Out):
 
 
 class ProfileChange(_Out):
+    """One profile whose status, findings or options change."""
+
     profile: str
     old_status: str | None
     new_status: str | None
@@ -39,6 +43,8 @@ class ProfileChange(_Out):
 
 
 class Impact(_Out):
+    """A protocol change's clinical impact on a set of profiles."""
+
     old: list[ProtocolRef]
     new: list[ProtocolRef]
     profiles: int

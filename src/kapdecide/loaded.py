@@ -34,6 +34,7 @@ class LoadedProtocol:
 
     @property
     def protocol(self) -> Protocol:
+        """The protocol model (built from cached data on first use)."""
         if self.built is None:
             from .protocol import Protocol
 

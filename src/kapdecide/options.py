@@ -78,6 +78,7 @@ def _dose(reg: Regimen, facts: Facts, weight: str) -> Data:
 
 
 def checklist(cp: CompiledProtocol, plan: SessionPlan, offered: list[str]) -> Data:
+    """The session checklist for the offered options (built once per protocol and set of options)."""
     found = cp.checklists.get(tuple(offered))
     if found is None:
         found = cp.checklists[tuple(offered)] = _build_checklist(cp, plan, offered)
@@ -119,6 +120,7 @@ def option_rows(
     support: dict[tuple[str, str], list[str]],
     weight: str,
 ) -> list[Data]:
+    """An option's rows for this patient: offered or not, why, and doses."""
     status_reason = STATUS_OPTION_REASON.get(status)
     exclusions: list[str] = []
     if option.insufficient_evidence is not None:
@@ -187,6 +189,7 @@ def _option_row(
 
 
 def option_order(o: Data) -> tuple[bool, int, str, str, str]:
+    """Offered first, then by grade and id."""
     state = {"offered": 0, "excluded": 1, "not_applicable": 2}[o["state"]]
     grade = GRADE_ORDER.get(o["grade"] or "", 9)
     return (state == 2, grade, o["option_id"], o["indication"] or "", o["protocol_id"])

@@ -113,6 +113,8 @@ class _Model(BaseModel):
 
 
 class Patient(_Model):
+    """Who the patient is, as far as the protocols need: age, sex at birth, weight and its date."""
+
     ref: ShortText | None = None
     """Optional, opaque patient reference, echoed back in the report."""
     age: Annotated[StrictInt, Field(ge=0, le=120)] | None = None
@@ -148,6 +150,8 @@ class Patient(_Model):
 
 
 class Pregnancy(_Model):
+    """Whether the patient is or could become pregnant, tests, breastfeeding."""
+
     can_become_pregnant: StrictBool | None = None
     status: Literal["pregnant", "not_pregnant", "unknown"] | None = None
     """``unknown`` is the same as not recorded."""
@@ -157,6 +161,8 @@ class Pregnancy(_Model):
 
 
 class BloodPressureReading(_Model):
+    """One seated blood-pressure reading with the time it was taken."""
+
     systolic_mmhg: Annotated[StrictInt, Field(ge=50, le=300)]
     """Systolic mmHg (50-300; reference 0.4)."""
     diastolic_mmhg: Annotated[StrictInt, Field(ge=20, le=200)]
@@ -166,12 +172,16 @@ class BloodPressureReading(_Model):
 
 
 class Vitals(_Model):
+    """Heart rate and blood-pressure readings."""
+
     blood_pressure: Annotated[list[BloodPressureReading], Field(max_length=500)] | None = None
     heart_rate_bpm: Annotated[StrictInt, Field(ge=20, le=250)] | None = None
     """Resting heart rate, bpm (20-250; reference 0.4)."""
 
 
 class SubstanceUse(_Model):
+    """One substance use disorder: severity, last use, withdrawal, intoxication, remission, treatment."""
+
     substance: Substance
     severity: Severity | None = None
     last_use: IsoDate | None = None
@@ -271,6 +281,8 @@ class PsychiatricEntry(_Coded):
 
 
 class Psychiatric(_Model):
+    """Psychiatric history: psychosis, bipolar disorder, mania, suicidality, co-occurring conditions."""
+
     psychotic_disorder: Literal["none", "past", "active"] | None = None
     family_history_psychosis: StrictBool | None = None
     bipolar_disorder: Literal["none", "bipolar_i", "bipolar_ii"] | None = None
@@ -289,6 +301,8 @@ class Psychiatric(_Model):
 
 
 class MedicalCondition(_Coded):
+    """A medical condition (slug, free text or code), with the details some rules need."""
+
     NAME_FIELD = "condition"
     condition: NameText | None = None
     """A vocabulary slug or a name as the record writes it (or give system and code)."""
@@ -305,6 +319,8 @@ class MedicalCondition(_Coded):
 
 
 class Medication(_Coded):
+    """A current or proposed medication (ingredient, brand, free text or code)."""
+
     NAME_FIELD = "ingredient"
     ingredient: NameText | None = None
     """The medication as written: ingredient, brand, salt, dose or combination (e.g. "Suboxone 8/2 mg")."""
@@ -312,6 +328,8 @@ class Medication(_Coded):
 
 
 class Allergy(_Coded):
+    """An allergy (agent, free text or code)."""
+
     NAME_FIELD = "agent"
     agent: NameText | None = None
     """The allergen as written: ingredient, brand or salt (e.g. "Ketalar")."""
@@ -319,18 +337,24 @@ class Allergy(_Coded):
 
 
 class KetamineHistory(_Model):
+    """Prior ketamine exposure and misuse."""
+
     prior_exposure: Literal["none", "medical", "nonmedical"] | None = None
     misuse: StrictBool | None = None
     """Any history of ketamine or PCP misuse."""
 
 
 class Screening(_Model):
+    """Screening scores: PHQ-9, AUDIT, C-SSRS screen."""
+
     phq9: Annotated[StrictInt, Field(ge=0, le=27)] | None = None
     audit: Annotated[StrictInt, Field(ge=0, le=40)] | None = None
     cssrs_screen: Literal["negative", "positive_passive", "positive_active"] | None = None
 
 
 class Context(_Model):
+    """The setting and supports: preferred setting, support person, secure storage, a supervised dose tolerated."""
+
     setting_preference: Literal["clinic", "at_home"] | None = None
     support_person_available: StrictBool | None = None
     secure_storage: StrictBool | None = None

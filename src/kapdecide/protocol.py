@@ -148,6 +148,8 @@ class Dose(_Model):
 
 
 class Sessions(_Model):
+    """How many sessions and how often."""
+
     count: Annotated[StrictInt, Field(ge=1, le=100)] | None = None
     description: Text
     """Number and spacing, e.g. ``3 infusions, 1 week apart``."""
@@ -218,6 +220,8 @@ class SessionPlan(_Model):
 
 
 class ChangelogEntry(_Model):
+    """One version of the protocol and what changed in it."""
+
     version: Text
     date: ProtocolDate
     changes: Annotated[list[Text], Field(min_length=1)]

@@ -18,6 +18,8 @@ from .report import Report
 
 
 class ReplayResult(BaseModel):
+    """What replaying a report found: same or different, the change, and its causes."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     same: bool

@@ -32,6 +32,8 @@ class Trigger(_Out):
 
 
 class EvidenceRef(_Out):
+    """A cited source: citation, DOI or identifier, design and size."""
+
     id: str
     citation: str
     doi: str | None
@@ -72,6 +74,8 @@ class NotChecked(_Out):
 
 
 class StaleItem(_Out):
+    """Dated data too old for the protocol: not used."""
+
     source: str
     days_old: int
     max_age_days: int
@@ -80,6 +84,8 @@ class StaleItem(_Out):
 
 
 class CheckedMedication(_Out):
+    """A recorded medication as read: its ingredients and interaction classes."""
+
     ingredient: str
     drug_class: str | None
     """The ingredient's first interaction class (None: a recognised ingredient with no interaction class)."""
@@ -113,6 +119,8 @@ class UnrecognisedEntry(_Out):
 
 
 class Medications(_Out):
+    """The medications section: what was checked for interactions, and what could not be."""
+
     recorded: bool
     checked: list[CheckedMedication]
     not_checked: list[str]
@@ -120,6 +128,8 @@ class Medications(_Out):
 
 
 class TrialOut(_Out):
+    """A trial behind a substance statement."""
+
     evidence_id: str
     design: str
     participants: int | None
@@ -129,6 +139,8 @@ class TrialOut(_Out):
 
 
 class SubstanceEvidenceOut(_Out):
+    """The evidence for ketamine in one of the patient's substances."""
+
     substance: str
     grade: str | None
     insufficient_evidence: bool
@@ -139,6 +151,8 @@ class SubstanceEvidenceOut(_Out):
 
 
 class DoseOut(_Out):
+    """A regimen's dose for this patient."""
+
     description: str
     mg_per_kg: float | None
     fixed_mg: float | None
@@ -176,6 +190,8 @@ class OptionOut(_Out):
 
 
 class PreDoseCheck(_Out):
+    """A check before each dose, from the protocol's own rules."""
+
     rule_id: str
     title: str
     do_not_dose_if: str
@@ -183,6 +199,8 @@ class PreDoseCheck(_Out):
 
 
 class HoldOut(_Out):
+    """A reason to hold a dose on the day."""
+
     id: str
     when: str
     action: str
@@ -205,11 +223,15 @@ class SessionChecklist(_Out):
 
 
 class NextStep(_Out):
+    """A next step with its plain label."""
+
     id: str
     label: str
 
 
 class LeafExplanation(_Out):
+    """One test of a condition with the profile's value and its result."""
+
     path: str
     field: str
     label: str
@@ -232,6 +254,8 @@ class RuleExplanation(_Out):
 
 
 class Scenario(_Out):
+    """One value of unknown data and the status it would give."""
+
     values: dict[str, Any]
     status: str
     findings: list[str]
@@ -247,6 +271,8 @@ class WhatIf(_Out):
 
 
 class ProtocolRef(_Out):
+    """Id, version, title and sha256 of a protocol used."""
+
     id: str
     version: str
     title: str
@@ -254,6 +280,8 @@ class ProtocolRef(_Out):
 
 
 class UnmappedCode(_Out):
+    """A FHIR code the importer does not know: reported, never guessed."""
+
     resource: str | None
     system: str | None
     code: str | None

@@ -45,6 +45,7 @@ class Review:
     suggestion: str | None = None
 
     def data(self) -> dict[str, Any]:
+        """The review item as report data."""
         from .yaml_source import format_path
 
         return {

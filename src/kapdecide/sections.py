@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
 
 def substance_out(cp: CompiledProtocol, substance: str) -> Data:
+    """A substance's evidence section (built once per protocol and shared)."""
     found = cp.substance_outs.get(substance)
     if found is None:
         found = cp.substance_outs[substance] = _build_substance_out(cp, substance)
@@ -55,6 +56,7 @@ def _build_substance_out(cp: CompiledProtocol, substance: str) -> Data:
 
 
 def patient_substances(facts: Facts, known: dict[str, Data]) -> list[Data]:
+    """The evidence sections for the patient's substances."""
     out = []
     for s in text_list(facts, "substance_use.substances") or ():
         s = str(s)
@@ -75,6 +77,7 @@ def patient_substances(facts: Facts, known: dict[str, Data]) -> list[Data]:
 
 
 def medications_checked(facts: Facts, resolved: res_.Resolved) -> Data:
+    """The medications section: what was checked, under which names, and what could not be."""
     recorded = "medications.ingredients" in facts
     proposed = list(text_list(facts, "medications.proposed") or ())
     if not recorded and not proposed:

@@ -72,6 +72,7 @@ def ingredient_rxcui(name: str) -> str | None:
 
 
 def is_ingredient(name: str) -> bool:
+    """Whether the tables know this ingredient name."""
     return name in _names()["ingredients"]
 
 
@@ -93,6 +94,7 @@ class DrugMatch:
 
     @property
     def recognised(self) -> bool:
+        """Whether the entry was read (at least one concept known, nothing left unread)."""
         return bool(self.ingredients) and not self.unknown
 
 
@@ -274,6 +276,7 @@ class ConditionMatch:
 
     @property
     def recognised(self) -> bool:
+        """Whether the entry was read (at least one concept known, nothing left unread)."""
         return any(c.kind != "not_mapped" for c in self.concepts)
 
 

@@ -43,6 +43,7 @@ def fill(text: str, facts: Facts) -> str:
 
 
 def truth_word(t: Truth) -> Literal["true", "false", "unknown"]:
+    """A three-valued result as a word."""
     return "unknown" if t is None else "true" if t else "false"
 
 
@@ -50,6 +51,7 @@ Data = dict[str, Any]
 
 
 def trigger_data(r: LeafResult) -> Data:
+    """One triggering test as report data."""
     value = list(r.value) if isinstance(r.value, tuple) else r.value
     return {
         "field": r.field,
@@ -61,6 +63,7 @@ def trigger_data(r: LeafResult) -> Data:
 
 
 def evidence_list(cp: CompiledProtocol, ids: Sequence[str]) -> list[Data]:
+    """Evidence references for these ids (built once per protocol and shared)."""
     key = tuple(ids)
     found = cp.evidence_refs.get(key)
     if found is not None:

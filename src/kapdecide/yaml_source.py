@@ -152,7 +152,7 @@ if HAVE_LIBYAML:
 
 
 def _new_loader(text: str, pure: bool) -> Any:
-    """libyaml's parser when PyYAML has it (the same events, ten times faster), else PyYAML's own."""
+    """Libyaml's parser when PyYAML has it (the same events, ten times faster), else PyYAML's own."""
     return _PyLoader(text) if pure or not HAVE_LIBYAML else _CLoader(text)
 
 
@@ -208,6 +208,8 @@ def _locate_json_error(text: str, file: str) -> None:
 
 
 def load_json(text: str, file: str) -> Any:
+    """Parse JSON strictly: duplicate keys, NaN and Infinity refused, located."""
+
     def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for k, v in items:

@@ -62,6 +62,7 @@ def emit(text: str) -> None:
 
 
 def write_output(text: str, output: str | None) -> None:
+    """Write the whole output to stdout, or atomically to ``output``."""
     if output is None or output == "-":
         emit(text)
         return
@@ -115,6 +116,7 @@ def open_cache() -> ProtocolCache | None:
 
 
 def colour(stream: IO[str]) -> bool:
+    """Whether to colour what goes to ``stream`` (a terminal, and NO_COLOR unset)."""
     return "NO_COLOR" not in os.environ and stream.isatty()
 
 
@@ -145,6 +147,7 @@ def console_for(stream: IO[str], into: IO[str] | None = None) -> Any:
 
 
 def today() -> dt.date:
+    """Today in the run's time zone (``--tz``)."""
     from .. import clock
 
     return clock.today()
@@ -166,6 +169,7 @@ class DateParam(click.ParamType):  # type: ignore[type-arg]  # generic from clic
     name = "date"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> dt.date:
+        """The value as its type, or a usage error naming the option."""
         if isinstance(value, dt.date):
             return value
         try:
@@ -182,6 +186,7 @@ class WhatIfParam(click.ParamType):  # type: ignore[type-arg]
     name = "what-if"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> tuple[str, Any]:
+        """The value as its type, or a usage error naming the option."""
         from ..facts import parse_fact_value
 
         if isinstance(value, tuple):

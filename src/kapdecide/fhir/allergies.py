@@ -20,7 +20,10 @@ from .values import (
 
 
 class Allergies(_State):
+    """AllergyIntolerance resources: allergens, ketamine under any name, "no known allergy"."""
+
     def map_allergy(self, r: dict[str, Any], ref: str) -> None:
+        """One AllergyIntolerance: an active, confirmed allergen; no known allergy noted apart."""
         verification = _status_code(r.get("verificationStatus"))
         if verification in _VER_DROP:
             return

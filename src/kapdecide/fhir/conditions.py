@@ -26,7 +26,10 @@ from .values import (
 
 
 class Conditions(_State):
+    """Condition resources, each read by the kind of concept its codes name."""
+
     def map_condition(self, r: dict[str, Any], ref: str) -> None:
+        """One Condition: clinical and verification status, onset, concepts (or kept as not recognised)."""
         verification = _status_code(r.get("verificationStatus"))
         if verification in _VER_DROP:
             return
@@ -88,6 +91,7 @@ class Conditions(_State):
             self.cite("psychiatric.bipolar_disorder", ref)
 
     def keep_unrecognised(self, codings: list[tuple[str, str, str | None]], label: str, ref: str) -> None:
+        """Keep a current condition the tables do not know as a coded entry (reported, never read as absent)."""
         short = {fc.SNOMED: "snomed", fc.ICD10CM: "icd-10-cm"}
         coded = next(((short[sy], co, d) for sy, co, d in codings if sy in short), None)
         if coded is not None and 0 < len(coded[1]) <= 40:
@@ -105,6 +109,7 @@ class Conditions(_State):
         self.cite(f"medical_conditions.{key}", ref)
 
     def apply_condition(self, c: fc.Concept, current: bool, onset: _When | None, ref: str, label: str) -> None:
+        """Read one concept of a Condition into the accumulator, by its kind."""
         handler = self.condition_handlers.get(c.kind)
         if handler is not None:
             handler(c, current, onset, ref, label)
@@ -125,25 +130,30 @@ class Conditions(_State):
         }
 
     def substance_disorder(self, c: fc.Concept, current: bool, onset: _When | None, ref: str, label: str) -> None:
+        """A substance use disorder, whatever its status."""
         self.substances.setdefault(c.value, set()).add(ref)
         self.cite(f"substance_use.{c.value}", ref)
 
     def psychosis_history(self, c: fc.Concept, current: bool, onset: _When | None, ref: str, label: str) -> None:
+        """A psychotic disorder: active while current, else past (lifetime)."""
         if self.psychosis != "active":
             self.psychosis = "active" if current else "past"
         self.cite("psychiatric.psychotic_disorder", ref)
 
     def mania_history(self, c: fc.Concept, current: bool, onset: _When | None, ref: str, label: str) -> None:
+        """A manic, hypomanic or mixed episode: active while current, else past."""
         if self.mania != "active":
             self.mania = "active" if current else "past"
         self.cite("psychiatric.mania", ref)
 
     def psych_condition(self, c: fc.Concept, current: bool, onset: _When | None, ref: str, label: str) -> None:
+        """A co-occurring psychiatric condition, while current."""
         if current:
             self.psych.add(c.value)
             self.cite(f"psychiatric.conditions.{c.value}", ref)
 
     def medical_condition(self, c: fc.Concept, current: bool, onset: _When | None, ref: str, label: str) -> None:
+        """A medical condition, while current (lifetime ones always), dated where the date decides a rule."""
         if not (current or c.value in fc.LIFETIME_MEDICAL):
             return
         date = onset.day.isoformat() if onset is not None and c.value in fc.DATED_MEDICAL else None
@@ -156,10 +166,12 @@ class Conditions(_State):
             )
 
     def pregnancy_condition(self, c: fc.Concept, current: bool, onset: _When | None, ref: str, label: str) -> None:
+        """A current pregnancy Condition (its onset decides whether it is stale)."""
         if current:
             self.preg_conditions.append((onset, ref))
 
     def breastfeeding_condition(self, c: fc.Concept, current: bool, onset: _When | None, ref: str, label: str) -> None:
+        """A current breastfeeding Condition."""
         if current:
             self.bf_condition = True
             self.cite("pregnancy.breastfeeding", ref)
@@ -167,6 +179,7 @@ class Conditions(_State):
     def suicidal_ideation_condition(
         self, c: fc.Concept, current: bool, onset: _When | None, ref: str, label: str
     ) -> None:
+        """Suicidal ideation: imported (active_without_plan, conservatively) only if current and in the past month."""
         recent = onset is not None and self.days_ago(onset) <= SUICIDAL_IDEATION_DAYS
         if current and recent:
             self.suicidal_ideation = "active_without_plan"
@@ -185,6 +198,7 @@ class Conditions(_State):
     def suicidal_behavior_condition(
         self, c: fc.Concept, current: bool, onset: _When | None, ref: str, label: str
     ) -> None:
+        """A dated suicide attempt or self-harm: its date, and the 3-month flag."""
         if onset is None:
             self.warn(f"{ref}: suicidal behaviour recorded without a date: not imported; review it")
             return

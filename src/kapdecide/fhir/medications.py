@@ -32,7 +32,10 @@ from .values import (
 
 
 class Medications(_State):
+    """Medication requests, statements, dispenses and administrations; draft orders as proposed."""
+
     def map_medication(self, r: dict[str, Any], ref: str) -> None:
+        """One MedicationRequest or MedicationStatement: current, history, or proposed (draft)."""
         rtype = r["resourceType"]
         status = _s(r.get("status"))
         if rtype == "MedicationRequest":
@@ -148,6 +151,7 @@ class Medications(_State):
         return names
 
     def add_current(self, names: list[str], ref: str) -> None:
+        """List drug names as current medications, citing the resource."""
         for name in names:
             self.meds.add(name)
             self.cite(f"medications.{name}", ref)

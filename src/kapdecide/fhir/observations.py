@@ -29,7 +29,10 @@ from .values import (
 
 
 class Observations(_State):
+    """Observations: blood pressure, heart rate, weight, PHQ-9, AUDIT, pregnancy status, hCG, breastfeeding."""
+
     def map_observation(self, r: dict[str, Any], ref: str) -> None:
+        """One Observation: its kind by LOINC code, status and date checked, then its reader."""
         status = _s(r.get("status"))
         if status in _OBS_DROP:
             return
@@ -95,6 +98,7 @@ class Observations(_State):
             slot[part] = (value, ref)
 
     def pregnancy_status(self, r: dict[str, Any], ref: str, when: _When) -> None:
+        """A pregnancy-status answer (SNOMED): pregnant or not pregnant."""
         answer = next((oc.PREGNANCY_STATUS_ANSWERS[c] for s, c, _ in _codings(r.get("valueCodeableConcept"))
                        if s == fc.SNOMED and c in oc.PREGNANCY_STATUS_ANSWERS), None)  # fmt: skip
         if answer is None:
@@ -104,6 +108,7 @@ class Observations(_State):
             self.preg_obs.append((when, answer, ref))
 
     def hcg_test(self, r: dict[str, Any], ref: str, when: _When) -> None:
+        """A qualitative hCG result: positive or negative."""
         result = _hcg_result(r)
         if result is None:
             self.warn(f"{ref}: hCG result not recognised as positive or negative: not used")
@@ -111,6 +116,7 @@ class Observations(_State):
             self.hcg.append((when, result, ref))
 
     def breastfeeding(self, r: dict[str, Any], ref: str, when: _When) -> None:
+        """A breastfeeding-status answer."""
         answer = next((oc.BREASTFEEDING_ANSWERS[c] for _, c, _ in _codings(r.get("valueCodeableConcept"))
                        if c in oc.BREASTFEEDING_ANSWERS), None)  # fmt: skip
         if answer is None:
@@ -119,6 +125,7 @@ class Observations(_State):
             self.bf_obs.append((when, answer, ref))
 
     def phq9_item9(self, r: dict[str, Any], ref: str, when: _When) -> None:
+        """PHQ-9 item 9 (thoughts of self-harm): warned, never imported as ideation."""
         answers = {c for _, c, _ in _codings(r.get("valueCodeableConcept"))}
         score = _number(r.get("valueInteger", _dict(r.get("valueQuantity")).get("value")))
         if answers & oc.PHQ9_ITEM9_POSITIVE or (score is not None and score > 0):
@@ -136,6 +143,7 @@ class Observations(_State):
         units: frozenset[str] | None,
         what: str,
     ) -> None:
+        """A numeric reading in an accepted unit, kept with its date and reference."""
         value, unit = _quantity(r)
         if value is None:
             self.group("Observations with no usable value were skipped", ref)
@@ -146,6 +154,7 @@ class Observations(_State):
         into.append(_Reading(when, value, ref))
 
     def map_weight(self, r: dict[str, Any], ref: str, when: _When) -> None:
+        """A body weight, converted to kg."""
         value, unit = _quantity(r)
         if value is None:
             self.group("Observations with no usable value were skipped", ref)
@@ -157,6 +166,7 @@ class Observations(_State):
         self.weight.append(_Reading(when, round(value * factor, 1), ref))
 
     def bp_panel(self, r: dict[str, Any], components: list[dict[str, Any]], when: _When, ref: str) -> None:
+        """A blood-pressure panel: its systolic and diastolic components."""
         systolic = diastolic = None
         for comp in components:
             codes = {code for system, code, _ in _codings(comp.get("code")) if system == fc.LOINC}
@@ -179,6 +189,7 @@ class Observations(_State):
         self.add_bp(systolic, diastolic, when, [ref])
 
     def add_bp(self, systolic: float, diastolic: float, when: _When, refs: list[str]) -> None:
+        """One usable blood-pressure reading (both values plausible)."""
         s, d = _round(systolic), _round(diastolic)
         if not 50 <= s <= 300 or not 20 <= d <= 200 or s <= d:
             self.warn(f"{', '.join(refs)}: implausible blood pressure {s}/{d} mmHg on {when.day}: skipped")
@@ -186,6 +197,7 @@ class Observations(_State):
         self.bp.append((when, s, d, refs))
 
     def latest(self, readings: list[_Reading], max_age: int, what: str, key: str) -> float | None:
+        """The latest reading if recent enough (older ones warned), cited."""
         if not readings:
             return None
         best = max(readings, key=lambda x: (x.when.key, x.ref))
@@ -200,6 +212,7 @@ class Observations(_State):
         return best.value
 
     def vitals_section(self) -> dict[str, Any]:
+        """The profile's vitals: heart rate and every usable blood-pressure reading."""
         for when, parts in self.bp_parts.values():
             sys_part, dia_part = parts.get("systolic"), parts.get("diastolic")
             if sys_part and dia_part:

@@ -20,7 +20,10 @@ from .values import (
 
 
 class Patients(_State):
+    """The Patient (age, sex at birth) and the pregnancy section from every source that bears on it."""
+
     def map_patient(self, p: dict[str, Any], ref: str) -> None:
+        """Demographics: reference, age from birthDate, sex at birth (birthsex extension, else gender as a proxy)."""
         if self.patient_id and len(self.patient_id) <= 190:
             self.patient["ref"] = _clean(f"Patient/{self.patient_id}")
         birth = _s(p.get("birthDate"))
@@ -50,6 +53,7 @@ class Patients(_State):
             )
 
     def map_age(self, birth: str, ref: str) -> None:
+        """The age on the assessment date from a full birthDate (a partial one that leaves it ambiguous gives none)."""
         parts = birth.split("-")
         try:
             year = int(parts[0])
@@ -84,6 +88,7 @@ class Patients(_State):
         self.cite("patient.age", ref)
 
     def pregnancy_section(self, patient: dict[str, Any]) -> dict[str, Any]:
+        """The profile's pregnancy section from Conditions, status Observations and hCG tests."""
         out: dict[str, Any] = {}
         positive: list[str] = []
         negative_status: list[str] = []
