@@ -23,9 +23,10 @@ from pydantic_core import to_json
 
 from kapdecide.assessment import assess_data, compile_protocol, profile_sha256
 from kapdecide.batch import assess_line
-from kapdecide.facts import build_facts
+from kapdecide.consistency import check_consistency
+from kapdecide.fact_builder import build_facts
 from kapdecide.loader import default_protocol_dir, load_protocols
-from kapdecide.profile import check_consistency, validate_profile_data
+from kapdecide.profile import validate_profile_data
 from kapdecide.yaml_source import SourceMap, load_json
 
 

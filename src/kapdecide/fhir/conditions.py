@@ -33,29 +33,9 @@ class Conditions(_State):
         verification = _status_code(r.get("verificationStatus"))
         if verification in _VER_DROP:
             return
-        clinical = _status_code(r.get("clinicalStatus"))
-        if clinical is None:
-            current = not any(k.startswith("abatement") for k in r)
-        elif clinical in _COND_CURRENT:
-            current = True
-        elif clinical in _COND_HISTORY:
-            current = False
-        else:
-            current = True
-            self.warn(f"{ref}: unknown clinicalStatus {clinical!r}: treated as current")
+        current = self.is_current(r, ref)
         codings = _codings(r.get("code"))
-        concepts: list[fc.Concept] = []
-        for system, code, _ in codings:
-            if system == fc.SNOMED:
-                concepts.extend(term.condition_code_concepts("snomed", code))
-            elif system == fc.ICD10CM:
-                concepts.extend(term.condition_code_concepts("icd-10-cm", code))
-            elif system == fc.ICD10:
-                found = fc.icd10_concepts(code)
-                if found:
-                    self.warn(f"{ref}: WHO ICD-10 code {code} read as ICD-10-CM (lower confidence)")
-                concepts.extend(found)
-        concepts = list(dict.fromkeys(concepts))
+        concepts = self.concepts_of(codings, ref)
         if any(c.kind != "not_mapped" for c in concepts):  # one coding maps: the others' notes do not apply
             concepts = [c for c in concepts if c.kind != "not_mapped"]
         label = _label(r.get("code")) or (codings[0][1] if codings else "?")
@@ -89,6 +69,31 @@ class Conditions(_State):
             kind = bipolar[-1]
             self.bipolar = kind if self.bipolar in (None, kind) else "bipolar_i"
             self.cite("psychiatric.bipolar_disorder", ref)
+
+    def is_current(self, r: dict[str, Any], ref: str) -> bool:
+        """Current by clinicalStatus (active, recurrence, relapse); without one, current unless abated."""
+        clinical = _status_code(r.get("clinicalStatus"))
+        if clinical is None:
+            return not any(k.startswith("abatement") for k in r)
+        if clinical in _COND_CURRENT or clinical in _COND_HISTORY:
+            return clinical in _COND_CURRENT
+        self.warn(f"{ref}: unknown clinicalStatus {clinical!r}: treated as current")
+        return True
+
+    def concepts_of(self, codings: list[tuple[str, str, str | None]], ref: str) -> list[fc.Concept]:
+        """What the codes mean (SNOMED CT, ICD-10-CM, WHO ICD-10 read as ICD-10-CM), each once."""
+        concepts: list[fc.Concept] = []
+        for system, code, _ in codings:
+            if system == fc.SNOMED:
+                concepts.extend(term.condition_code_concepts("snomed", code))
+            elif system == fc.ICD10CM:
+                concepts.extend(term.condition_code_concepts("icd-10-cm", code))
+            elif system == fc.ICD10:
+                found = fc.icd10_concepts(code)
+                if found:
+                    self.warn(f"{ref}: WHO ICD-10 code {code} read as ICD-10-CM (lower confidence)")
+                concepts.extend(found)
+        return list(dict.fromkeys(concepts))
 
     def keep_unrecognised(self, codings: list[tuple[str, str, str | None]], label: str, ref: str) -> None:
         """Keep a current condition the tables do not know as a coded entry (reported, never read as absent)."""
