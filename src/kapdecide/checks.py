@@ -22,12 +22,11 @@ from .conditions import (
     TooManyBranches,
     check_leaf,
     children,
-    closed_flag,
     depth,
     dnf,
     walk_leaves,
 )
-from .engine import hash_collisions
+from .engine import closed_flag, hash_collisions, reserved_value
 from .errors import Problem
 from .facts import FIELDS
 from .protocol import Protocol
@@ -232,7 +231,7 @@ def _check_condition(smap: SourceMap, path: Path, cond: ConditionNode) -> Iterat
         if isinstance(node, All | AnyOf) and not children(node):
             yield smap.problem((*path, *sub_path), "empty-condition", "all/any needs at least one condition")
     for leaf_path, leaf in walk_leaves(cond):
-        for code, msg in check_leaf(leaf):
+        for code, msg in check_leaf(leaf) + reserved_value(leaf):
             target = (
                 "field" if code in ("unknown-profile-field",) else "op" if code == "operator-type-mismatch" else "value"
             )

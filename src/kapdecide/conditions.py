@@ -23,12 +23,7 @@ Scalar = StrictBool | StrictInt | StrictFloat | Annotated[StrictStr, Field(max_l
 MAX_BRANCHES_PER_RULE = 32
 MAX_CONDITION_DEPTH = 12
 MAX_LEAVES_PER_BRANCH = 24
-#: A list of known values is never empty in the engine: ``not_contains`` on [] must match, and the
-#: engine's allItems does not match an empty array.
-LIST_SENTINEL = "__none__"
-
 _NEGATE: dict[str, str] = {op: spec.negation for op, spec in OPERATORS.items()}
-_ENGINE_CMP = {op: spec.engine for op, spec in OPERATORS.items() if spec.engine}
 
 
 class _Model(BaseModel):
@@ -151,8 +146,6 @@ def check_leaf(leaf: Leaf) -> list[tuple[str, str]]:
                 f"{op} does not apply to {spec.type} field {spec.name}; use one of {', '.join(allowed)}",
             )
         ]
-    if leaf.value == LIST_SENTINEL or (isinstance(leaf.value, list) and LIST_SENTINEL in leaf.value):
-        return [("reserved-value", f"{LIST_SENTINEL!r} is reserved by kapdecide's engine adapter")]
     if op in ("in", "not_in"):
         if not isinstance(leaf.value, list) or not leaf.value:
             return [("type-mismatch", f"{op} needs a non-empty list of values")]
@@ -309,30 +302,3 @@ def dnf(cond: ConditionNode, limit: int = MAX_BRANCHES_PER_RULE) -> list[Conjunc
 
 def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
-
-
-def closed_flag(field: str) -> str:
-    """The engine-only companion of a list field: true when the list is complete (see facts.OpenList)."""
-    return f"{field}{CLOSED_SUFFIX}"
-
-
-CLOSED_SUFFIX = "__closed"
-
-
-def engine_tests(leaf: Leaf) -> list[dict[str, Any]]:
-    """One leaf as durable-rules tests (single fact, plain comparisons)."""
-    f, op, value = leaf.field, leaf.op, leaf.value
-    if op == "==":
-        return [{f: value}]
-    if op in _ENGINE_CMP:
-        return [{_ENGINE_CMP[op]: {f: value}}]
-    if op == "contains":
-        return [{"$iany": {f: {"$i": value}}}]
-    if op == "not_contains":
-        # Absence proves nothing in an incomplete list: only a complete list can say "not included".
-        return [{"$iall": {f: {"$neq": {"$i": value}}}}, {closed_flag(f): True}]
-    if op == "is_unknown":
-        return [{"$nex": {f: 1}}]
-    if op == "is_known":
-        return [{"$ex": {f: 1}}]
-    raise ValueError(f"operator {op} is expanded before it reaches the engine")

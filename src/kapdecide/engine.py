@@ -25,9 +25,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .conditions import LIST_SENTINEL, Conjunction, closed_flag, engine_tests
+from .conditions import Conjunction, Leaf
 from .errors import EngineError
 from .facts import Facts
+from .operators import OPERATORS
 
 #: Branches per ruleset: below the 64 simultaneous sibling matches measured to corrupt a session.
 CHUNK = 48
@@ -35,6 +36,48 @@ END = "__end__"
 _ABANDON_LIMIT = 900  # sids per ruleset before rebuilding (the engine allows 1,024 live sessions)
 # A JSON string (left alone), or an integer mantissa followed by an exponent (rewritten).
 _STRING_OR_EXP_INT = re.compile(r'"(?:[^"\\]|\\.)*"|(?<![\d.])(-?\d+)([eE])')
+
+
+# ---------------------------------------------------------------- the durable-rules dialect
+
+#: A list of known values is never empty in the engine: ``not_contains`` on [] must match, and the
+#: engine's allItems does not match an empty array.
+LIST_SENTINEL = "__none__"
+_ENGINE_CMP = {op: spec.engine for op, spec in OPERATORS.items() if spec.engine}
+
+
+def reserved_value(leaf: Leaf) -> list[tuple[str, str]]:
+    """A protocol may never test for the sentinel (every list the engine sees carries it)."""
+    if leaf.value == LIST_SENTINEL or (isinstance(leaf.value, list) and LIST_SENTINEL in leaf.value):
+        return [("reserved-value", f"{LIST_SENTINEL!r} is reserved by kapdecide's engine adapter")]
+    return []
+
+
+def closed_flag(field: str) -> str:
+    """The engine-only companion of a list field: true when the list is complete (see facts.OpenList)."""
+    return f"{field}{CLOSED_SUFFIX}"
+
+
+CLOSED_SUFFIX = "__closed"
+
+
+def engine_tests(leaf: Leaf) -> list[dict[str, Any]]:
+    """One leaf as durable-rules tests (single fact, plain comparisons)."""
+    f, op, value = leaf.field, leaf.op, leaf.value
+    if op == "==":
+        return [{f: value}]
+    if op in _ENGINE_CMP:
+        return [{_ENGINE_CMP[op]: {f: value}}]
+    if op == "contains":
+        return [{"$iany": {f: {"$i": value}}}]
+    if op == "not_contains":
+        # Absence proves nothing in an incomplete list: only a complete list can say "not included".
+        return [{"$iall": {f: {"$neq": {"$i": value}}}}, {closed_flag(f): True}]
+    if op == "is_unknown":
+        return [{"$nex": {f: 1}}]
+    if op == "is_known":
+        return [{"$ex": {f: 1}}]
+    raise ValueError(f"operator {op} is expanded before it reaches the engine")
 
 
 def dumps(data: Any) -> str:

@@ -34,7 +34,7 @@ def _emitted() -> dict[str, set[str]]:
                         severity = kw.value.value
             elif isinstance(node, ast.AnnAssign) and getattr(node.target, "id", None) == "code" and node.value:
                 found.append(node.value)
-            elif path.name == "conditions.py" and isinstance(node, ast.Tuple) and len(node.elts) == 2:
+            elif path.name in ("conditions.py", "engine.py") and isinstance(node, ast.Tuple) and len(node.elts) == 2:
                 first, second = node.elts
                 if isinstance(first, ast.Constant) and isinstance(second, ast.Constant | ast.JoinedStr | ast.BinOp):
                     if isinstance(first.value, str) and "-" in first.value:

@@ -10,7 +10,6 @@ from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 
 from kapdecide.conditions import (
-    LIST_SENTINEL,
     MAX_BRANCHES_PER_RULE,
     All,
     AnyOf,
@@ -22,7 +21,6 @@ from kapdecide.conditions import (
     check_leaf,
     depth,
     dnf,
-    engine_tests,
     fields_of,
     negate,
     walk_leaves,
@@ -284,29 +282,6 @@ def test_dnf_limit_applies_to_in_lists() -> None:
 def test_dnf_branch_count_of_all_of_pairs(n: int) -> None:
     pair = {"any": [{"field": "patient.age", "op": "==", "value": 1}, {"field": "patient.age", "op": "==", "value": 2}]}
     assert len(dnf(parse({"all": [pair] * n}), limit=10_000)) == 2**n
-
-
-# ---------------------------------------------------------------- engine tests
-
-
-def test_engine_test_shapes() -> None:
-    assert engine_tests(leaf("patient.age", "==", 3)) == [{"patient.age": 3}]
-    assert engine_tests(leaf("patient.age", "!=", 3)) == [{"$neq": {"patient.age": 3}}]
-    assert engine_tests(leaf("patient.age", "<", 3)) == [{"$lt": {"patient.age": 3}}]
-    assert engine_tests(leaf("patient.age", "<=", 3)) == [{"$lte": {"patient.age": 3}}]
-    assert engine_tests(leaf("patient.age", ">", 3)) == [{"$gt": {"patient.age": 3}}]
-    assert engine_tests(leaf("patient.age", ">=", 3)) == [{"$gte": {"patient.age": 3}}]
-    assert engine_tests(leaf("allergies.agents", "contains", "x")) == [{"$iany": {"allergies.agents": {"$i": "x"}}}]
-    # "not included" needs a complete list: the engine checks the list's companion flag
-    assert engine_tests(leaf("allergies.agents", "not_contains", "x")) == [
-        {"$iall": {"allergies.agents": {"$neq": {"$i": "x"}}}},
-        {"allergies.agents__closed": True},
-    ]
-    assert engine_tests(leaf("patient.age", "is_unknown")) == [{"$nex": {"patient.age": 1}}]
-    assert engine_tests(leaf("patient.age", "is_known")) == [{"$ex": {"patient.age": 1}}]
-    with pytest.raises(ValueError):
-        engine_tests(leaf("patient.age", "in", [1]))
-    assert LIST_SENTINEL.startswith("__")
 
 
 def test_one_operator_table_covers_every_operator_and_every_wording() -> None:

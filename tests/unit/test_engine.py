@@ -11,16 +11,19 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kapdecide.conditions import LIST_SENTINEL, All, ConditionNode, Leaf, dnf
+from kapdecide.conditions import All, ConditionNode, Leaf, dnf
 from kapdecide.engine import (
     CHUNK,
     END,
+    LIST_SENTINEL,
     Engine,
     EngineRule,
     dumps,
     encode_facts,
+    engine_tests,
     fnv1a_32,
     hash_collisions,
+    reserved_value,
 )
 from kapdecide.errors import EngineError
 from kapdecide.evaluator import evaluate
@@ -251,12 +254,12 @@ def test_engine_distinguishes_strings_that_dumps_rewrites() -> None:
 
 def test_list_sentinel_is_refused_as_a_protocol_constant() -> None:
     # The engine sees every list with the sentinel appended, so a protocol may never test for it.
-    from kapdecide.conditions import check_leaf
-
     for op in ("contains", "not_contains"):
-        codes = [code for code, _ in check_leaf(leaf("medications.unchecked", op, LIST_SENTINEL))]
+        codes = [code for code, _ in reserved_value(leaf("medications.unchecked", op, LIST_SENTINEL))]
         assert codes == ["reserved-value"]
-    assert [c for c, _ in check_leaf(leaf("patient.sex_at_birth", "in", ["male", LIST_SENTINEL]))] == ["reserved-value"]
+    assert [c for c, _ in reserved_value(leaf("patient.sex_at_birth", "in", ["male", LIST_SENTINEL]))] == [
+        "reserved-value"
+    ]
 
 
 # ---------------------------------------------------------------- field-name hashes
@@ -364,3 +367,26 @@ def test_open_list_semantics() -> None:
     engine = compile_rules([leaf("medical.conditions", "not_contains", "arteriovenous_malformation")])
     assert engine.fired(listed) == set()
     assert engine.fired({"medical.conditions": ("hypertension",)}) == {"r0"}
+
+
+# ---------------------------------------------------------------- engine tests
+
+
+def test_engine_test_shapes() -> None:
+    assert engine_tests(leaf("patient.age", "==", 3)) == [{"patient.age": 3}]
+    assert engine_tests(leaf("patient.age", "!=", 3)) == [{"$neq": {"patient.age": 3}}]
+    assert engine_tests(leaf("patient.age", "<", 3)) == [{"$lt": {"patient.age": 3}}]
+    assert engine_tests(leaf("patient.age", "<=", 3)) == [{"$lte": {"patient.age": 3}}]
+    assert engine_tests(leaf("patient.age", ">", 3)) == [{"$gt": {"patient.age": 3}}]
+    assert engine_tests(leaf("patient.age", ">=", 3)) == [{"$gte": {"patient.age": 3}}]
+    assert engine_tests(leaf("allergies.agents", "contains", "x")) == [{"$iany": {"allergies.agents": {"$i": "x"}}}]
+    # "not included" needs a complete list: the engine checks the list's companion flag
+    assert engine_tests(leaf("allergies.agents", "not_contains", "x")) == [
+        {"$iall": {"allergies.agents": {"$neq": {"$i": "x"}}}},
+        {"allergies.agents__closed": True},
+    ]
+    assert engine_tests(leaf("patient.age", "is_unknown")) == [{"$nex": {"patient.age": 1}}]
+    assert engine_tests(leaf("patient.age", "is_known")) == [{"$ex": {"patient.age": 1}}]
+    with pytest.raises(ValueError):
+        engine_tests(leaf("patient.age", "in", [1]))
+    assert LIST_SENTINEL.startswith("__")
