@@ -33,13 +33,13 @@ import click, yaml
 t.append(time.perf_counter())
 from pydantic import BaseModel
 t.append(time.perf_counter())
-from kapdecide.profile import validate_profile_data
+from kapdecide.inputs.profile import validate_profile_data
 t.append(time.perf_counter())
-from kapdecide.assessment import assess_data, compile_protocol
-from kapdecide.loader import default_protocol_dir, load_protocols
-from kapdecide.protocol_cache import default_cache
+from kapdecide.assessment.assess import assess_data, compile_protocol
+from kapdecide.protocol.loader import default_protocol_dir, load_protocols
+from kapdecide.protocol.cache import default_cache
 from kapdecide.render.json import dumps
-from kapdecide.yaml_source import decode, load
+from kapdecide.inputs.yaml_source import decode, load
 t.append(time.perf_counter())
 loaded = load_protocols([default_protocol_dir()], default_cache())
 t.append(time.perf_counter())
@@ -58,7 +58,7 @@ print(json.dumps([b - a for a, b in zip(t, t[1:])]))
 STEP_NAMES = [
     "import click, yaml",
     "import pydantic's model machinery (BaseModel)",
-    "build the profile models (kapdecide.profile)",
+    "build the profile models (kapdecide.inputs.profile)",
     "import the assessment (conditions, facts, engine adapter, protocol models)",
     "load the protocol from the cache (and validate it into the protocol model)",
     "compile it (DNF, 4 engine rulesets, evaluator closures)",
@@ -71,7 +71,10 @@ FLOOR = [
     ("`import click, yaml`", "import click, yaml"),
     ("`import click, yaml, pydantic_core`", "import click, yaml, pydantic_core"),
     ("`import click, yaml; from pydantic import BaseModel`", "import click, yaml; from pydantic import BaseModel"),
-    ("same + the profile models (`import kapdecide.profile`)", "import click, yaml; import kapdecide.profile"),
+    (
+        "same + the profile models (`import kapdecide.inputs.profile`)",
+        "import click, yaml; import kapdecide.inputs.profile",
+    ),
     ("**bare import** `import click, pydantic, yaml, rich, durable.lang`", BARE),
 ]
 

@@ -47,8 +47,8 @@ def _rule(i: int, rationale: str) -> dict[str, Any]:
 
 def _engine_rules(protocol: dict[str, Any]) -> int:
     """Engine rules of the base protocol: one per DNF branch (kapdecide's own count)."""
-    from kapdecide.conditions import dnf
-    from kapdecide.protocol import Protocol
+    from kapdecide.language.conditions import dnf
+    from kapdecide.protocol.model import Protocol
 
     p = Protocol.model_validate(protocol)
     conditions = [r.when for r in p.rules] + [x.when for o in p.options for x in o.exclude_when]

@@ -21,13 +21,13 @@ from typing import Any
 
 from pydantic_core import to_json
 
-from kapdecide.assessment import assess_data, compile_protocol, profile_sha256
+from kapdecide.assessment.assess import assess_data, compile_protocol, profile_sha256
 from kapdecide.batch import assess_line
-from kapdecide.consistency import check_consistency
-from kapdecide.fact_builder import build_facts
-from kapdecide.loader import default_protocol_dir, load_protocols
-from kapdecide.profile import validate_profile_data
-from kapdecide.yaml_source import SourceMap, load_json
+from kapdecide.inputs.consistency import check_consistency
+from kapdecide.inputs.profile import validate_profile_data
+from kapdecide.inputs.yaml_source import SourceMap, load_json
+from kapdecide.language.fact_builder import build_facts
+from kapdecide.protocol.loader import default_protocol_dir, load_protocols
 
 
 def _lines(count: int, seed: int) -> list[str]:

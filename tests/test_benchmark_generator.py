@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
-from kapdecide.assessment import assess
-from kapdecide.consistency import check_consistency
-from kapdecide.loader import default_protocol_dir, load_protocols
-from kapdecide.profile import validate_profile_data
-from kapdecide.yaml_source import SourceMap
+from kapdecide.assessment.assess import assess
+from kapdecide.inputs.consistency import check_consistency
+from kapdecide.inputs.profile import validate_profile_data
+from kapdecide.inputs.yaml_source import SourceMap
+from kapdecide.protocol.loader import default_protocol_dir, load_protocols
 
 ROOT = Path(__file__).resolve().parents[1]
 COUNT = 300

@@ -4,10 +4,10 @@ Reads every ValueSet in ``../shared/valuesets`` (eCQM/VSAC, CDC Opioid CDS and U
 see that folder's README for sources, versions and licences) and ``curated.yaml`` beside this
 script, and writes two compact, committed JSON files:
 
-- ``src/kapdecide/data/terminology-names.json``: ingredient -> interaction classes (with the value
+- ``src/kapdecide/inputs/data/terminology-names.json``: ingredient -> interaction classes (with the value
   sets or curated source of each class), brand -> ingredients, ingredient aliases, salt and form
   words, condition names and synonyms -> concepts. Small: loaded for any free-text entry.
-- ``src/kapdecide/data/terminology-codes.json``: RxNorm product and ingredient codes -> ingredients,
+- ``src/kapdecide/inputs/data/terminology-codes.json``: RxNorm product and ingredient codes -> ingredients,
   SNOMED CT and ICD-10-CM codes -> concepts, each with the source value set keys. Loaded only
   for coded entries (profiles with ``{system, code}``, FHIR Bundles).
 
@@ -29,7 +29,7 @@ Derivation rules (documented in the README, "Terminology"):
   not repeated.
 
 Run: ``python scripts/terminology/generate_terminology.py [--valuesets DIR] [--check]``. ``--check`` exits 1
-when the committed files differ from what the generator produces (tests/unit/test_terminology.py).
+when the committed files differ from what the generator produces (tests/unit/inputs/test_terminology.py).
 """
 
 from __future__ import annotations
@@ -47,12 +47,12 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "src"))
 
-from kapdecide import fhir_codes  # noqa: E402
-from kapdecide import vocabulary as vocab  # noqa: E402
-from kapdecide.terminology import safety_concepts  # noqa: E402
+from kapdecide.core import vocabulary as vocab  # noqa: E402
+from kapdecide.inputs import fhir_codes  # noqa: E402
+from kapdecide.inputs.terminology import safety_concepts  # noqa: E402
 
 DEFAULT_VALUESETS = ROOT.parent / "shared" / "valuesets"
-OUT = ROOT / "src" / "kapdecide" / "data"
+OUT = ROOT / "src" / "kapdecide" / "inputs" / "data"
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 SNOMED = "http://snomed.info/sct"
 ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"

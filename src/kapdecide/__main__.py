@@ -1,5 +1,5 @@
 """``python -m kapdecide``."""
 
-from .cli import main
+from kapdecide.cli import main
 
 main()

@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
-from .errors import EXIT_MEANING, ExitCode, InvalidInputError, KapdecideError, Problem
-from .loader import LoadedProtocol
+from kapdecide.core.errors import EXIT_MEANING, ExitCode, InvalidInputError, KapdecideError, Problem
+from kapdecide.protocol.loader import LoadedProtocol
 
 CHUNK = 64
 #: Chunks a worker may hold: while it assesses one, the next is already waiting, so it never idles
@@ -65,8 +65,8 @@ def assess_line(
     then the line's own ``assessed_on``, then ``default_as_of`` (today)."""
     from pydantic_core import to_json
 
-    from . import pipeline
-    from .yaml_source import SourceError, SourceMap, load_json
+    from kapdecide import pipeline
+    from kapdecide.inputs.yaml_source import SourceError, SourceMap, load_json
 
     name = f"line {line}"
     try:
@@ -79,7 +79,7 @@ def assess_line(
             data, SourceMap(name), as_of=default_as_of if forced else None, today=default_as_of
         )
         if checked.imported is None:
-            # pydantic-core's JSON writer: the same bytes as _dumps (tests/unit/test_assessment.py), 3x faster
+            # pydantic-core's JSON writer: the same bytes as _dumps (tests/unit/assessment/), 3x faster
             report = pipeline.report_data(checked, protocols)
             report["input_line"] = line
             return line, to_json(report).decode("utf-8"), "ok"
@@ -95,7 +95,7 @@ def assess_line(
 
 def _line_text(raw: str | bytes) -> str:
     """The line as text, refusing what cannot be a JSON profile before parsing (exit-2 records)."""
-    from .fhir import FHIR_XML_MESSAGE, is_fhir_xml
+    from kapdecide.inputs.fhir import FHIR_XML_MESSAGE, is_fhir_xml
 
     if len(raw) > MAX_LINE_BYTES:
         raise InvalidInputError(f"line is over {MAX_LINE_BYTES} bytes", code="too-large")

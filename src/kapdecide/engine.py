@@ -25,10 +25,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .conditions import Conjunction, Leaf
-from .errors import EngineError
-from .facts import Facts
-from .operators import OPERATORS
+from kapdecide.core.errors import EngineError
+from kapdecide.core.operators import OPERATORS
+from kapdecide.language.conditions import Conjunction, Leaf
+from kapdecide.language.facts import Facts
 
 #: Branches per ruleset: below the 64 simultaneous sibling matches measured to corrupt a session.
 CHUNK = 48
@@ -107,7 +107,7 @@ def encode_facts(facts: Facts) -> dict[str, str]:
     """The profile fact as the engine sees it, each value already written as engine JSON, so that each
     ruleset's fact is assembled from text. Lists are never empty (see LIST_SENTINEL) and carry a
     ``__closed`` flag: only a complete list can say an item is absent."""
-    from .facts import OpenList
+    from kapdecide.language.facts import OpenList
 
     out = {"kind": '"profile"'}
     for name, value in facts.items():

@@ -13,15 +13,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .errors import InvalidInputError
-from .yaml_source import SourceError, SourceMap, decode, load_json
+from kapdecide.core.errors import InvalidInputError
+from kapdecide.inputs.yaml_source import SourceError, SourceMap, decode, load_json
 
 if TYPE_CHECKING:
-    from .facts import Value
-    from .fhir import FhirImport
-    from .loader import LoadedProtocol
-    from .profile import Profile
-    from .report import Report
+    from kapdecide.assessment.report import Report
+    from kapdecide.inputs.fhir import FhirImport
+    from kapdecide.inputs.profile import Profile
+    from kapdecide.language.facts import Value
+    from kapdecide.protocol.loader import LoadedProtocol
 
 #: A single input is read at most this many bytes + 1 (so /dev/zero or an endless pipe is refused).
 MAX_INPUT_BYTES = 64 << 20
@@ -68,7 +68,7 @@ def read_bundle(raw: bytes, name: str, input_format: str = "auto") -> dict[str, 
     XML, and a CDS Hooks request (an object with ``hook`` and ``hookInstance``, ``context`` or
     ``prefetch``).
     """
-    from .fhir import FHIR_XML_MESSAGE, is_fhir_bundle, is_fhir_xml
+    from kapdecide.inputs.fhir import FHIR_XML_MESSAGE, is_fhir_bundle, is_fhir_xml
 
     if is_fhir_xml(raw):  # starts with "<": never a YAML or JSON profile
         raise InvalidInputError(FHIR_XML_MESSAGE, code="fhir-xml")
@@ -99,7 +99,7 @@ def read_bundle(raw: bytes, name: str, input_format: str = "auto") -> dict[str, 
 
 def refuse_cds_hooks_request(data: Any) -> None:
     """A CDS Hooks request is not a profile: say what it is and where it belongs (exit 2)."""
-    from .fhir import cds_hooks_hook, cds_hooks_message
+    from kapdecide.inputs.fhir import cds_hooks_hook, cds_hooks_message
 
     hook = cds_hooks_hook(data)
     if hook is not None:
@@ -108,8 +108,8 @@ def refuse_cds_hooks_request(data: Any) -> None:
 
 def import_bundle(bundle: dict[str, Any], smap: SourceMap, day: dt.date) -> tuple[FhirImport, Profile]:
     """Map a Bundle for an assessment on ``day`` and validate the profile it maps to."""
-    from .fhir import map_bundle
-    from .profile import validate_profile_data
+    from kapdecide.inputs.fhir import map_bundle
+    from kapdecide.inputs.profile import validate_profile_data
 
     imported = map_bundle(bundle, day)
     return imported, validate_profile_data(imported.profile, smap)
@@ -119,7 +119,7 @@ def from_bytes(
     raw: bytes, name: str, *, input_format: str = "auto", as_of: dt.date | None = None, today: dt.date | None
 ) -> Checked:
     """A profile file's or a Bundle's bytes, checked; ``as_of`` is an explicit date (it wins)."""
-    from .profile import load_profile_bytes
+    from kapdecide.inputs.profile import load_profile_bytes
 
     bundle = read_bundle(raw, name, input_format)
     if bundle is not None:
@@ -136,8 +136,8 @@ def from_bytes(
 def from_data(data: Any, smap: SourceMap, *, as_of: dt.date | None = None, today: dt.date | None) -> Checked:
     """Parsed data (a JSON line, a test case's merged profile), checked: a FHIR Bundle is imported, a
     CDS Hooks request refused, anything else validated as a profile."""
-    from .fhir import is_fhir_bundle
-    from .profile import validate_profile_data
+    from kapdecide.inputs.fhir import is_fhir_bundle
+    from kapdecide.inputs.profile import validate_profile_data
 
     refuse_cds_hooks_request(data)
     if is_fhir_bundle(data):
@@ -151,7 +151,7 @@ def from_data(data: Any, smap: SourceMap, *, as_of: dt.date | None = None, today
 
 
 def _checked(model: Profile, smap: SourceMap, day: dt.date, imported: FhirImport | None = None) -> Checked:
-    from .consistency import check_consistency
+    from kapdecide.inputs.consistency import check_consistency
 
     problems = check_consistency(model, day, smap)
     if problems:
@@ -167,17 +167,17 @@ def report(
     explain: bool = False,
 ) -> Report:
     """The report for a checked input: the assessment, its FHIR sources, and (``explain``) why."""
-    from .assessment import assess
+    from kapdecide.assessment.assess import assess
 
     out = assess(checked.profile, protocols, checked.as_of, overrides)
     if checked.imported is not None:
-        from .provenance import annotate, input_source
+        from kapdecide.assessment.provenance import annotate, input_source
 
         imp = checked.imported
         source = input_source(imp.patient_id, imp.resources_read, imp.warnings, imp.unmapped)
         out = annotate(out, imp.provenance, source)
     if explain:
-        from .explain import with_explanation
+        from kapdecide.assessment.explain import with_explanation
 
         out = with_explanation(out, checked.profile, protocols, checked.as_of, overrides)
     return out
@@ -187,8 +187,8 @@ def report_data(
     checked: Checked, protocols: Sequence[LoadedProtocol], overrides: Mapping[str, Value | None] | None = None
 ) -> dict[str, Any]:
     """The report as JSON-ready data, without building the report models (the fast path of a JSON
-    report from a profile file; the same bytes as ``report``, tests/unit/test_assessment.py)."""
-    from .assessment import assess_data
+    report from a profile file; the same bytes as ``report``, tests/unit/assessment/test_assessment.py)."""
+    from kapdecide.assessment.assess import assess_data
 
     if checked.imported is not None:
         return report(checked, protocols, overrides).model_dump(mode="json")

@@ -5,8 +5,8 @@
 
 from __future__ import annotations
 
-from . import vocabulary as v
-from .facts import FIELDS
+from kapdecide.core import vocabulary as v
+from kapdecide.language.facts import FIELDS
 
 
 def markdown() -> str:
@@ -58,7 +58,7 @@ def markdown() -> str:
         "| class | ingredients in the tables |",
         "|---|---|",
     ]
-    from . import terminology as term
+    from kapdecide.inputs import terminology as term
 
     names = term._names()["ingredients"]  # the committed table, read for the docs
     for cls in v.DRUG_CLASSES:
@@ -70,7 +70,7 @@ def markdown() -> str:
 
 
 def _codes() -> list[str]:
-    from .codes import PROBLEM_CODES
+    from kapdecide.core.codes import PROBLEM_CODES
 
     out = [
         "",

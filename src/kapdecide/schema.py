@@ -9,17 +9,22 @@ from typing import Any
 
 SCHEMAS = ("profile", "protocol", "report")
 #: Modules whose models document their fields with attribute docstrings.
-_DOCUMENTED = ("kapdecide.profile", "kapdecide.protocol", "kapdecide.conditions", "kapdecide.report")
+_DOCUMENTED = (
+    "kapdecide.inputs.profile",
+    "kapdecide.protocol.model",
+    "kapdecide.language.conditions",
+    "kapdecide.assessment.report",
+)
 
 
 def json_schema(name: str) -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) for ``profile``, ``protocol`` or ``report``."""
     if name == "profile":
-        from .profile import Profile as model
+        from kapdecide.inputs.profile import Profile as model
     elif name == "protocol":
-        from .protocol import Protocol as model  # type: ignore[assignment]
+        from kapdecide.protocol.model import Protocol as model  # type: ignore[assignment]
     elif name == "report":
-        from .report import Report as model  # type: ignore[assignment]
+        from kapdecide.assessment.report import Report as model  # type: ignore[assignment]
     else:
         raise ValueError(f"unknown schema {name!r}; choose one of {', '.join(SCHEMAS)}")
     schema = model.model_json_schema(by_alias=True)

@@ -476,11 +476,11 @@ def test_unwritable_output_is_a_usage_error(tmp_path: Path) -> None:
 def test_json_report_from_the_fast_path_equals_the_report_model(example: Path) -> None:
     # `--format json` writes the report's data without building the models; --explain goes through
     # the models. Both must print the same report (explanation fields aside).
-    from kapdecide.assessment import assess
-    from kapdecide.loader import default_protocol_dir, load_protocols
-    from kapdecide.profile import validate_profile_data
+    from kapdecide.assessment.assess import assess
+    from kapdecide.inputs.profile import validate_profile_data
+    from kapdecide.inputs.yaml_source import load
+    from kapdecide.protocol.loader import default_protocol_dir, load_protocols
     from kapdecide.render.json import render_report
-    from kapdecide.yaml_source import load
 
     proc = run("assess", str(example), "--format", "json")
     assert proc.returncode == 0, proc.stderr

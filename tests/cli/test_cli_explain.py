@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from helpers import run
 
-from kapdecide.facts import parse_fact_value
+from kapdecide.language.facts import parse_fact_value
 
 ROOT = Path(__file__).resolve().parents[2]
 MINI = "tests/fixtures/protocols/valid"

@@ -26,7 +26,7 @@ def run_patched(patch: str, *args: str) -> subprocess.CompletedProcess[str]:
 
 ENGINE_LIES = "import kapdecide.engine as e\ne.Engine.fired = lambda self, facts: {'rule:age_under_18'}"
 CRASH = (
-    "import kapdecide.assessment as a\n"
+    "import kapdecide.assessment.assess as a\n"
     "def boom(*args, **kwargs):\n    raise RuntimeError('injected fault')\n"
     "a.build_facts = boom"
 )

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from kapdecide.assessment import assess_data
-from kapdecide.loader import default_protocol_dir, load_protocols
-from kapdecide.profile import load_profile_bytes
+from kapdecide.assessment.assess import assess_data
+from kapdecide.inputs.profile import load_profile_bytes
+from kapdecide.protocol.loader import default_protocol_dir, load_protocols
 
 ROOT = Path(__file__).resolve().parents[2]
 PROTOCOLS = load_protocols([default_protocol_dir()])

@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 import yaml
 
-from kapdecide.assessment import assess_data
-from kapdecide.fhir import map_bundle
-from kapdecide.loader import default_protocol_dir, load_protocols
-from kapdecide.profile import validate_profile_data
-from kapdecide.yaml_source import SourceMap
+from kapdecide.assessment.assess import assess_data
+from kapdecide.inputs.fhir import map_bundle
+from kapdecide.inputs.profile import validate_profile_data
+from kapdecide.inputs.yaml_source import SourceMap
+from kapdecide.protocol.loader import default_protocol_dir, load_protocols
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE = yaml.safe_load((ROOT / "examples" / "eligible-cocaine.yaml").read_text(encoding="utf-8"))

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from kapdecide.cases import Case, load_cases, run_case
-from kapdecide.loader import LoadedProtocol, load_protocols
+from kapdecide.authoring.cases import Case, load_cases, run_case
+from kapdecide.protocol.loader import LoadedProtocol, load_protocols
 
 ROOT = Path(__file__).resolve().parents[2]
 PROTOCOLS = ROOT / "protocols"

@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from kapdecide.assessment import DISCLAIMER, assess
-from kapdecide.loader import LoadedProtocol, load_protocols
-from kapdecide.profile import load_profile_bytes
+from kapdecide.assessment.assess import DISCLAIMER, assess
+from kapdecide.assessment.report import Report
+from kapdecide.inputs.profile import load_profile_bytes
+from kapdecide.protocol.loader import LoadedProtocol, load_protocols
 from kapdecide.render.cds_hooks import EXTENSION_KEY, SUMMARY_MAX, render_cds_hooks, summary_text
-from kapdecide.report import Report
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "tests" / "golden"
@@ -207,7 +207,7 @@ def test_uuids_are_stable_and_patient_specific(protocols: list[LoadedProtocol]) 
 
 
 def test_explain_does_not_change_uuids(protocols: list[LoadedProtocol]) -> None:
-    from kapdecide.explain import with_explanation
+    from kapdecide.assessment.explain import with_explanation
 
     path = ROOT / "examples" / "deferred-bp-alcohol.yaml"
     profile, _ = load_profile_bytes(path.read_bytes(), str(path))

@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from kapdecide.assessment import assess
-from kapdecide.loader import LoadedProtocol, load_protocols
-from kapdecide.profile import load_profile_bytes
+from kapdecide.assessment.assess import assess
+from kapdecide.assessment.report import Report
+from kapdecide.inputs.profile import load_profile_bytes
+from kapdecide.protocol.loader import LoadedProtocol, load_protocols
 from kapdecide.render import json as json_render
 from kapdecide.render import text as text_render
-from kapdecide.report import Report
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "tests" / "golden"
@@ -66,7 +66,7 @@ def test_text_report_golden(name: str, protocols: list[LoadedProtocol]) -> None:
 
 @pytest.mark.parametrize("name", ["incomplete-missing-bp", "deferred-bp-alcohol"])
 def test_explain_golden(name: str, protocols: list[LoadedProtocol]) -> None:
-    from kapdecide.explain import with_explanation
+    from kapdecide.assessment.explain import with_explanation
 
     path = ROOT / "examples" / f"{name}.yaml"
     profile, _ = load_profile_bytes(path.read_bytes(), str(path))

@@ -11,7 +11,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from kapdecide import vocabulary as v
+from kapdecide.core import vocabulary as v
 
 AS_OF = dt.date(2026, 11, 21)
 

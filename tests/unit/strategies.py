@@ -6,8 +6,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from kapdecide.conditions import All, AnyOf, ConditionNode, Leaf, Not, check_leaf, walk_leaves
-from kapdecide.facts import FIELDS, Facts
+from kapdecide.language.conditions import All, AnyOf, ConditionNode, Leaf, Not, check_leaf, walk_leaves
+from kapdecide.language.facts import FIELDS, Facts
 
 #: A handful of fields of each type (all real schema fields).
 POOL: dict[str, tuple[str, ...]] = {

@@ -13,11 +13,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kapdecide.assessment import STATUS_ORDER, assess
-from kapdecide.consistency import check_consistency
-from kapdecide.loader import LoadedProtocol, load_protocols
-from kapdecide.profile import validate_profile_data
-from kapdecide.yaml_source import SourceMap
+from kapdecide.assessment.assess import STATUS_ORDER, assess
+from kapdecide.inputs.consistency import check_consistency
+from kapdecide.inputs.profile import validate_profile_data
+from kapdecide.inputs.yaml_source import SourceMap
+from kapdecide.protocol.loader import LoadedProtocol, load_protocols
 
 from .profile_strategies import AS_OF, near_eligible_profiles, profiles
 

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kapdecide.conditions import All, ConditionNode, Leaf, dnf
+from kapdecide.core.errors import EngineError
 from kapdecide.engine import (
     CHUNK,
     END,
@@ -25,9 +25,9 @@ from kapdecide.engine import (
     hash_collisions,
     reserved_value,
 )
-from kapdecide.errors import EngineError
-from kapdecide.evaluator import evaluate
-from kapdecide.facts import FIELDS, Facts, OpenList
+from kapdecide.language.conditions import All, ConditionNode, Leaf, dnf
+from kapdecide.language.evaluator import evaluate
+from kapdecide.language.facts import FIELDS, Facts, OpenList
 
 from .strategies import conditions_and_facts, fact_dicts
 
@@ -343,7 +343,7 @@ def _current_rss_kib() -> int | None:
 def test_engine_agrees_with_evaluator_on_open_lists(
     case: tuple[list[ConditionNode], list[Facts]], data: st.DataObject
 ) -> None:
-    from kapdecide.facts import OpenList
+    from kapdecide.language.facts import OpenList
 
     conds, fact_sets = case
     engine = compile_rules(conds)
@@ -355,8 +355,8 @@ def test_engine_agrees_with_evaluator_on_open_lists(
 
 
 def test_open_list_semantics() -> None:
-    from kapdecide.evaluator import evaluate_leaf
-    from kapdecide.facts import OpenList
+    from kapdecide.language.evaluator import evaluate_leaf
+    from kapdecide.language.facts import OpenList
 
     listed: Facts = {"medical.conditions": OpenList(("hypertension",))}
     assert evaluate_leaf(leaf("medical.conditions", "contains", "hypertension"), listed) is True

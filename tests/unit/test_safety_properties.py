@@ -30,17 +30,17 @@ import jsonschema
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kapdecide.assessment import STATUS_ORDER, assess
-from kapdecide.conditions import walk_leaves
-from kapdecide.consistency import check_consistency
-from kapdecide.errors import InvalidInputError
-from kapdecide.loader import load_protocols
-from kapdecide.profile import validate_profile_data
+from kapdecide.assessment.assess import STATUS_ORDER, assess
+from kapdecide.assessment.report import Report
+from kapdecide.core.errors import InvalidInputError
+from kapdecide.core.vocabulary import MEDICATIONS
+from kapdecide.inputs.consistency import check_consistency
+from kapdecide.inputs.profile import validate_profile_data
+from kapdecide.inputs.terminology import ingredient_classes, match_drug_text
+from kapdecide.inputs.yaml_source import SourceMap
+from kapdecide.language.conditions import walk_leaves
+from kapdecide.protocol.loader import load_protocols
 from kapdecide.render.json import render_report
-from kapdecide.report import Report
-from kapdecide.terminology import ingredient_classes, match_drug_text
-from kapdecide.vocabulary import MEDICATIONS
-from kapdecide.yaml_source import SourceMap
 
 from .profile_strategies import AS_OF, near_eligible_profiles, profiles
 

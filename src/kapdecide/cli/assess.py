@@ -10,14 +10,14 @@ from typing import IO, TYPE_CHECKING, Any
 
 import click
 
-from .. import pipeline, render
-from ..errors import ExitCode, InvalidInputError
-from ..render import REPORT_FORMAT_HELP, REPORT_FORMATS, ReportFormat
+from kapdecide import pipeline, render
+from kapdecide.core.errors import ExitCode, InvalidInputError
+from kapdecide.render import REPORT_FORMAT_HELP, REPORT_FORMATS, ReportFormat
 
 if TYPE_CHECKING:
     pass
 
-from .common import (
+from kapdecide.cli.common import (
     OutputError,
     as_of_option,
     checked_input,
@@ -34,7 +34,7 @@ from .common import (
     what_if_option,
     write_output,
 )
-from .group import cli
+from kapdecide.cli.group import cli
 
 
 @cli.command()
@@ -98,7 +98,7 @@ def assess(
 
     Example: kapdecide assess examples/precautions-alcohol.yaml --format json
     """
-    from ..loader import default_protocol_dir, load_protocols
+    from kapdecide.protocol.loader import default_protocol_dir, load_protocols
 
     set_zone(tz)
     if (profile is None) == (batch_path is None):
@@ -113,8 +113,8 @@ def assess(
     overrides = overrides_of(what_if)
     if fmt == "json" and checked.imported is None and not explain:
         # The common integration call: the report's data is written as is, without building the
-        # report models (the same bytes; tests/unit/test_assessment.py checks it).
-        from ..render.json import dumps
+        # report models (the same bytes; tests/unit/assessment/test_assessment.py checks it).
+        from kapdecide.render.json import dumps
 
         data = pipeline.report_data(checked, loaded, overrides)
         write_output(dumps(data), output)
@@ -129,8 +129,8 @@ def assess(
 
 
 def _batch(path: str, protocols_dir: str | None, jobs: int, as_of: dt.date | None, output: str | None) -> int:
-    from ..batch import bounded_lines, run_batch
-    from ..loader import default_protocol_dir, load_protocols
+    from kapdecide.batch import bounded_lines, run_batch
+    from kapdecide.protocol.loader import default_protocol_dir, load_protocols
 
     given = as_of
     loaded = load_protocols([protocols_dir or default_protocol_dir()], open_cache())

@@ -12,11 +12,11 @@ from typing import IO, TYPE_CHECKING, Any
 
 import click
 
-from .. import pipeline
-from ..errors import STATUS_EXIT, ExitCode, InvalidInputError, Problem
+from kapdecide import pipeline
+from kapdecide.core.errors import STATUS_EXIT, ExitCode, InvalidInputError, Problem
 
 if TYPE_CHECKING:
-    from ..protocol_cache import ProtocolCache
+    from kapdecide.protocol.cache import ProtocolCache
 
 
 #: --fail-on levels, and the exit code of each status at or above the level (documented in the README).
@@ -105,7 +105,7 @@ def temp_beside(output: str) -> tuple[int, str]:
 def open_cache() -> ProtocolCache | None:
     """The on-disk protocol cache (``KAPDECIDE_CACHE_DIR``; ``off`` turns it off); one warning and no
     cache when the folder is not safe to trust."""
-    from ..protocol_cache import default_cache
+    from kapdecide.protocol.cache import default_cache
 
     cache = default_cache()
     why = cache.untrusted() if cache is not None else None
@@ -148,14 +148,14 @@ def console_for(stream: IO[str], into: IO[str] | None = None) -> Any:
 
 def today() -> dt.date:
     """Today in the run's time zone (``--tz``)."""
-    from .. import clock
+    from kapdecide.core import clock
 
     return clock.today()
 
 
 def set_zone(name: str) -> None:
     """The run's time zone (clock.py): 'today' and every time stamp with an offset are read in it."""
-    from .. import clock
+    from kapdecide.core import clock
 
     try:
         clock.set_zone(clock.zone_named(name))
@@ -187,7 +187,7 @@ class WhatIfParam(click.ParamType):  # type: ignore[type-arg]
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> tuple[str, Any]:
         """The value as its type, or a usage error naming the option."""
-        from ..facts import parse_fact_value
+        from kapdecide.language.facts import parse_fact_value
 
         if isinstance(value, tuple):
             return value
@@ -228,7 +228,7 @@ def format_option(choices: tuple[str, ...] = ("text", "json"), help: str = "Outp
 def exit_for(status: str, fail_on: str | None) -> int:
     """Exit 0 for any clinical status, unless --fail-on asks for 20-23 at or above a level."""
     if fail_on is not None:
-        from ..contract import STATUS_ORDER
+        from kapdecide.core.contract import STATUS_ORDER
 
         if STATUS_ORDER.index(status) <= FAIL_ON[fail_on]:
             return STATUS_EXIT[status]
@@ -251,7 +251,7 @@ def checked_input(profile: str, as_of: dt.date | None, input_format: str = "auto
 
 def warn_unrecognised(model: Any, smap: Any) -> None:
     """Entries the terminology does not recognise, located, on stderr (the report lists them too)."""
-    from ..resolution import resolve
+    from kapdecide.inputs.resolution import resolve
 
     for r in resolve(model).review:
         p = smap.problem(r.path, "unrecognised-entry", r.message, severity="warning")

@@ -9,19 +9,13 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ..errors import ExitCode
+from kapdecide.core.errors import ExitCode
 
 if TYPE_CHECKING:
     pass
 
-from .common import (
-    as_of_option,
-    console_for,
-    format_option,
-    open_cache,
-    today,
-)
-from .group import cli
+from kapdecide.cli.common import as_of_option, console_for, format_option, open_cache, today
+from kapdecide.cli.group import cli
 
 
 @cli.command()
@@ -43,19 +37,19 @@ def diff(old: str, new: str, profiles_dir: str, fmt: str, as_of: dt.date | None)
 
     Example: kapdecide diff old-protocols/ protocols/ --profiles examples/
     """
-    from ..diff import impact, profile_files
-    from ..loader import load_protocols
+    from kapdecide.authoring.diff import impact, profile_files
+    from kapdecide.protocol.loader import load_protocols
 
     day = as_of or today()
     result = impact(
         load_protocols([old], open_cache()), load_protocols([new], open_cache()), profile_files(Path(profiles_dir)), day
     )
     if fmt == "json":
-        from ..render.json import dumps
+        from kapdecide.render.json import dumps
 
         sys.stdout.write(dumps({"schema_version": "1.0", **result.model_dump(mode="json")}))
     else:
-        from ..render.text import render_impact
+        from kapdecide.render.text import render_impact
 
         render_impact(result, console_for(sys.stdout))
     if any(c.error for c in result.changed):

@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..errors import ExitCode, InvalidInputError
+from kapdecide.core.errors import ExitCode, InvalidInputError
 
 if TYPE_CHECKING:
     pass
 
-from .common import (
+from kapdecide.cli.common import (
     as_of_option,
     checked_input,
     console_for,
@@ -23,7 +23,7 @@ from .common import (
     protocols_option,
     what_if_option,
 )
-from .group import cli
+from kapdecide.cli.group import cli
 
 
 @cli.command()
@@ -52,8 +52,8 @@ def explain(
 
     Example: kapdecide explain examples/deferred-bp-alcohol.yaml --rule bp_above_hold_threshold
     """
-    from ..explain import explain_rules
-    from ..loader import default_protocol_dir, load_protocols
+    from kapdecide.assessment.explain import explain_rules
+    from kapdecide.protocol.loader import default_protocol_dir, load_protocols
 
     checked = checked_input(profile, as_of)
     day = checked.as_of
@@ -65,7 +65,7 @@ def explain(
     if unknown:
         raise InvalidInputError(f"no rule or option exclusion named {', '.join(unknown)} in these protocols")
     if fmt == "json":
-        from ..render.json import dumps
+        from kapdecide.render.json import dumps
 
         sys.stdout.write(
             dumps(
@@ -80,7 +80,7 @@ def explain(
             )
         )
     else:
-        from ..render.text import render_explanation
+        from kapdecide.render.text import render_explanation
 
         render_explanation(explanations, console_for(sys.stdout))
     return ExitCode.OK

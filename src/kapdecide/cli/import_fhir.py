@@ -8,19 +8,14 @@ from typing import TYPE_CHECKING
 
 import click
 
-from .. import pipeline
-from ..errors import ExitCode
+from kapdecide import pipeline
+from kapdecide.core.errors import ExitCode
 
 if TYPE_CHECKING:
     pass
 
-from .common import (
-    as_of_option,
-    read_input,
-    set_zone,
-    today,
-)
-from .group import cli
+from kapdecide.cli.common import as_of_option, read_input, set_zone, today
+from kapdecide.cli.group import cli
 
 
 @cli.command(name="import-fhir")
@@ -40,7 +35,7 @@ def import_fhir(bundle: str, as_of: dt.date | None, fmt: str, tz: str) -> int:
 
     Example: kapdecide import-fhir patient-bundle.json > profile.yaml
     """
-    from ..yaml_source import SourceMap
+    from kapdecide.inputs.yaml_source import SourceMap
 
     set_zone(tz)
     day = as_of or today()
@@ -49,7 +44,7 @@ def import_fhir(bundle: str, as_of: dt.date | None, fmt: str, tz: str) -> int:
     assert data is not None
     imported, _ = pipeline.import_bundle(data, SourceMap(f"{name} (mapped from FHIR)"), day)
     if fmt == "json":
-        from ..render.json import dumps
+        from kapdecide.render.json import dumps
 
         sys.stdout.write(
             dumps(

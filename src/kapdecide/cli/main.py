@@ -14,17 +14,13 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ..errors import EXIT_MEANING, STATUS_EXIT, ExitCode, KapdecideError
+from kapdecide.core.errors import EXIT_MEANING, STATUS_EXIT, ExitCode, KapdecideError
 
 if TYPE_CHECKING:
     pass
 
-from .common import (
-    WRITE_ERRNOS,
-    OutputError,
-    console_for,
-)
-from .group import cli
+from kapdecide.cli.common import WRITE_ERRNOS, OutputError, console_for
+from kapdecide.cli.group import cli
 
 
 def _wants_json(args: list[str]) -> bool:
@@ -121,7 +117,7 @@ def _utf8_streams() -> None:
 
 def _report_failure(error: KapdecideError | None, code: int, message: str | None, json_mode: bool) -> None:
     if json_mode and not isinstance(error, OutputError):  # stdout that failed once is not written again
-        from ..render.json import render_error
+        from kapdecide.render.json import render_error
 
         try:
             sys.stdout.write(render_error(error, code, message))
@@ -129,7 +125,7 @@ def _report_failure(error: KapdecideError | None, code: int, message: str | None
         except OSError:
             pass  # the message still goes to stderr
     if error is not None:
-        from ..render.text import render_error as render_text_error
+        from kapdecide.render.text import render_error as render_text_error
 
         render_text_error(error, console_for(sys.stderr))
     else:

@@ -7,20 +7,14 @@ from typing import TYPE_CHECKING
 
 import click
 
-from .. import __version__, pipeline
-from ..errors import ExitCode, InvalidInputError
+from kapdecide import __version__, pipeline
+from kapdecide.core.errors import ExitCode, InvalidInputError
 
 if TYPE_CHECKING:
     pass
 
-from .common import (
-    console_for,
-    format_option,
-    open_cache,
-    protocols_option,
-    read_input,
-)
-from .group import cli
+from kapdecide.cli.common import console_for, format_option, open_cache, protocols_option, read_input
+from kapdecide.cli.group import cli
 
 
 @cli.command()
@@ -35,10 +29,10 @@ def replay(report_path: str, profile: str, protocols_dir: str | None, fmt: str) 
 
     Example: kapdecide replay report.json examples/deferred-bp-alcohol.yaml
     """
-    from ..loader import default_protocol_dir, load_protocols
-    from ..replay import read_report, receipt_as_of
-    from ..replay import replay as run_replay
-    from ..yaml_source import SourceError, decode, load
+    from kapdecide.authoring.replay import read_report, receipt_as_of
+    from kapdecide.authoring.replay import replay as run_replay
+    from kapdecide.inputs.yaml_source import SourceError, decode, load
+    from kapdecide.protocol.loader import default_protocol_dir, load_protocols
 
     raw, name = read_input(report_path)
     try:
@@ -51,7 +45,7 @@ def replay(report_path: str, profile: str, protocols_dir: str | None, fmt: str) 
     loaded = load_protocols([protocols_dir or default_protocol_dir()], open_cache())
     result = run_replay(old, checked.profile, loaded, __version__)
     if fmt == "json":
-        from ..render.json import dumps
+        from kapdecide.render.json import dumps
 
         sys.stdout.write(dumps({"schema_version": "1.0", **result.model_dump(mode="json")}))
     else:
@@ -60,12 +54,12 @@ def replay(report_path: str, profile: str, protocols_dir: str | None, fmt: str) 
             offered = sum(o.state == "offered" for o in old.options)
             out.print(f"Same result: status {old.status}, {len(old.findings)} findings, {offered} option(s) offered.")
         else:
-            from ..diff import Impact
-            from ..render.text import render_impact
+            from kapdecide.authoring.diff import Impact
+            from kapdecide.render.text import render_impact
 
             changed = [result.change] if result.change else []
             out.print("[bold]Different result[/]")
-            from ..report import protocol_ref
+            from kapdecide.assessment.report import protocol_ref
 
             now = [protocol_ref(lp) for lp in loaded]
             render_impact(Impact(old=old.protocols, new=now, profiles=1, changed=changed), out)

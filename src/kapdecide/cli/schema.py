@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ..errors import ExitCode
+from kapdecide.core.errors import ExitCode
 
 if TYPE_CHECKING:
     pass
 
-from .group import cli
+from kapdecide.cli.group import cli
 
 
 @cli.command()
@@ -22,8 +22,8 @@ def schema(name: str) -> int:
 
     Example: kapdecide schema report > report.schema.json
     """
-    from ..render.json import dumps
-    from ..schema import json_schema
+    from kapdecide.render.json import dumps
+    from kapdecide.schema import json_schema
 
     sys.stdout.write(dumps(json_schema(name)))
     return ExitCode.OK

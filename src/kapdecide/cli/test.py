@@ -8,17 +8,13 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ..errors import ExitCode, InvalidInputError
+from kapdecide.core.errors import ExitCode, InvalidInputError
 
 if TYPE_CHECKING:
     pass
 
-from .common import (
-    console_for,
-    format_option,
-    protocols_option,
-)
-from .group import cli
+from kapdecide.cli.common import console_for, format_option, protocols_option
+from kapdecide.cli.group import cli
 
 
 @cli.command(name="test")
@@ -44,8 +40,8 @@ def test_command(
 
     Example: kapdecide test --coverage --min-coverage 100
     """
-    from ..cases import case_files, coverage, run_suite
-    from ..loader import default_protocol_dir, load_protocols
+    from kapdecide.authoring.cases import case_files, coverage, run_suite
+    from kapdecide.protocol.loader import default_protocol_dir, load_protocols
 
     base = Path(protocols_dir) if protocols_dir else default_protocol_dir()
     files = case_files(list(paths) or [base / "tests"])
@@ -55,15 +51,15 @@ def test_command(
     suite = run_suite(files, loaded)
     coverages = coverage(suite, loaded) if show_coverage or min_coverage is not None else None
     if fmt == "json":
-        from ..render.json import render_suite
+        from kapdecide.render.json import render_suite
 
         sys.stdout.write(render_suite(suite, coverages))
     elif fmt == "junit":
-        from ..render.junit import render_suite as render_junit
+        from kapdecide.render.junit import render_suite as render_junit
 
         sys.stdout.write(render_junit(suite))
     else:
-        from ..render.text import render_suite as render_text
+        from kapdecide.render.text import render_suite as render_text
 
         render_text(suite, coverages, console_for(sys.stdout))
     if suite.problems:

@@ -7,18 +7,13 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ..errors import ExitCode
+from kapdecide.core.errors import ExitCode
 
 if TYPE_CHECKING:
     pass
 
-from .common import (
-    colour,
-    console_for,
-    format_option,
-    today,
-)
-from .group import cli
+from kapdecide.cli.common import colour, console_for, format_option, today
+from kapdecide.cli.group import cli
 
 
 @cli.command()
@@ -31,14 +26,14 @@ def validate(paths: tuple[str, ...], fmt: str) -> int:
 
     Example: kapdecide validate protocols/
     """
-    from ..loader import default_protocol_dir, protocol_files, validate_paths
+    from kapdecide.protocol.loader import default_protocol_dir, protocol_files, validate_paths
 
     targets = list(paths) or [str(default_protocol_dir())]
     loaded, problems = validate_paths(targets, today(), None)  # never trusts the cache
     files = [str(f) for f in protocol_files(targets)[0]]
     errors = [p for p in problems if p.severity == "error"]
     if fmt == "json":
-        from ..render.json import render_problems
+        from kapdecide.render.json import render_problems
 
         sys.stdout.write(render_problems(problems, files))
     else:
@@ -47,7 +42,7 @@ def validate(paths: tuple[str, ...], fmt: str) -> int:
             f"{len(problems) - len(errors)} warning(s)"
         )
         if colour(sys.stdout) or colour(sys.stderr):
-            from ..render.text import render_problems as render_text
+            from kapdecide.render.text import render_problems as render_text
 
             render_text(problems, console_for(sys.stdout))
             console_for(sys.stderr).print(summary)

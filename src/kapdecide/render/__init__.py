@@ -14,7 +14,7 @@ from typing import IO, TYPE_CHECKING, Literal, assert_never, get_args
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from ..report import Report
+    from kapdecide.assessment.report import Report
 
 ReportFormat = Literal["text", "json", "cds-hooks"]
 REPORT_FORMATS: tuple[ReportFormat, ...] = get_args(ReportFormat)
@@ -26,16 +26,16 @@ def render_report(report: Report, fmt: ReportFormat, console: Callable[[IO[str]]
     """The report in ``fmt``; ``console`` makes the text format's console over a buffer (colour and
     width as for the real output stream; plain, 100 columns, when not given)."""
     if fmt == "json":
-        from .json import render_report as render_json
+        from kapdecide.render.json import render_report as render_json
 
         return render_json(report)
     if fmt == "cds-hooks":
-        from .cds_hooks import render_cds_hooks
+        from kapdecide.render.cds_hooks import render_cds_hooks
 
         return render_cds_hooks(report)
     if fmt == "text":
-        from .text import plain_console
-        from .text import render_report as render_text
+        from kapdecide.render.text import plain_console
+        from kapdecide.render.text import render_report as render_text
 
         buf = io.StringIO()
         render_text(report, (console or plain_console)(buf))

@@ -21,19 +21,11 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote
 
-from .. import __version__
-from ..options import STATUS_OPTION_REASON
-from ..report import (
-    Finding,
-    NotChecked,
-    OptionOut,
-    ProtocolRef,
-    Report,
-    SessionChecklist,
-    StaleItem,
-)
-from ..wording import show_value
-from .cds_text import (
+from kapdecide import __version__
+from kapdecide.assessment.options import STATUS_OPTION_REASON
+from kapdecide.assessment.report import Finding, NotChecked, OptionOut, ProtocolRef, Report, SessionChecklist, StaleItem
+from kapdecide.assessment.wording import show_value
+from kapdecide.render.cds_text import (
     BASE,
     CARD_SYSTEM,
     EXTENSION_KEY,

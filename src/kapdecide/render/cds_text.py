@@ -11,15 +11,12 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote
 
-from ..operators import OPERATORS
-from ..report import (
-    EvidenceRef,
-    Trigger,
-)
-from ..wording import show_value
+from kapdecide.assessment.report import EvidenceRef, Trigger
+from kapdecide.assessment.wording import show_value
+from kapdecide.core.operators import OPERATORS
 
 if TYPE_CHECKING:
-    from ..report import Report
+    from kapdecide.assessment.report import Report
 
 SUMMARY_MAX = 139
 """The specification asks for a summary of fewer than 140 characters (counted as UTF-16 code units

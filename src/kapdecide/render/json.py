@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from ..contract import DISCLAIMER, SCHEMA_VERSION
-from ..errors import EXIT_MEANING, ExitCode, KapdecideError, Problem
+from kapdecide.core.contract import DISCLAIMER, SCHEMA_VERSION
+from kapdecide.core.errors import EXIT_MEANING, ExitCode, KapdecideError, Problem
 
 if TYPE_CHECKING:  # types only: an error or a problem list is printed without building the report models
-    from ..cases import Coverage, Suite
-    from ..report import Report
+    from kapdecide.assessment.report import Report
+    from kapdecide.authoring.cases import Coverage, Suite
 
 
 def dumps(data: Any) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from ..cases import Suite
+from kapdecide.authoring.cases import Suite
 
 
 def render_suite(suite: Suite) -> str:

@@ -9,12 +9,12 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.text import Text
 
-from ..errors import KapdecideError, Problem
+from kapdecide.core.errors import KapdecideError, Problem
 
 if TYPE_CHECKING:  # imported for types only: `validate` prints problems without building the report models
-    from ..cases import Coverage, Suite
-    from ..diff import Impact
-    from ..report import Finding, Report, RuleExplanation, SessionChecklist
+    from kapdecide.assessment.report import Finding, Report, RuleExplanation, SessionChecklist
+    from kapdecide.authoring.cases import Coverage, Suite
+    from kapdecide.authoring.diff import Impact
 
 STATUS_STYLE = {
     "contraindicated": ("CONTRAINDICATED", "bold white on red"),
@@ -147,7 +147,7 @@ def _options(console: Console, report: Report) -> None:
     if not rows:
         console.print("  None applies to this patient's recorded indications.")
         return
-    from ..options import STATUS_OPTION_REASON
+    from kapdecide.assessment.options import STATUS_OPTION_REASON
 
     shared = STATUS_OPTION_REASON.get(report.status)
     if shared:

@@ -1,0 +1,113 @@
+"""The catalogue of problem codes: every stable code kapdecide can report, with its severity and
+what it means. A code is part of the machine contract (JSON ``code`` fields, batch error records,
+``file:line:col: severity [code]`` lines); ``tests/unit/core/test_codes.py`` asserts that every code the
+source emits is listed here and documented in docs/reference.md, and that none is listed in vain.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Stage = Literal["input", "profile", "fhir", "batch", "protocol", "lint", "cases", "run"]
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True)
+class Code:
+    """One problem code."""
+
+    severity: Severity
+    stage: Stage
+    summary: str
+
+
+E: Severity = "error"
+W: Severity = "warning"
+
+PROBLEM_CODES: dict[str, Code] = {
+    # reading a file (profiles, protocols, cases, reports)
+    "unreadable": Code(E, "input", "the file could not be read (missing, no permission)"),
+    "too-large": Code(E, "input", "the input is over its size limit; it is refused before it is parsed"),
+    "too-deep": Code(E, "input", "nested deeper than 64 levels"),
+    "not-utf8": Code(E, "input", "a byte is not valid UTF-8; save or export the file as UTF-8"),
+    "byte-order-mark": Code(E, "input", "the file starts with a byte-order mark; save it as UTF-8 without BOM"),
+    "yaml-syntax": Code(E, "input", "not valid YAML (a tab in the indentation, a bad indent, several documents)"),
+    "yaml-alias": Code(E, "input", "YAML aliases (*name) are refused: write the value out"),
+    "yaml-tag": Code(E, "input", "YAML tags (!!python/…, !!str) are refused: plain data only"),
+    "yaml-key": Code(E, "input", "a mapping key that is not plain text"),
+    "duplicate-key": Code(E, "input", "a key given twice in one mapping (YAML or JSON)"),
+    "json-syntax": Code(E, "input", "not valid JSON"),
+    "json-invalid": Code(E, "input", "JSON that kapdecide refuses (NaN, Infinity, duplicate keys, too deep)"),
+    "out-of-range": Code(E, "input", "a number outside its plausible range, or a list too long or too short"),
+    "not-a-mapping": Code(E, "input", "the document is not a mapping of sections"),
+    "invalid-input": Code(E, "input", "the input is invalid (the problems say where and why)"),
+    "fhir-xml": Code(E, "input", "FHIR XML: kapdecide reads FHIR R4 JSON Bundles"),
+    "cds-hooks-request": Code(E, "input", "a CDS Hooks request, not a profile or a Bundle"),
+    "usage": Code(E, "input", "bad command-line usage"),
+    # the profile model and its consistency
+    "unknown-field": Code(E, "profile", "a key the model does not have (with a did-you-mean)"),
+    "missing-field": Code(E, "profile", "a required key is missing"),
+    "wrong-type": Code(E, "profile", "a value of the wrong type (text for a number, yes/no for true/false)"),
+    "not-in-vocabulary": Code(E, "profile", "a value outside the field's vocabulary"),
+    "invalid-value": Code(E, "profile", "a value the field rejects (an impossible date, a malformed code)"),
+    "date-after-assessment": Code(E, "profile", "a date after the assessment date"),
+    "duplicate-substance": Code(E, "profile", "one substance listed twice in substance_use"),
+    "invalid_bp_systolic_not_above_diastolic": Code(E, "profile", "a blood pressure with systolic ≤ diastolic"),
+    "invalid_pregnancy_contradiction": Code(E, "profile", "pregnancy entries that contradict each other"),
+    "invalid_remission_contradiction": Code(E, "profile", "a remission that contradicts the last use"),
+    "invalid_last_use_contradiction": Code(E, "profile", "use dates that contradict each other"),
+    "invalid_intoxication_contradiction": Code(E, "profile", "intoxicated now with a last use long ago"),
+    "invalid_suicidality_contradiction": Code(E, "profile", "suicidality entries that contradict each other"),
+    "invalid_diagnosis_contradiction": Code(E, "profile", "a diagnosis listed against `none`"),
+    "unrecognised-entry": Code(W, "profile", "a medication, condition or allergy the terminology does not know"),
+    # FHIR import
+    "fhir-no-patient": Code(E, "fhir", "a Bundle without a Patient resource"),
+    # batch records
+    "empty-line": Code(E, "batch", "an empty batch line"),
+    "worker-died": Code(E, "batch", "the process assessing the line died; retry the line alone"),
+    "internal-error": Code(E, "run", "kapdecide failed unexpectedly; no assessment was made"),
+    "engine-disagreement": Code(E, "run", "the rules engine and the evaluator disagree; no assessment"),
+    "engine-error": Code(E, "run", "the rules engine failed or returned a truncated result"),
+    "protocols-unloadable": Code(E, "run", "the protocols could not be loaded for an assessment"),
+    "error": Code(E, "run", "an error without a more specific code"),
+    # protocol files
+    "not-found": Code(E, "protocol", "a protocol path that does not exist"),
+    "no-protocols": Code(E, "protocol", "a folder with no protocol files"),
+    "protocol-skipped": Code(W, "protocol", "a file that looks like a protocol but is not read (.YAML, dangling link)"),
+    "duplicate-id": Code(E, "protocol", "an id given twice (rules, options, evidence, cases, protocols)"),
+    "undefined-evidence": Code(E, "protocol", "a citation of an evidence id that is not defined"),
+    "unused-evidence": Code(W, "protocol", "evidence that nothing cites"),
+    "evidence-without-identifier": Code(W, "protocol", "evidence without a DOI or another identifier"),
+    "value-not-in-vocabulary": Code(E, "protocol", "a condition or option value outside the field's vocabulary"),
+    "interaction-without-severity": Code(E, "protocol", "an interaction rule without severity"),
+    "unknown-option": Code(E, "protocol", "a reference to an option that does not exist"),
+    "unknown-rule": Code(E, "protocol", "a reference to a rule that does not exist"),
+    "unknown-placeholder": Code(E, "protocol", "a {placeholder} in a message that names no fact field"),
+    "unknown-profile-field": Code(E, "protocol", "a condition on a fact field that does not exist"),
+    "operator-type-mismatch": Code(E, "protocol", "an operator that does not apply to the field's type"),
+    "type-mismatch": Code(E, "protocol", "a condition value of the wrong type for its field"),
+    "unexpected-value": Code(E, "protocol", "a value given to is_known / is_unknown"),
+    "reserved-value": Code(E, "protocol", "a value reserved by the engine adapter"),
+    "empty-condition": Code(E, "protocol", "an all/any with no conditions"),
+    "engine-limit": Code(E, "protocol", "over an engine limit (rules, branches, depth)"),
+    "hash-collision": Code(E, "protocol", "two field names share the engine's 32-bit hash"),
+    "option-without-grade": Code(E, "protocol", "an option regimen without a GRADE certainty"),
+    "option-without-citation": Code(E, "protocol", "an option regimen without evidence"),
+    "regimen-for-insufficient-substance": Code(E, "protocol", "a regimen for a substance graded insufficient"),
+    "regimen-indication": Code(E, "protocol", "a regimen whose indication does not match its option"),
+    "dose-ambiguous": Code(E, "protocol", "a dose that does not say per kg or total"),
+    # lint (part of validate)
+    "tier-gap": Code(E, "lint", "values between two tiers of a group belong to no tier"),
+    "tier-overlap": Code(E, "lint", "two tiers of a group overlap without nested_in"),
+    "never-true": Code(E, "lint", "a condition no profile can make true"),
+    "never-false": Code(W, "lint", "a condition no known data can make false"),
+    "shadowed-rule": Code(W, "lint", "a rule a more severe rule always accompanies"),
+    "shadow-check-incomplete": Code(W, "lint", "the shadowed-rule check stopped at its bound; rules left unchecked"),
+    "option-never-offered": Code(W, "lint", "an exclusion that always applies"),
+    "review-overdue": Code(W, "lint", "last_reviewed is older than review_interval_days"),
+    "evidence-without-doi": Code(W, "lint", "evidence without a DOI"),
+    "rule-without-rationale": Code(W, "lint", "a rule without a rationale"),
+    # protocol test cases
+    "unknown-base": Code(E, "cases", "a case names a base profile that does not exist"),
+}

@@ -1,0 +1,3 @@
+"""Inputs: YAML and JSON read safely with positions, the profile model and its consistency checks, the
+terminology, and FHIR R4 import.
+"""

@@ -1,0 +1,1 @@
+"""Protocols: the model, loading (through the trusted cache), semantic checks and lint."""
