@@ -695,3 +695,34 @@ def test_an_endless_input_is_refused_not_read_whole() -> None:
     proc = run("assess", "/dev/zero")
     assert proc.returncode == 2
     assert "larger than 64 MiB" in proc.stderr
+
+
+# ---------------------------------------------------------------- CLI conventions (issue 15)
+
+
+def test_bare_kapdecide_prints_help_and_succeeds() -> None:
+    from helpers import run_in_process
+
+    code, out, err = run_in_process()
+    assert code == 0 and b"Usage: kapdecide" in out and b"assess" in out
+    assert b"error" not in err
+
+
+@pytest.mark.parametrize("fmt", ["text", "cds-hooks"])
+def test_batch_with_a_single_profile_format_is_a_usage_error_not_silent_json(fmt: str) -> None:
+    from helpers import run_in_process
+
+    code, out, err = run_in_process("assess", "--batch", "-", "--format", fmt, stdin=b"{}\n")
+    assert code == 2 and f"--format {fmt} is for a single PROFILE".encode() in err
+    # no report: nothing for text; for a JSON-speaking format, the one JSON error document
+    assert out == b"" if fmt == "text" else json.loads(out)["status"] == "error"
+    code, out, _ = run_in_process("assess", "--batch", "-", "--format", "json", stdin=b"{}\n")
+    assert code in (0, 2) and out.startswith(b'{"schema_version"')
+
+
+@pytest.mark.parametrize(("level", "code"), [("eligible_with_precautions", 23), ("precautions", 23), ("incomplete", 0)])
+def test_fail_on_accepts_the_status_names(level: str, code: int) -> None:
+    from helpers import run_in_process
+
+    got, _, _ = run_in_process("assess", "examples/precautions-alcohol.yaml", "--fail-on", level)
+    assert got == code

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     pass
 
 from kapdecide.cli.common import (
+    FAIL_ON,
     OutputError,
     as_of_option,
     checked_input,
@@ -71,10 +72,11 @@ from kapdecide.cli.group import cli
 @click.option(
     "--fail-on",
     "fail_on",
-    type=click.Choice(["contraindicated", "deferred", "incomplete", "precautions"]),
+    type=click.Choice(list(FAIL_ON)),
     metavar="LEVEL",
     help="Exit with the status's code (20-23, see README) when the status is LEVEL or more severe: "
-    "contraindicated|deferred|incomplete|precautions. The report is written either way.",
+    "contraindicated|deferred|incomplete|eligible_with_precautions (or precautions). The report is written "
+    "either way.",
 )
 @click.option(
     "--explain", is_flag=True, help="Add why each rule did or did not fire, and what would change the answer."
@@ -106,6 +108,12 @@ def assess(
     if batch_path is not None:
         if explain or what_if or fail_on:
             raise click.UsageError("--explain, --what-if and --fail-on work on a single PROFILE, not --batch")
+        ctx = click.get_current_context()
+        if ctx.get_parameter_source("fmt") == click.core.ParameterSource.COMMANDLINE and fmt != "json":
+            raise click.UsageError(
+                f"--batch writes one JSON report per line; --format {fmt} is for a single PROFILE "
+                "(leave --format out, or give --format json)"
+            )
         return _batch(batch_path, protocols_dir, jobs, as_of, output)
     assert profile is not None
     checked = checked_input(profile, as_of, input_format)

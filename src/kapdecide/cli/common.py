@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 
 #: --fail-on levels, and the exit code of each status at or above the level (documented in the README).
-FAIL_ON = {"contraindicated": 0, "deferred": 1, "incomplete": 2, "precautions": 3}
+FAIL_ON = {"contraindicated": 0, "deferred": 1, "incomplete": 2, "eligible_with_precautions": 3, "precautions": 3}
 
 
 def read_input(name: str) -> tuple[bytes, str]:

@@ -43,6 +43,8 @@ def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     _utf8_streams()
     signal.signal(signal.SIGTERM, _terminated)  # like Ctrl-C: workers stopped, temporary files removed
+    if not args:  # bare `kapdecide`: the help, as a successful answer (not a usage error)
+        args = ["--help"]
     json_mode = _wants_json(args)
     debug = "--debug" in args
     try:
