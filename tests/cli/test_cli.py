@@ -726,3 +726,14 @@ def test_fail_on_accepts_the_status_names(level: str, code: int) -> None:
 
     got, _, _ = run_in_process("assess", "examples/precautions-alcohol.yaml", "--fail-on", level)
     assert got == code
+
+
+def test_a_usage_error_says_how_to_see_the_usage() -> None:
+    from helpers import run_in_process
+
+    code, out, err = run_in_process("assess", "examples/precautions-alcohol.yaml", "--as-of", "21/11/2026")
+    assert code == 2 and out == b""
+    assert err.decode().splitlines() == [
+        "error: Invalid value for '--as-of': '21/11/2026' is not a date (YYYY-MM-DD)",
+        "Try 'kapdecide assess --help'.",
+    ]

@@ -52,6 +52,10 @@ def main(argv: list[str] | None = None) -> None:
         code = int(result) if isinstance(result, int) else ExitCode.OK
     except click.exceptions.Exit as exc:
         code = exc.exit_code
+    except click.UsageError as exc:
+        code = ExitCode.INVALID_INPUT
+        where = exc.ctx.command_path if exc.ctx is not None else "kapdecide"
+        _report_failure(None, code, exc.format_message(), json_mode, hint=f"Try '{where} --help'.")
     except click.ClickException as exc:
         code = ExitCode.INVALID_INPUT
         _report_failure(None, code, exc.format_message(), json_mode)
@@ -117,7 +121,9 @@ def _utf8_streams() -> None:
             stream.reconfigure(encoding="utf-8", errors=errors)
 
 
-def _report_failure(error: KapdecideError | None, code: int, message: str | None, json_mode: bool) -> None:
+def _report_failure(
+    error: KapdecideError | None, code: int, message: str | None, json_mode: bool, hint: str | None = None
+) -> None:
     if json_mode and not isinstance(error, OutputError):  # stdout that failed once is not written again
         from kapdecide.render.json import render_error
 
@@ -130,5 +136,7 @@ def _report_failure(error: KapdecideError | None, code: int, message: str | None
         from kapdecide.render.text import render_error as render_text_error
 
         render_text_error(error, console_for(sys.stderr))
+    elif hint is not None:  # a usage error: what to run to see the usage, not an exit-code meaning
+        sys.stderr.write(f"error: {message}\n{hint}\n")
     else:
         sys.stderr.write(f"error: {message} ({EXIT_MEANING.get(code, 'error')})\n")
