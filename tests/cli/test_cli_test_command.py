@@ -127,3 +127,22 @@ def test_a_case_without_a_date_says_what_is_missing(tmp_path: Path) -> None:
     assert (
         "invalid profile: no assessment date: give assessed_on in the profile (or as_of in a test case)" in proc.stdout
     )
+
+
+def test_the_readme_test_case_example_passes_against_the_shipped_protocol(tmp_path: Path) -> None:
+    """Issue 15: the README's example case expected eligible and got eligible_with_precautions."""
+    import re
+    import textwrap
+
+    import yaml
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = next(b for b in re.findall(r"```yaml\n(.*?)```", readme, re.S) if "tachycardia_near_miss_100" in b)
+    shipped = yaml.safe_load((ROOT / "protocols" / "tests" / "kap_sud.cases.yaml").read_text(encoding="utf-8"))
+    cases = {"bases": shipped["bases"], "cases": yaml.safe_load(textwrap.dedent(block))}
+    shutil.copy(ROOT / "protocols" / "kap-sud.yaml", tmp_path / "kap-sud.yaml")
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "kap_sud.cases.yaml").write_text(yaml.safe_dump(cases), encoding="utf-8")
+    proc = run("test", "--protocols", str(tmp_path))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "2 case(s) in 1 file(s): 2 passed" in proc.stdout
