@@ -146,3 +146,16 @@ def test_the_readme_test_case_example_passes_against_the_shipped_protocol(tmp_pa
     proc = run("test", "--protocols", str(tmp_path))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "2 case(s) in 1 file(s): 2 passed" in proc.stdout
+
+
+def test_a_misspelt_rule_or_option_id_fails_with_a_did_you_mean(tmp_path: Path) -> None:
+    """Issue 15: ``absent: [severe_bradicardia]`` passed silently (a rule that does not exist is never reported)."""
+    misspelt = BASE.replace("absent: [bp_above_hold_threshold]", "absent: [bp_above_hold_threshhold]").replace(
+        "offered: [iv_ketamine_clinic]", "offered: [iv_ketamine_clinik]"
+    )
+    proc = run("test", "--protocols", str(make(tmp_path, misspelt)))
+    assert proc.returncode == 1
+    assert "absent: no rule 'bp_above_hold_threshhold' in these protocols; did you mean 'bp_above_hold_threshold'?" in (
+        proc.stdout
+    )
+    assert "offered: no option 'iv_ketamine_clinik'" in proc.stdout

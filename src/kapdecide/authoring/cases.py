@@ -19,6 +19,7 @@ from kapdecide import pipeline
 from kapdecide.assessment.assess import Status, assess
 from kapdecide.assessment.report import Report
 from kapdecide.core.errors import InvalidInputError, Problem
+from kapdecide.core.vocabulary import suggest
 from kapdecide.inputs.problems import pydantic_problems
 from kapdecide.inputs.profile import IsoDate, Profile
 from kapdecide.inputs.yaml_source import MAX_PROTOCOL_BYTES, Path, SourceError, SourceMap, decode, load
@@ -168,6 +169,7 @@ def run_case(case: Case, protocols: Sequence[LoadedProtocol]) -> CaseResult:
     result.profile = profile
     result.as_of = as_of
     e = case.model.expect
+    result.failures.extend(_unknown_ids(e, protocols))
     fired = {f.rule_id for f in report.findings}
     unchecked = {n.rule_id for n in report.not_checked}
     offered = {o.option_id for o in report.options if o.state == "offered"}
@@ -195,6 +197,25 @@ def run_case(case: Case, protocols: Sequence[LoadedProtocol]) -> CaseResult:
         if extra:
             result.failures.append(f"(also reported: {', '.join(extra)})")
     return result
+
+
+def _unknown_ids(e: Expect, protocols: Sequence[LoadedProtocol]) -> list[str]:
+    """Expected ids that name no rule or option: a misspelt ``absent`` id would otherwise always pass."""
+    rules = sorted({r.id for lp in protocols for r in lp.protocol.rules})
+    options = sorted({o.id for lp in protocols for o in lp.protocol.options})
+    out = []
+    for key, ids, known in (
+        ("findings", e.findings, rules),
+        ("absent", e.absent, rules),
+        ("not_checked", [i for i in e.not_checked if not i.startswith("entries:")], rules),
+        ("offered", e.offered, options),
+        ("not_offered", e.not_offered, options),
+    ):
+        for wrong in (i for i in ids if i not in known):
+            hint = suggest(wrong, known)
+            what = "rule" if known is rules else "option"
+            out.append(f"{key}: no {what} {wrong!r} in these protocols" + (f"; did you mean {hint!r}?" if hint else ""))
+    return out
 
 
 # ---------------------------------------------------------------- suites and coverage
