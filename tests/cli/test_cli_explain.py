@@ -86,3 +86,19 @@ def test_parse_fact_value_types() -> None:
         parse_fact_value("patient.agee", "1")
     with pytest.raises(ValueError, match="one of"):
         parse_fact_value("psychiatric.mania", "sometimes")
+
+
+def test_explain_without_rule_explains_every_rule_that_fired_or_could_not_be_checked() -> None:
+    """Issue 15: --rule was required, so a clinician had to know the rule ids first."""
+    from helpers import run_in_process
+
+    for example in ("examples/deferred-bp-alcohol.yaml", "examples/incomplete-missing-bp.yaml"):
+        code, out, _ = run_in_process("assess", example, "--format", "json")
+        report = json.loads(out)
+        expected = [f["rule_id"] for f in report["findings"]] + [
+            n["rule_id"] for n in report["not_checked"] if not n["rule_id"].startswith("entries:")
+        ]
+        code, out, err = run_in_process("explain", example, "--format", "json")
+        assert code == 0, err
+        assert sorted(e["rule_id"] for e in json.loads(out)["explanation"]) == sorted(expected)
+        assert expected

@@ -13,6 +13,7 @@ from kapdecide.core.errors import ExitCode, InvalidInputError
 if TYPE_CHECKING:
     pass
 
+from kapdecide import pipeline
 from kapdecide.cli.common import (
     as_of_option,
     checked_input,
@@ -32,9 +33,9 @@ from kapdecide.cli.group import cli
     "--rule",
     "rules",
     multiple=True,
-    required=True,
     metavar="ID",
-    help="Rule id, or OPTION.EXCLUSION for an option exclusion (repeatable).",
+    help="Rule id, or OPTION.EXCLUSION for an option exclusion (repeatable). Default: every rule that "
+    "fired or could not be checked.",
 )
 @protocols_option()
 @format_option()
@@ -50,6 +51,8 @@ def explain(
 ) -> int:
     """Explain why rules did or did not fire for a profile: each condition leaf with its value.
 
+    Without --rule, every rule that fired or could not be checked is explained.
+
     Example: kapdecide explain examples/deferred-bp-alcohol.yaml --rule bp_above_hold_threshold
     """
     from kapdecide.assessment.explain import explain_rules
@@ -59,6 +62,10 @@ def explain(
     day = checked.as_of
     loaded = load_protocols([protocols_dir or default_protocol_dir()], open_cache())
     overrides = overrides_of(what_if)
+    if not rules:
+        report = pipeline.report(checked, loaded, overrides)
+        ids = [f.rule_id for f in report.findings] + [n.rule_id for n in report.not_checked]
+        rules = tuple(dict.fromkeys(i for i in ids if not i.startswith("entries:")))
     explanations = explain_rules(checked.profile, loaded, day, overrides, rules)
     known = {e.rule_id for e in explanations}
     unknown = [r for r in rules if r not in known]
