@@ -89,6 +89,8 @@ def _commands() -> dict[str, tuple[list[str], bytes]]:
     add(["test", "protocols", "--coverage"])
     for name in ("profile", "protocol", "report"):
         add(["schema", name])
+    add(["vocab"])
+    add(["vocab", "--format", "json"])
     return commands
 
 

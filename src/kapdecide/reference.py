@@ -86,5 +86,35 @@ def _codes() -> list[str]:
     return out
 
 
+#: The lists ``kapdecide vocab`` prints, and where each is written in a profile.
+VOCAB_LISTS: dict[str, str] = {
+    "substances": "substance_use[].substance",
+    "conditions": "psychiatric.conditions and medical_conditions",
+    "medications": "medications, proposed_medications, substance_use[].treatment (read by name, brand or code)",
+    "next-steps": "a rule's next_steps (protocol authors)",
+}
+
+
+def vocab(what: str) -> dict[str, dict[str, str]]:
+    """The words kapdecide knows for one list, each with what it means (``kapdecide vocab``)."""
+    if what == "substances":
+        return {"substances": {s: s.replace("_", " ") for s in v.SUBSTANCES}}
+    if what == "conditions":
+        return {
+            "psychiatric.conditions": dict(v.PSYCHIATRIC_CONDITIONS),
+            "medical_conditions": dict(v.MEDICAL_CONDITIONS),
+        }
+    if what == "next-steps":
+        return {"next_steps": dict(v.NEXT_STEPS)}
+    from kapdecide.inputs import terminology as term
+
+    names = term._names()["ingredients"]
+    out = {}
+    for cls in v.DRUG_CLASSES:
+        members = sorted(n for n, e in names.items() if cls in e["classes"])
+        out[cls] = ", ".join(members[:12]) + (f" and {len(members) - 12} more" if len(members) > 12 else "")
+    return {"interaction classes (examples of ingredients)": out}
+
+
 if __name__ == "__main__":
     print(markdown(), end="")

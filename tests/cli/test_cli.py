@@ -737,3 +737,23 @@ def test_a_usage_error_says_how_to_see_the_usage() -> None:
         "error: Invalid value for '--as-of': '21/11/2026' is not a date (YYYY-MM-DD)",
         "Try 'kapdecide assess --help'.",
     ]
+
+
+def test_vocab_lists_what_the_tool_knows_and_errors_point_there(tmp_path: Path) -> None:
+    """Issue 15: the README is not installed with the package; `kapdecide vocab` is."""
+    from helpers import run_in_process
+
+    from kapdecide.core import vocabulary as v
+
+    code, out, _ = run_in_process("vocab", "--format", "json")
+    data = json.loads(out)["vocabularies"]
+    assert code == 0 and set(data) == {"substances", "conditions", "medications", "next-steps"}
+    assert list(data["substances"]["substances"]) == list(v.SUBSTANCES)
+    assert set(data["conditions"]["medical_conditions"]) == set(v.MEDICAL_CONDITIONS)
+    assert set(data["next-steps"]["next_steps"]) == set(v.NEXT_STEPS)
+    code, out, _ = run_in_process("vocab", "conditions")
+    assert code == 0 and b"major_depressive_disorder" in out and b"Major depressive disorder" in out
+    bad = tmp_path / "p.yaml"
+    bad.write_text("assessed_on: 2026-11-21\nsubstance_use: [{substance: alcool}]\n", encoding="utf-8")
+    code, _, err = run_in_process("assess", str(bad))
+    assert code == 2 and b"`kapdecide vocab substances` lists them" in err

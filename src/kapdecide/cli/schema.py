@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING
 
 import click
 
-from kapdecide.core.errors import ExitCode
-
-if TYPE_CHECKING:
-    pass
-
 from kapdecide.cli.group import cli
+from kapdecide.core.errors import ExitCode
 
 
 @cli.command()

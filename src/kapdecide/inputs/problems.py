@@ -26,6 +26,8 @@ _RANGE_ERRORS = {
     "string_too_short",
 }
 _CODES = {"missing": "missing-field", "literal_error": "not-in-vocabulary", "value_error": "invalid-value"}
+#: Profile sections whose words ``kapdecide vocab`` lists (for a value outside the vocabulary).
+_VOCAB_FOR = {"substance_use": "substances", "psychiatric": "conditions", "medical_conditions": "conditions"}
 #: Values never echoed in error messages, because they could identify the patient.
 IDENTIFYING = {"patient.ref"}
 
@@ -85,6 +87,8 @@ def pydantic_problems(exc: ValidationError, data: Any, smap: SourceMap, root: ty
         elif etype not in ("value_error", "missing") and not isinstance(given, dict | list):
             shown = repr(given)
             msg += f" (got {shown if len(shown) <= 60 else shown[:57] + '...'})"
+        if code == "not-in-vocabulary" and path and path[0] in _VOCAB_FOR:
+            msg += f"; `kapdecide vocab {_VOCAB_FOR[str(path[0])]}` lists them"
         problems.setdefault((path, "any"), smap.problem(path, code, msg, key=etype == "missing"))
     return sorted(problems.values(), key=lambda p: (p.line or 0, p.col or 0, p.path, p.code))
 
