@@ -37,9 +37,15 @@ from kapdecide.inputs.yaml_source import MAX_PROFILE_BYTES, SourceError, SourceM
 LB_TO_KG = 0.45359237
 
 
+#: 21/11/2026, 11-21-2026, 21.11.26: day-first or month-first, so never guessed.
+_LOCAL_DATE = re.compile(r"\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}")
+
+
 def _iso_date(value: Any) -> dt.date:
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
         return value
+    if isinstance(value, str) and _LOCAL_DATE.fullmatch(value.strip()):
+        raise ValueError(f"{value!r} could be day/month or month/day: write dates as YYYY-MM-DD (e.g. 2026-11-21)")
     if not isinstance(value, str) or len(value) != 10:
         raise ValueError("expected a date as YYYY-MM-DD")
     try:
@@ -52,9 +58,9 @@ def _iso_date_or_datetime(value: Any) -> dt.date:
     """A date, or a date-time of which only the calendar date is kept."""
     if isinstance(value, dt.date):
         return local_day(value) if isinstance(value, dt.datetime) else value
-    if not isinstance(value, str) or not 10 <= len(value) <= 35:
+    if not isinstance(value, str) or not 8 <= len(value) <= 35:
         raise ValueError("expected a date (YYYY-MM-DD) or date-time (YYYY-MM-DDTHH:MM)")
-    if len(value) == 10:
+    if len(value) <= 10:
         return _iso_date(value)
     try:
         return local_day(dt.datetime.fromisoformat(value))

@@ -399,3 +399,12 @@ def test_profile_literals_match_the_documented_vocabulary() -> None:
         (model,) = [m for m in models if field in m.model_fields]
         literal = next(a for a in get_args(model.model_fields[field].annotation) if a is not type(None))
         assert get_args(literal) == values, field
+
+
+@pytest.mark.parametrize("written", ["21/11/2026", "11-21-2026", "21.11.26"])
+def test_a_day_first_or_month_first_date_says_how_to_write_it(written: str) -> None:
+    """Issue 15: say what to write; a local date is ambiguous, so it is never guessed."""
+    with pytest.raises(InvalidInputError) as info:
+        load_profile_bytes(f"assessed_on: '{written}'\n".encode(), "p.yaml")
+    (p,) = info.value.problems
+    assert p.code == "invalid-value" and "write dates as YYYY-MM-DD (e.g. 2026-11-21)" in p.message
