@@ -262,11 +262,6 @@ class StreamLines:
             self._fill()
 
 
-def bounded_lines(source: Any, limit: int = MAX_LINE_BYTES) -> StreamLines:
-    """The lines of a binary stream, each at most ``limit`` + 1 bytes (see StreamLines)."""
-    return StreamLines(source, limit)
-
-
 def _pollable(source: Any) -> int | None:
     """The descriptor of a pipe, socket or terminal (reading may wait there); None otherwise."""
     try:

@@ -123,12 +123,7 @@ def from_bytes(
 
     bundle = read_bundle(raw, name, input_format)
     if bundle is not None:
-        when = as_of or today
-        if when is None:
-            raise InvalidInputError(NO_DATE)
-        smap = SourceMap(f"{name} (mapped from FHIR)")
-        imported, model = import_bundle(bundle, smap, when)
-        return _checked(model, smap, assessment_date(as_of, model, today), imported)
+        return _from_bundle(bundle, SourceMap(f"{name} (mapped from FHIR)"), as_of, today)
     model, smap = load_profile_bytes(raw, name)
     return _checked(model, smap, assessment_date(as_of, model, today))
 
@@ -141,13 +136,18 @@ def from_data(data: Any, smap: SourceMap, *, as_of: dt.date | None = None, today
 
     refuse_cds_hooks_request(data)
     if is_fhir_bundle(data):
-        when = as_of or today
-        if when is None:
-            raise InvalidInputError(NO_DATE)
-        imported, model = import_bundle(data, smap, when)
-        return _checked(model, smap, assessment_date(as_of, model, today), imported)
+        return _from_bundle(data, smap, as_of, today)
     model = validate_profile_data(data, smap)
     return _checked(model, smap, assessment_date(as_of, model, today))
+
+
+def _from_bundle(bundle: dict[str, Any], smap: SourceMap, as_of: dt.date | None, today: dt.date | None) -> Checked:
+    """A Bundle mapped for the explicit date, else today (ages and recency depend on it), then checked."""
+    when = as_of or today
+    if when is None:
+        raise InvalidInputError(NO_DATE)
+    imported, model = import_bundle(bundle, smap, when)
+    return _checked(model, smap, assessment_date(as_of, model, today), imported)
 
 
 def _checked(model: Profile, smap: SourceMap, day: dt.date, imported: FhirImport | None = None) -> Checked:

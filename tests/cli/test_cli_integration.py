@@ -414,7 +414,7 @@ def test_an_over_long_batch_line_is_an_error_record_and_never_read_whole(tmp_pat
         fh.write(b'{"x": "' + b"a" * (batch.MAX_LINE_BYTES + 10) + b'"}\n')
         fh.write(b'{"assessed_on": "2026-11-21"}\n')
     with source.open("rb") as fh:
-        lines = list(batch.bounded_lines(fh))
+        lines = list(batch.StreamLines(fh))
     assert len(lines[0]) == 30 and len(lines) == 3
     assert len(lines[1]) == batch.MAX_LINE_BYTES + 1  # never more than the limit + 1 in memory
     proc = subprocess.run(

@@ -137,7 +137,7 @@ def assess(
 
 
 def _batch(path: str, protocols_dir: str | None, jobs: int, as_of: dt.date | None, output: str | None) -> int:
-    from kapdecide.batch import bounded_lines, run_batch
+    from kapdecide.batch import StreamLines, run_batch
     from kapdecide.protocol.loader import default_protocol_dir, load_protocols
 
     given = as_of
@@ -157,7 +157,7 @@ def _batch(path: str, protocols_dir: str | None, jobs: int, as_of: dt.date | Non
 
     try:
         counts = run_batch(
-            bounded_lines(source),
+            StreamLines(source),
             loaded,
             sink.write,
             jobs=jobs,

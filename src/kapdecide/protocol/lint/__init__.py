@@ -25,8 +25,6 @@ from kapdecide.protocol.lint.shadowing import (
     MAX_SHADOW_BRANCHES,
     MAX_SHADOW_COMPARISONS,
     SEVERITY,
-    _compatible,
-    _shadowed,
 )
 from kapdecide.protocol.lint.staleness import review_due
 from kapdecide.protocol.loaded import LoadedProtocol
@@ -38,8 +36,6 @@ __all__ = [
     "MAX_SHADOW_COMPARISONS",
     "RULES",
     "SEVERITY",
-    "_compatible",
-    "_shadowed",
     "can_be_false",
     "can_be_true",
     "lint_protocol",
