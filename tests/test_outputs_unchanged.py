@@ -42,7 +42,7 @@ def _commands() -> dict[str, tuple[list[str], bytes]]:
 
     examples = sorted((ROOT / "examples").glob("*.y*ml")) + sorted((ROOT / "examples").glob("*.json"))
     for ex in examples:
-        for fmt in ("text", "json", "cds-hooks"):
+        for fmt in ("text", "json", "cds-hooks", "html"):
             add(["assess", _rel(ex), "--format", fmt, *AS_OF])
         add(["assess", _rel(ex), "--explain", *AS_OF])
         for fmt in ("text", "json"):
@@ -62,6 +62,7 @@ def _commands() -> dict[str, tuple[list[str], bytes]]:
     first = _rel(examples[0])
     add(["assess", first, "--what-if", "vitals.bp_systolic_mmhg=150", "--format", "json", *AS_OF])
     add(["assess", first, "--fail-on", "precautions", *AS_OF])
+    add(["assess", first, "--format", "html", "--explain", "--what-if", "vitals.heart_rate_bpm=110", *AS_OF])
     add(["assess", "-", "--format", "json", *AS_OF], (ROOT / "examples" / "deferred-bp-alcohol.yaml").read_bytes())
     add(["diff", "protocols", "protocols", "--profiles", "examples", "--format", "json", *AS_OF])
     add(["diff", "protocols", "protocols", "--profiles", "tests/fixtures/profiles/invalid", *AS_OF])

@@ -127,12 +127,29 @@ def assess(
         data = pipeline.report_data(checked, loaded, overrides)
         write_output(dumps(data), output)
         return exit_for(data["status"], fail_on)
+    if fmt == "html":
+        return _html(checked, loaded, overrides, explain, output, fail_on)
     report = pipeline.report(checked, loaded, overrides, explain=explain)
 
     to_terminal = output in (None, "-")
     write_output(
         render.render_report(report, fmt, lambda buf: console_for(sys.stdout if to_terminal else buf, into=buf)), output
     )
+    return exit_for(report.status, fail_on)
+
+
+def _html(
+    checked: pipeline.Checked,
+    loaded: Any,
+    overrides: dict[str, Any],
+    explain: bool,
+    output: str | None,
+    fail_on: str | None,
+) -> int:
+    from kapdecide.render.html import chart_report
+
+    report, html = chart_report(checked, loaded, overrides, explain=explain)
+    write_output(html, output)
     return exit_for(report.status, fail_on)
 
 

@@ -1,4 +1,4 @@
-"""Renderers: lay out a Report or a list of Problems as text, JSON, JUnit or CDS Hooks. They never decide anything.
+"""Renderers: lay out a Report or a list of Problems as text, JSON, HTML, JUnit or CDS Hooks; they never decide.
 
 ``render_report`` is the registry of report formats: ``--format`` takes its choices from
 ``REPORT_FORMATS``, and a format added to ``ReportFormat`` without a renderer is a mypy error
@@ -15,16 +15,25 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from kapdecide.assessment.report import Report
+    from kapdecide.render.chart import ChartInputs
 
-ReportFormat = Literal["text", "json", "cds-hooks"]
+ReportFormat = Literal["text", "json", "cds-hooks", "html"]
 REPORT_FORMATS: tuple[ReportFormat, ...] = get_args(ReportFormat)
 #: What each report format is, for ``--help``.
-REPORT_FORMAT_HELP = "a clinician's screen, the JSON report, or a CDS Hooks 2.0 response"
+REPORT_FORMAT_HELP = (
+    "a clinician's screen, the JSON report, a CDS Hooks 2.0 response, or a printable HTML report for the chart"
+)
 
 
-def render_report(report: Report, fmt: ReportFormat, console: Callable[[IO[str]], Console] | None = None) -> str:
+def render_report(
+    report: Report,
+    fmt: ReportFormat,
+    console: Callable[[IO[str]], Console] | None = None,
+    chart: ChartInputs | None = None,
+) -> str:
     """The report in ``fmt``; ``console`` makes the text format's console over a buffer (colour and
-    width as for the real output stream; plain, 100 columns, when not given)."""
+    width as for the real output stream; plain, 100 columns, when not given); ``chart`` gives the HTML
+    report the profile's readings and dates for its pictures."""
     if fmt == "json":
         from kapdecide.render.json import render_report as render_json
 
@@ -40,4 +49,8 @@ def render_report(report: Report, fmt: ReportFormat, console: Callable[[IO[str]]
         buf = io.StringIO()
         render_text(report, (console or plain_console)(buf))
         return buf.getvalue()
+    if fmt == "html":
+        from kapdecide.render.html import render_html
+
+        return render_html(report, chart)
     assert_never(fmt)
