@@ -106,3 +106,27 @@ def test_the_chart_report_prints_with_the_status_on_page_one(
 def test_the_chart_report_renders_on_screen(printed: dict[str, tuple[str, Path]], name: str) -> None:
     png = (printed[name][1] / "page.png").read_bytes()
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 20_000
+
+
+SAMPLES = ROOT.parent / "shared" / "fhir-samples"
+
+
+@pytest.mark.skipif(not SAMPLES.is_dir(), reason="../shared/fhir-samples/ is not present")
+def test_the_summary_of_a_real_record_fits_page_one(tmp_path: Path) -> None:
+    """Real FHIR records miss dozens of items: the summary page still holds the whole summary (the
+    rest is counted there and listed in the details)."""
+    from pypdf import PdfReader
+
+    protocols = load_protocols([ROOT / "protocols"])
+    jobs = []
+    for sample in sorted(SAMPLES.glob("*.json")):
+        checked = pipeline.from_bytes(sample.read_bytes(), str(sample), as_of=dt.date(2026, 11, 21), today=None)
+        _, html = chart_report(checked, protocols)
+        page = tmp_path / f"{sample.stem}.html"
+        page.write_text(html.replace("</style>", f"{PAPER['a4']}\n</style>", 1), encoding="utf-8")
+        jobs.append([f"--print-to-pdf={tmp_path / f'{sample.stem}.pdf'}", page.as_uri()])
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        list(pool.map(lambda a: _chromium(*a), jobs))
+    for sample in sorted(SAMPLES.glob("*.json")):
+        first = PdfReader(tmp_path / f"{sample.stem}.pdf").pages[0].extract_text() or ""
+        assert "Details, pictures, evidence and the receipt follow" in " ".join(first.split()), sample.name

@@ -24,7 +24,7 @@ from kapdecide.render import figures
 from kapdecide.render.cds_text import receipt_key
 from kapdecide.render.chart import ChartInputs
 from kapdecide.render.plain import GRADE_LABEL, KIND_TITLE, clean, show, test_words, word
-from kapdecide.render.summary import summarise
+from kapdecide.render.summary import MAX_BLOCKING, MAX_COLLECT, summarise
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -120,6 +120,8 @@ def render_html(report: Report, chart: ChartInputs | None = None) -> str:
             shared_reason=STATUS_OPTION_REASON.get(report.status, ""),
             evidence=_evidence(report),
             receipt_key=key[:12],
+            max_blocking=MAX_BLOCKING,
+            max_collect=MAX_COLLECT,
             receipt_full=key,
         )
     )

@@ -173,6 +173,10 @@ _QUESTIONS: dict[str, tuple[str, str]] = {
         "psychiatric.suicidal_behavior_past_3_months",
         "Suicidal behaviour in the past 3 months?",
     ),
+    "psychiatric.suicidal_behavior_ever": (
+        "psychiatric.last_suicidal_behavior",
+        "Date of the most recent suicidal behaviour (none if never)",
+    ),
     "psychiatric.days_since_suicidal_behavior": (
         "psychiatric.last_suicidal_behavior",
         "Date of the most recent suicidal behaviour",
@@ -182,6 +186,31 @@ _QUESTIONS: dict[str, tuple[str, str]] = {
     "medications.classes": ("medications", "Current medications ([] for none)"),
     "medications.ingredients": ("medications", "Current medications ([] for none)"),
     "allergies.agents": ("allergies", "Allergies ([] for none)"),
+    "allergies.ketamine": ("allergies", "Allergies ([] for none)"),
+    "substance_use.count": ("substance_use", "Which substance use disorders does the patient have?"),
+    "medical.coronary_event": ("medical_conditions", "Medical conditions ([] for none)"),
+    "medical.days_since_coronary_event": (
+        "medical_conditions[].date",
+        "Date of each myocardial infarction, acute coronary syndrome or revascularisation",
+    ),
+    "medical.heart_failure_nyha_class": ("medical_conditions[heart_failure].nyha_class", "Heart failure: NYHA class?"),
+    "medical.cirrhosis_child_pugh_class": (
+        "medical_conditions[cirrhosis].child_pugh_class",
+        "Cirrhosis: Child-Pugh class (A, B, C)?",
+    ),
+    "medical.cirrhosis_decompensated": (
+        "medical_conditions[cirrhosis].decompensated",
+        "Cirrhosis: decompensated (ascites, variceal bleeding or encephalopathy)?",
+    ),
+    "medical.hyperthyroidism_controlled": (
+        "medical_conditions[hyperthyroidism].controlled",
+        "Hyperthyroidism: controlled?",
+    ),
+    "medical.arrhythmia_controlled": ("medical_conditions[arrhythmia].controlled", "Arrhythmia: controlled?"),
+    "medical.valve_disease_significant": (
+        "medical_conditions[valvular_heart_disease].haemodynamically_significant",
+        "Valve disease: haemodynamically significant?",
+    ),
     "ketamine_history.prior_exposure": ("ketamine_history.prior_exposure", "Prior ketamine exposure?"),
     "ketamine_history.misuse": ("ketamine_history.misuse", "Any history of ketamine or PCP misuse?"),
     "screening.phq9": ("screening.phq9", "PHQ-9 total (0-27)"),

@@ -25,6 +25,11 @@ if TYPE_CHECKING:
 
 BLOCKING_KINDS = ("contraindication", "deferral", "required_data")
 PRECAUTION_KINDS = ("caution", "interaction")
+#: The most data items named in the headline; more are counted.
+MAX_NAMED = 3
+#: On the summary page at most this many blocking items and data to collect; the rest are in the details.
+MAX_BLOCKING = 4
+MAX_COLLECT = 5
 
 
 @dataclass(frozen=True)
@@ -97,7 +102,7 @@ def summarise(report: Report) -> Summary:
         status=report.status,
         label=STATUS_LABEL[report.status],
         symbol=STATUS_SYMBOL[report.status],
-        headline=_headline(report, findings, short, precautions, offered),
+        headline=_headline(report, findings, short, precautions, offered, len(collect)),
         urgent=urgent,
         sentence=clean(report.status_summary),
         blocking=tuple(blocking),
@@ -132,6 +137,7 @@ def _headline(
     short: tuple[str, ...],
     precautions: list[Item],
     offered: tuple[OptionLine, ...],
+    n_collect: int,
 ) -> str:
     """The single most important action."""
     urgent = [f for f in findings if f.urgent]
@@ -143,7 +149,9 @@ def _headline(
         steps = [labels[s] for s in first.next_steps if s in labels]
         return clean(steps[0]) if steps else _without_status(first_clause(first.action))
     if report.status == "incomplete":
-        return "Collect before deciding: " + (", ".join(short) if short else "the data listed below")
+        if not short or len(short) > MAX_NAMED:
+            return f"Collect before deciding: {n_collect} safety data items (below)"
+        return "Collect before deciding: " + ", ".join(short)
     if not offered:
         return "No ketamine option applies: standard evidence-based care"
     head = f"{len(offered)} option{'s' if len(offered) != 1 else ''} can be offered"
@@ -158,8 +166,9 @@ def _review(report: Report) -> list[Item]:
     """What to check by hand: entries not recognised, medications not checked, values derived."""
     out = []
     if report.unrecognised:
-        entries = "; ".join(f"{u.entry} ({u.path})" for u in report.unrecognised)
-        out.append(Item("Not recognised: review by hand", entries))
+        entries = "; ".join(f"{u.entry} ({u.path})" for u in report.unrecognised[:MAX_NAMED])
+        more = len(report.unrecognised) - MAX_NAMED
+        out.append(Item("Not recognised: review by hand", entries + (f"; and {more} more" if more > 0 else "")))
     if report.medications.not_checked or not report.medications.recorded:
         out.append(Item("Medications", clean(report.medications.message)))
     for d in report.derived:
