@@ -17,6 +17,7 @@ from kapdecide.assessment.options import checklist, option_order, option_rows, w
 from kapdecide.assessment.sections import medications_checked, patient_substances, substance_out
 from kapdecide.assessment.wording import Data, evidence_list, fill, show_value, trigger_data
 from kapdecide.core import vocabulary as v
+from kapdecide.assessment.patient import data_to_collect, patient_data
 from kapdecide.core.contract import DISCLAIMER, SCHEMA_VERSION, STATUS_ORDER, Status
 from kapdecide.core.operators import Truth
 from kapdecide.inputs import resolution as res_
@@ -107,6 +108,7 @@ def assess_data(
         "disclaimer": DISCLAIMER,
         "assessed_on": as_of.isoformat(),
         "patient_ref": profile.patient.ref if profile.patient else None,
+        "patient": patient_data(profile, acc.facts, (x["source"] for x in acc.stale)),
         "input_line": None,
         "status": status,
         "status_summary": STATUS_SUMMARY[status],
@@ -114,6 +116,7 @@ def assess_data(
         "findings": acc.findings,
         "not_checked": acc.not_checked,
         "missing_data": missing,
+        "data_to_collect": data_to_collect(missing),
         "stale_data": acc.stale,
         "medications": medications_checked(acc.facts, acc.resolved),
         "unrecognised": unrecognised,

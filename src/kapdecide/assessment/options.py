@@ -177,7 +177,9 @@ def _option_row(
         "grade": None if reg is None else reg.grade,
         "state": state,
         "reasons": reasons_,
-        "dose": None if reg is None else _dose(reg, facts, weight),
+        # a dose is worked out only for an option offered now: a computed mg beside a contraindication
+        # reads as an order
+        "dose": None if reg is None or state != "offered" else _dose(reg, facts, weight),
         "sessions": None if reg is None else reg.sessions.description,
         "psychotherapy": None if reg is None else reg.psychotherapy,
         "outcome": None if reg is None else reg.outcome,

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from kapdecide.assessment.compiled import CompiledProtocol
 from kapdecide.core.operators import Truth
+from kapdecide.core.vocabulary import value_label
 from kapdecide.language.evaluator import LeafResult
 from kapdecide.language.facts import Facts
 
@@ -31,10 +32,10 @@ def show_value(value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, tuple | list):
-        return ", ".join(str(x) for x in value) if value else "none"
+        return ", ".join(value_label(str(x)) for x in value) if value else "none"
     if isinstance(value, float):
         return f"{value:g}"
-    return str(value)
+    return value_label(str(value))
 
 
 def fill(text: str, facts: Facts) -> str:
