@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING
 from kapdecide import __version__
 from kapdecide.assessment.compiled import CompiledProtocol, compile_protocol, guarded_truths
 from kapdecide.assessment.options import checklist, option_order, option_rows, weight_note
+from kapdecide.assessment.patient import data_to_collect, patient_data
 from kapdecide.assessment.sections import medications_checked, patient_substances, substance_out
 from kapdecide.assessment.wording import Data, evidence_list, fill, show_value, trigger_data
 from kapdecide.core import vocabulary as v
-from kapdecide.assessment.patient import data_to_collect, patient_data
 from kapdecide.core.contract import DISCLAIMER, SCHEMA_VERSION, STATUS_ORDER, Status
 from kapdecide.core.operators import Truth
 from kapdecide.inputs import resolution as res_
