@@ -45,6 +45,7 @@ def _commands() -> dict[str, tuple[list[str], bytes]]:
         for fmt in ("text", "json", "cds-hooks"):
             add(["assess", _rel(ex), "--format", fmt, *AS_OF])
         add(["assess", _rel(ex), "--explain", *AS_OF])
+        add(["assess", _rel(ex), "--details", *AS_OF])
         for fmt in ("text", "json"):
             add(
                 [

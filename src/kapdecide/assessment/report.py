@@ -361,6 +361,15 @@ class Receipt(_Out):
     as_of: str
     what_if_overrides: dict[str, Any]
 
+    def sha256(self) -> str:
+        """sha256 of the receipt as sorted, compact JSON: one id for "this profile, these protocols,
+        this date", printed short in the text and HTML headers and in the service's audit log."""
+        import hashlib
+        import json
+
+        data = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return hashlib.sha256(data.encode()).hexdigest()
+
 
 class Report(_Out):
     """The assessment report (``kapdecide schema report`` publishes its JSON Schema)."""

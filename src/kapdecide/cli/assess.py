@@ -6,22 +6,17 @@ import datetime as dt
 import os
 import sys
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
 
 import click
 
 from kapdecide import pipeline, render
-from kapdecide.core.errors import ExitCode, InvalidInputError
-from kapdecide.render import REPORT_FORMAT_HELP, REPORT_FORMATS, ReportFormat
-
-if TYPE_CHECKING:
-    pass
-
 from kapdecide.cli.common import (
     FAIL_ON,
     OutputError,
     as_of_option,
     checked_input,
+    color_option,
     console_for,
     emit,
     exit_for,
@@ -36,6 +31,9 @@ from kapdecide.cli.common import (
     write_output,
 )
 from kapdecide.cli.group import cli
+from kapdecide.cli.pager import page, should_page
+from kapdecide.core.errors import ExitCode, InvalidInputError
+from kapdecide.render import REPORT_FORMAT_HELP, REPORT_FORMATS, ReportFormat
 
 
 @cli.command()
@@ -82,6 +80,20 @@ from kapdecide.cli.group import cli
     "--explain", is_flag=True, help="Add why each rule did or did not fire, and what would change the answer."
 )
 @what_if_option("Re-run with a fact field overridden (repeatable; VALUE 'unknown' removes it). Marked HYPOTHETICAL.")
+@click.option(
+    "--details",
+    "-v",
+    "details",
+    is_flag=True,
+    help="Text: everything (each finding's action and sources, evidence, doses, excluded options, session "
+    "checklist, full citations, receipt) instead of one screen.",
+)
+@click.option(
+    "--no-pager",
+    is_flag=True,
+    help="Text on a terminal: never page (default: long text goes through KAPDECIDE_PAGER, PAGER or 'less -FRX').",
+)
+@color_option()
 def assess(
     profile: str | None,
     protocols_dir: str | None,
@@ -95,6 +107,8 @@ def assess(
     fail_on: str | None,
     explain: bool,
     what_if: tuple[tuple[str, Any], ...],
+    details: bool,
+    no_pager: bool,
 ) -> int:
     """Assess a patient profile (YAML or JSON file, or - for stdin), or a batch of them (--batch).
 
@@ -130,9 +144,11 @@ def assess(
     report = pipeline.report(checked, loaded, overrides, explain=explain)
 
     to_terminal = output in (None, "-")
-    write_output(
-        render.render_report(report, fmt, lambda buf: console_for(sys.stdout if to_terminal else buf, into=buf)), output
+    text = render.render_report(
+        report, fmt, lambda buf: console_for(sys.stdout if to_terminal else buf, into=buf), details=details
     )
+    if not (to_terminal and fmt == "text" and should_page(text, not no_pager) and page(text)):
+        write_output(text, output)
     return exit_for(report.status, fail_on)
 
 

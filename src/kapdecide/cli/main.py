@@ -19,7 +19,7 @@ from kapdecide.core.errors import EXIT_MEANING, STATUS_EXIT, ExitCode, Kapdecide
 if TYPE_CHECKING:
     pass
 
-from kapdecide.cli.common import WRITE_ERRNOS, OutputError, console_for
+from kapdecide.cli.common import WRITE_ERRNOS, OutputError, console_for, reset_color
 from kapdecide.cli.group import cli
 
 
@@ -43,6 +43,7 @@ def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     _utf8_streams()
     signal.signal(signal.SIGTERM, _terminated)  # like Ctrl-C: workers stopped, temporary files removed
+    reset_color()  # --color is per invocation (tests call main() many times in one process)
     if not args:  # bare `kapdecide`: the help, as a successful answer (not a usage error)
         args = ["--help"]
     json_mode = _wants_json(args)

@@ -22,9 +22,15 @@ REPORT_FORMATS: tuple[ReportFormat, ...] = get_args(ReportFormat)
 REPORT_FORMAT_HELP = "a clinician's screen, the JSON report, or a CDS Hooks 2.0 response"
 
 
-def render_report(report: Report, fmt: ReportFormat, console: Callable[[IO[str]], Console] | None = None) -> str:
+def render_report(
+    report: Report,
+    fmt: ReportFormat,
+    console: Callable[[IO[str]], Console] | None = None,
+    details: bool = False,
+) -> str:
     """The report in ``fmt``; ``console`` makes the text format's console over a buffer (colour and
-    width as for the real output stream; plain, 100 columns, when not given)."""
+    width as for the real output stream; plain, 100 columns, when not given); ``details`` asks the
+    text format for everything rather than one screen."""
     if fmt == "json":
         from kapdecide.render.json import render_report as render_json
 
@@ -34,10 +40,11 @@ def render_report(report: Report, fmt: ReportFormat, console: Callable[[IO[str]]
 
         return render_cds_hooks(report)
     if fmt == "text":
+        from kapdecide.render.screen import render_report as render_screen
         from kapdecide.render.text import plain_console
-        from kapdecide.render.text import render_report as render_text
 
         buf = io.StringIO()
-        render_text(report, (console or plain_console)(buf))
-        return buf.getvalue()
+        render_screen(report, (console or plain_console)(buf), details)
+        # a wrapped row is padded to the width: no trailing blanks in a file or a pipe
+        return "".join(line.rstrip(" ") + "\n" for line in buf.getvalue().splitlines())
     assert_never(fmt)

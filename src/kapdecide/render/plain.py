@@ -1,0 +1,62 @@
+"""Protocol words made fit for a clinician's eyes: no author tags, no slugs, citations as short keys.
+
+The protocol keeps its authors' notes ("DESIGN CHOICE", "CONSERVATIVE") and ids for review and for
+``explain``; what a clinician reads (text, HTML, CDS Hooks) goes through ``clinician_text``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from kapdecide.core.vocabulary import value_label
+
+_TAGS = r"(?:DESIGN CHOICE|CONSERVATIVE|APPROXIMATION|VERIFY)"
+_TAG_ALONE = re.compile(rf"\s*\({_TAGS}\)")
+_TAG_LEAD = re.compile(rf"\b{_TAGS}\s*[:;,-]\s*(\w?)")
+_TAG_BARE = re.compile(rf"\s*\b{_TAGS}\b")
+#: where sources disagree the clinician is told so; only the tag's shouting goes
+_DISAGREEMENT = re.compile(r"\bDISAGREEMENT\b\s*[:;,]?\s*")
+_INLINE_CITES = re.compile(r"\s*((?:\[[A-Z][A-Z0-9-]*\])+)")
+#: a slug standing alone; inside a profile path (vitals.blood_pressure) it names a field and stays
+_SLUG = re.compile(r"(?<![.\w\[])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![\w.\]])")
+_SENTENCE_END = re.compile(r"(?<=[a-z0-9)%])\.\s+(?=[A-Z])")
+
+
+def clinician_text(text: str) -> str:
+    """``text`` without author tags or inline citation brackets, with slugs in plain words."""
+    text = _TAG_ALONE.sub("", text)
+    text = _TAG_LEAD.sub(lambda m: m.group(1).upper(), text)
+    text = _TAG_BARE.sub("", text)
+    text = _DISAGREEMENT.sub(
+        lambda m: (
+            "Sources disagree: " if m.start() == 0 or text[: m.start()].rstrip().endswith(".") else "sources disagree: "
+        ),
+        text,
+    )
+    text = _INLINE_CITES.sub("", text)
+    return _SLUG.sub(lambda m: _plain_slug(m.group(0)), text).strip()
+
+
+def inline_citations(text: str) -> list[str]:
+    """The ids a protocol text cites inline (``[KARE-REG][SPRAVATO-US]``), in order."""
+    return [cite for group in _INLINE_CITES.findall(text) for cite in re.findall(r"\[([^\]]+)\]", group)]
+
+
+def _plain_slug(slug: str) -> str:
+    label = value_label(slug)
+    return label if label != slug else slug.replace("_", " ")
+
+
+def short_keys(ids: Sequence[str]) -> str:
+    """Citations as a short key at the end of a finding: ``[SPRAVATO-US+3]`` (empty when none; no space,
+    so a wrapped line never splits a key)."""
+    if not ids:
+        return ""
+    return f"[{ids[0]}{f'+{len(ids) - 1}' if len(ids) > 1 else ''}]"
+
+
+def first_sentence(text: str) -> str:
+    """The first sentence of ``text`` (all of it when it is one sentence)."""
+    parts = _SENTENCE_END.split(text, maxsplit=1)
+    return parts[0] if len(parts) == 1 else parts[0] + "."
