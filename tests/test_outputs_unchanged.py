@@ -79,6 +79,9 @@ def _commands() -> dict[str, tuple[list[str], bytes]]:
 
         lines.append(json.dumps(yaml.safe_load(ex.read_text(encoding="utf-8")), default=str, sort_keys=True))
     add(["assess", "--batch", "-", *AS_OF], ("\n".join([*lines, "{bad", ""]) + "\n").encode())
+    add(["assess", "--batch", "-", "--line", "compact", *AS_OF], ("\n".join([*lines, "{bad", ""]) + "\n").encode())
+    add(["protocol-info"])
+    add(["protocol-info", "--format", "json"])
     add(["validate", "protocols"])
     add(["validate", "protocols", "--format", "json"])
     for lint in sorted((ROOT / "tests" / "fixtures" / "protocols" / "lint").glob("*.yaml")):
@@ -88,7 +91,9 @@ def _commands() -> dict[str, tuple[list[str], bytes]]:
     for fmt in ("text", "json", "junit"):
         add(["test", "protocols", "--format", fmt])
     add(["test", "protocols", "--coverage"])
-    for name in ("profile", "protocol", "report"):
+    from kapdecide.schema import SCHEMAS
+
+    for name in SCHEMAS:
         add(["schema", name])
     add(["vocab"])
     add(["vocab", "--format", "json"])

@@ -229,11 +229,11 @@ class _Results:
             t = truths[key]
             if rule.kind == "info":
                 if t is True:  # information never changes the status, and unknown is not missing data
-                    self.findings.append(_finding(cp, rule, facts, True))
+                    self.findings.append(finding_data(cp, rule, facts, True))
             elif rule.kind == "required_data" and t is not False:
-                self.findings.append(_finding(cp, rule, facts, t))
+                self.findings.append(finding_data(cp, rule, facts, t))
             elif t is True:
-                self.findings.append(_finding(cp, rule, facts, True))
+                self.findings.append(finding_data(cp, rule, facts, True))
             elif t is None:
                 needs = [r.field for r in reasons(rule.when, facts, None)] or fields_of(rule.when)
                 needs = list(dict.fromkeys(needs))
@@ -286,7 +286,8 @@ def profile_sha256(profile: Profile) -> str:
     return hashlib.sha256(canonical_profile(profile).encode("utf-8")).hexdigest()
 
 
-def _finding(cp: CompiledProtocol, rule: Rule, facts: Facts, t: Truth) -> Data:
+def finding_data(cp: CompiledProtocol, rule: Rule, facts: Facts, t: Truth) -> Data:
+    """A rule that fired, as report data."""
     return {
         "rule_id": rule.id,
         "protocol_id": cp.protocol.id,

@@ -46,6 +46,15 @@ from kapdecide.render import REPORT_FORMAT_HELP, REPORT_FORMATS, ReportFormat
     help="Assess one JSON profile per line (- for stdin); one JSON line out per line, in order.",
 )
 @click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True, help="Worker processes for --batch.")
+@click.option(
+    "--line",
+    "line_format",
+    type=click.Choice(["full", "compact"]),
+    default="full",
+    show_default=True,
+    help="--batch: each line the full report, or compact (patient-specific parts only; the protocol-constant "
+    "rest is in `kapdecide protocol-info`; about 6x smaller).",
+)
 @format_option(REPORT_FORMATS, f"Output format: {REPORT_FORMAT_HELP}.")
 @click.option(
     "--input-format",
@@ -99,6 +108,7 @@ def assess(
     protocols_dir: str | None,
     batch_path: str | None,
     jobs: int,
+    line_format: str,
     fmt: ReportFormat,
     input_format: str,
     as_of: dt.date | None,
@@ -119,6 +129,8 @@ def assess(
     set_zone(tz)
     if (profile is None) == (batch_path is None):
         raise click.UsageError("give either PROFILE or --batch FILE.jsonl")
+    if line_format != "full" and batch_path is None:
+        raise click.UsageError("--line compact is for --batch; a single report is always full")
     if batch_path is not None:
         if explain or what_if or fail_on:
             raise click.UsageError("--explain, --what-if and --fail-on work on a single PROFILE, not --batch")
@@ -128,7 +140,7 @@ def assess(
                 f"--batch writes one JSON report per line; --format {fmt} is for a single PROFILE "
                 "(leave --format out, or give --format json)"
             )
-        return _batch(batch_path, protocols_dir, jobs, as_of, output)
+        return _batch(batch_path, protocols_dir, jobs, as_of, output, line_format == "compact")
     assert profile is not None
     checked = checked_input(profile, as_of, input_format)
     loaded = load_protocols([protocols_dir or default_protocol_dir()], open_cache())
@@ -152,7 +164,9 @@ def assess(
     return exit_for(report.status, fail_on)
 
 
-def _batch(path: str, protocols_dir: str | None, jobs: int, as_of: dt.date | None, output: str | None) -> int:
+def _batch(
+    path: str, protocols_dir: str | None, jobs: int, as_of: dt.date | None, output: str | None, compact: bool
+) -> int:
     from kapdecide.batch import StreamLines, run_batch
     from kapdecide.protocol.loader import default_protocol_dir, load_protocols
 
@@ -180,6 +194,7 @@ def _batch(path: str, protocols_dir: str | None, jobs: int, as_of: dt.date | Non
             default_as_of=given or today(),
             progress=progress if tty else None,
             forced_as_of=given is not None,
+            compact_header=_header(loaded) if compact else None,
         )
         sink.commit()
     finally:
@@ -197,6 +212,12 @@ def _batch(path: str, protocols_dir: str | None, jobs: int, as_of: dt.date | Non
     if counts.errors:
         return ExitCode.INTERNAL
     return ExitCode.INVALID_INPUT if counts.invalid else ExitCode.OK
+
+
+def _header(loaded: Any) -> dict[str, Any]:
+    from kapdecide.assessment.compact import header
+
+    return header(loaded)
 
 
 class _BatchOutput:
