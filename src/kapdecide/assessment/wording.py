@@ -22,7 +22,8 @@ from kapdecide.language.facts import Facts
 if TYPE_CHECKING:
     pass
 
-_PLACEHOLDER = re.compile(r"\{([a-z0-9_.]+)\}")
+#: ``{field}`` in a protocol text: replaced by the profile's value
+PLACEHOLDER = re.compile(r"\{([a-z0-9_.]+)\}")
 
 
 def show_value(value: Any) -> str:
@@ -40,7 +41,7 @@ def show_value(value: Any) -> str:
 
 def fill(text: str, facts: Facts) -> str:
     """Replace ``{field}`` placeholders with the profile's values ("unknown" where absent)."""
-    return _PLACEHOLDER.sub(lambda m: show_value(facts.get(m.group(1))), text)
+    return PLACEHOLDER.sub(lambda m: show_value(facts.get(m.group(1))), text)
 
 
 def truth_word(t: Truth) -> Literal["true", "false", "unknown"]:
