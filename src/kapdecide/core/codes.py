@@ -78,7 +78,7 @@ PROBLEM_CODES: dict[str, Code] = {
     "duplicate-id": Code(E, "protocol", "an id given twice (rules, options, evidence, cases, protocols)"),
     "undefined-evidence": Code(E, "protocol", "a citation of an evidence id that is not defined"),
     "unused-evidence": Code(W, "protocol", "evidence that nothing cites"),
-    "evidence-without-identifier": Code(W, "protocol", "evidence without a DOI or another identifier"),
+    "evidence-without-identifier": Code(W, "protocol", "evidence with neither a DOI nor another identifier"),
     "value-not-in-vocabulary": Code(E, "protocol", "a condition or option value outside the field's vocabulary"),
     "interaction-without-severity": Code(E, "protocol", "an interaction rule without severity"),
     "unknown-option": Code(E, "protocol", "a reference to an option that does not exist"),
@@ -106,7 +106,7 @@ PROBLEM_CODES: dict[str, Code] = {
     "shadow-check-incomplete": Code(W, "lint", "the shadowed-rule check stopped at its bound; rules left unchecked"),
     "option-never-offered": Code(W, "lint", "an exclusion that always applies"),
     "review-overdue": Code(W, "lint", "last_reviewed is older than review_interval_days"),
-    "evidence-without-doi": Code(W, "lint", "evidence without a DOI"),
+    "evidence-without-doi": Code(W, "lint", "evidence with an identifier (PMID, NCT, label id) but no DOI"),
     "rule-without-rationale": Code(W, "lint", "a rule without a rationale"),
     # protocol test cases
     "unknown-base": Code(E, "cases", "a case names a base profile that does not exist"),
