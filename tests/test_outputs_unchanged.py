@@ -80,6 +80,12 @@ def _commands() -> dict[str, tuple[list[str], bytes]]:
     add(["assess", "--batch", "-", *AS_OF], ("\n".join([*lines, "{bad", ""]) + "\n").encode())
     add(["validate", "protocols"])
     add(["validate", "protocols", "--format", "json"])
+    add(["validate", "protocols", "-q"])
+    add(["validate", "protocols", "--select", "evidence-without-identifier,review-overdue"])
+    add(["validate", "protocols", "--ignore", "evidence-without-doi", "--format", "json"])
+    add(["validate", "tests/fixtures/protocols/invalid_cli", "--select", "unused-evidence", "-q"])
+    add(["validate", "protocols", "--select", "tier-gapp"])
+    add(["validate", "protocols", "--ignore", "never-true"])
     for lint in sorted((ROOT / "tests" / "fixtures" / "protocols" / "lint").glob("*.yaml")):
         add(["validate", _rel(lint), "--format", "json"])
     for invalid in sorted((ROOT / "tests" / "fixtures" / "protocols" / "invalid").glob("*.yaml")):

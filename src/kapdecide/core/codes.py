@@ -6,8 +6,11 @@ source emits is listed here and documented in docs/reference.md, and that none i
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
+
+from kapdecide.core.errors import Problem
 
 Stage = Literal["input", "profile", "fhir", "batch", "protocol", "lint", "cases", "run"]
 Severity = Literal["error", "warning"]
@@ -111,3 +114,22 @@ PROBLEM_CODES: dict[str, Code] = {
     # protocol test cases
     "unknown-base": Code(E, "cases", "a case names a base profile that does not exist"),
 }
+
+
+def parse_codes(values: Iterable[str]) -> frozenset[str]:
+    """The codes of a repeatable, comma-separated option (``--select a,b --select c``); an unknown
+    code is a ValueError naming it, with the nearest catalogued code."""
+    import difflib
+
+    codes = {c.strip() for v in values for c in v.split(",") if c.strip()}
+    for code in sorted(codes):
+        if code not in PROBLEM_CODES:
+            near = difflib.get_close_matches(code, list(PROBLEM_CODES), n=1, cutoff=0.6)
+            hint = f"; did you mean {near[0]!r}?" if near else ""
+            raise ValueError(f"{code}: no such problem code{hint} (the codes are listed in docs/reference.md)")
+    return frozenset(codes)
+
+
+def shown(problems: Sequence[Problem], select: frozenset[str], ignore: frozenset[str]) -> list[Problem]:
+    """The problems ``--select`` (when given) and ``--ignore`` leave to be listed."""
+    return [p for p in problems if (not select or p.code in select) and p.code not in ignore]
