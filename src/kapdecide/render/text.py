@@ -277,6 +277,8 @@ def render_impact(result: Impact, console: Console) -> None:
     console.print(
         f"[bold]{escape(old)} → {escape(new)}[/]: {len(result.changed)} of {result.profiles} profile(s) change"
     )
+    for v in result.version_not_bumped:
+        console.print(f"[yellow]warning:[/] {escape(v.message)}", soft_wrap=True)
     for c in result.changed:
         if c.error:
             console.print(f"[red]{escape(c.profile)}: invalid profile: {escape(c.error)}[/]", soft_wrap=True)
