@@ -93,6 +93,9 @@ def _commands() -> dict[str, tuple[list[str], bytes]]:
     for fmt in ("text", "json", "junit"):
         add(["test", "protocols", "--format", fmt])
     add(["test", "protocols", "--coverage"])
+    add(["test", "tests/fixtures/cases"])
+    add(["test", "tests/fixtures/cases", "--format", "junit"])
+    add(["test", "tests/fixtures/cases/shared.cases.yaml", "--format", "json", "--coverage"])
     for name in ("profile", "protocol", "report"):
         add(["schema", name])
     add(["vocab"])

@@ -112,7 +112,11 @@ PROBLEM_CODES: dict[str, Code] = {
     "evidence-without-doi": Code(W, "lint", "evidence with an identifier (PMID, NCT, label id) but no DOI"),
     "rule-without-rationale": Code(W, "lint", "a rule without a rationale"),
     # protocol test cases
-    "unknown-base": Code(E, "cases", "a case names a base profile that does not exist"),
+    "unknown-base": Code(E, "cases", "a case names a base profile that does not exist (with a did-you-mean)"),
+    "extends-cycle": Code(E, "cases", "cases or bases files that extend each other in a cycle"),
+    "cases-without-protocols": Code(
+        E, "cases", "a cases file outside PROTOCOLS/tests/ that names no `protocols:` (and no --protocols)"
+    ),
 }
 
 

@@ -69,6 +69,10 @@ def render_suite(suite: Suite, coverages: list[Coverage] | None) -> str:
             "schema_version": SCHEMA_VERSION,
             "status": "ok" if suite.ok else "fail",
             "files": suite.files,
+            "protocols": [
+                {**lp.ref_data(), "file": lp.path, "cases_files": [f for f in suite.files if lp in suite.tested(f)]}
+                for lp in suite.tested()
+            ],
             "summary": {k: suite.count(k) for k in ("passed", "failed", "todo", "fixed")},
             "problems": [p.to_dict() for p in suite.problems],
             "cases": [

@@ -210,7 +210,12 @@ def render_error(error: KapdecideError, console: Console) -> None:
 
 
 def render_suite(suite: Suite, coverages: list[Coverage] | None, console: Console) -> None:
-    """``kapdecide test``: each failure with what was expected and what came out, then a summary."""
+    """``kapdecide test``: the protocols tested, each failure with what was expected and what came
+    out, then a summary."""
+    for lp in suite.tested():
+        proto = lp.protocol
+        line = f"Testing {escape(lp.path)}: {escape(proto.id)} {escape(proto.version)} (sha256 {lp.sha256[:12]})"
+        console.print(line, soft_wrap=True)
     for p in suite.problems:
         console.print(f"[red]{escape(p.format())}[/]", soft_wrap=True)
     for r in suite.results:
