@@ -48,7 +48,7 @@ def validate(paths: tuple[str, ...], fmt: str, quiet: bool, select: frozenset[st
     not listed still exits 1 and is counted on stderr ("2 error(s) not listed"). Only warnings can
     be ignored; --ignore with an error code is refused.
 
-    Example: kapdecide validate protocols/ --ignore evidence-without-doi,review-overdue
+    Example: kapdecide validate protocols/ -q --ignore evidence-without-doi
     """
     from kapdecide.core.codes import shown
     from kapdecide.protocol.loader import default_protocol_dir, protocol_files, validate_paths
