@@ -84,6 +84,12 @@ def _commands() -> dict[str, tuple[list[str], bytes]]:
     add(["protocol-info", "--format", "json"])
     add(["validate", "protocols"])
     add(["validate", "protocols", "--format", "json"])
+    add(["validate", "protocols", "-q"])
+    add(["validate", "protocols", "--select", "evidence-without-identifier,review-overdue"])
+    add(["validate", "protocols", "--ignore", "evidence-without-doi", "--format", "json"])
+    add(["validate", "tests/fixtures/protocols/invalid_cli", "--select", "unused-evidence", "-q"])
+    add(["validate", "protocols", "--select", "tier-gapp"])
+    add(["validate", "protocols", "--ignore", "never-true"])
     for lint in sorted((ROOT / "tests" / "fixtures" / "protocols" / "lint").glob("*.yaml")):
         add(["validate", _rel(lint), "--format", "json"])
     for invalid in sorted((ROOT / "tests" / "fixtures" / "protocols" / "invalid").glob("*.yaml")):
@@ -91,6 +97,9 @@ def _commands() -> dict[str, tuple[list[str], bytes]]:
     for fmt in ("text", "json", "junit"):
         add(["test", "protocols", "--format", fmt])
     add(["test", "protocols", "--coverage"])
+    add(["test", "tests/fixtures/cases"])
+    add(["test", "tests/fixtures/cases", "--format", "junit"])
+    add(["test", "tests/fixtures/cases/shared.cases.yaml", "--format", "json", "--coverage"])
     from kapdecide.schema import SCHEMAS
 
     for name in SCHEMAS:

@@ -70,7 +70,12 @@ def render_error(error: KapdecideError, console: Console) -> None:
 
 
 def render_suite(suite: Suite, coverages: list[Coverage] | None, console: Console) -> None:
-    """``kapdecide test``: each failure with what was expected and what came out, then a summary."""
+    """``kapdecide test``: the protocols tested, each failure with what was expected and what came
+    out, then a summary."""
+    for lp in suite.tested():
+        proto = lp.protocol
+        line = f"Testing {escape(lp.path)}: {escape(proto.id)} {escape(proto.version)} (sha256 {lp.sha256[:12]})"
+        console.print(line, soft_wrap=True)
     for p in suite.problems:
         console.print(f"[red]{escape(p.format())}[/]", soft_wrap=True)
     for r in suite.results:
@@ -141,6 +146,8 @@ def render_impact(result: Impact, console: Console) -> None:
     console.print(
         f"[bold]{escape(old)} → {escape(new)}[/]: {len(result.changed)} of {result.profiles} profile(s) change"
     )
+    for v in result.version_not_bumped:
+        console.print(f"[yellow]warning:[/] {escape(v.message)}", soft_wrap=True)
     for c in result.changed:
         if c.error:
             console.print(f"[red]{escape(c.profile)}: invalid profile: {escape(c.error)}[/]", soft_wrap=True)
