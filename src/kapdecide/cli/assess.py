@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sys
+import uuid
 from pathlib import Path
 from typing import IO, Any
 
@@ -93,6 +94,13 @@ from kapdecide.render import REPORT_FORMAT_HELP, REPORT_FORMATS, ReportFormat
     is_flag=True,
     help="Text on a terminal: never page (default: long text goes through KAPDECIDE_PAGER, PAGER or 'less -FRX').",
 )
+@click.option(
+    "--hook-instance",
+    type=click.UUID,
+    metavar="UUID",
+    help="CDS Hooks: the hookInstance that seeds the card uuids (default: a random uuid4, so uuids differ per "
+    "call; give one for byte-identical output).",
+)
 @color_option()
 def assess(
     profile: str | None,
@@ -109,6 +117,7 @@ def assess(
     what_if: tuple[tuple[str, Any], ...],
     details: bool,
     no_pager: bool,
+    hook_instance: uuid.UUID | None,
 ) -> int:
     """Assess a patient profile (YAML or JSON file, or - for stdin), or a batch of them (--batch).
 
@@ -145,7 +154,11 @@ def assess(
 
     to_terminal = output in (None, "-")
     text = render.render_report(
-        report, fmt, lambda buf: console_for(sys.stdout if to_terminal else buf, into=buf), details=details
+        report,
+        fmt,
+        lambda buf: console_for(sys.stdout if to_terminal else buf, into=buf),
+        details=details,
+        hook_instance=str(hook_instance) if hook_instance else None,
     )
     if not (to_terminal and fmt == "text" and should_page(text, not no_pager) and page(text)):
         write_output(text, output)
