@@ -5,6 +5,7 @@ restates what the report says and decides nothing."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +16,7 @@ from kapdecide.render.cds_text import (
     KIND_PREFIX,
     STATUS_INDICATOR,
     STATUS_LABEL,
+    SUMMARY_MAX,
     Indicator,
     bullets,
     cite_keys,
@@ -28,6 +30,7 @@ from kapdecide.render.cds_text import (
     pick_summary,
     summary_text,
     trigger,
+    units,
 )
 from kapdecide.render.plain import clinician_text
 from kapdecide.render.summary import Summary, summarise
@@ -45,6 +48,11 @@ _IDENTITY_PHRASES = (
     ("recorded as male", "pregnancy data on a patient recorded as male"),
     ("says male", "pregnancy evidence on a patient recorded as male"),
 )
+_NOTABLE = ("safety-relevant", "pregnan", "breastfeed", "suicid", "contraindication")
+"""Import warnings that bear on a safety rule: listed right after the identity warnings."""
+_REF_LEAD = re.compile(r"^[A-Za-z]+/[^\s:]+: ")
+_REF_IN = re.compile(r"\s*\([A-Z][A-Za-z]+/[^)]*\)")
+"""A resource reference leading a warning, or in parentheses within it: in the detail, not the summary."""
 _IDENTITY = tuple(marker for marker, _ in _IDENTITY_PHRASES)
 """Import warnings about whose record this is: they come first and make the import card critical."""
 
@@ -54,7 +62,8 @@ def build_cards(report: Report, maker: Maker, draft_orders: Sequence[DraftOrder]
     s = summarise(report)
     tail = [c for c in (data_card(report, s), import_card(report), options_card(report, s)) if c is not None]
     blocking = s.blocking
-    others = [f for f in report.findings if f.kind not in _BLOCKING]
+    # missing-data findings are on the data card (summary.to_collect folds them in)
+    others = [f for f in report.findings if f.kind not in (*_BLOCKING, "required_data")]
     room = MAX_CARDS - 1 - len(tail)  # >= 2: the tail holds at most three cards
     shown = min(len(blocking), MAX_FINDING_CARDS)
     if shown + (len(blocking) > shown or bool(others)) > room:
@@ -75,8 +84,8 @@ def status_card(report: Report, s: Summary, drafts: Sequence[DraftOrder], floor:
     """The overall status with the single most important action; its indicator is never less severe
     than any other card's (``floor``), so it sorts first."""
     hypothetical = "HYPOTHETICAL (what-if) · " if report.what_if_overrides else ""
-    summary = f"{hypothetical}{STATUS_LABEL[report.status]}: {one_sentence(s.headline)}"
-    lines = [f"**{md(STATUS_LABEL[report.status])}: {md(s.headline)}.** {cmd(report.status_summary)}"]
+    summary = f"{hypothetical}{STATUS_LABEL[report.status]} — {one_sentence(s.headline)}"
+    lines = [f"**{md(STATUS_LABEL[report.status])} — {md(s.headline)}.** {cmd(report.status_summary)}"]
     if report.what_if_overrides:
         shown = ", ".join(f"{code(k)} = {md(str(v))}" for k, v in report.what_if_overrides.items())
         lines.append(f"**HYPOTHETICAL:** values replaced with --what-if ({shown}). This is not the patient's result.")
@@ -115,8 +124,10 @@ def _patient_line(report: Report) -> str:
     who = [f"Patient {code(report.patient_ref)}" if report.patient_ref else "Patient (no reference)"]
     who.append(f"{p.age} y" if p.age is not None else "age not recorded")
     who.append(md(p.sex_at_birth) if p.sex_at_birth else "sex at birth not recorded")
-    weight = f"{p.weight_kg:g} kg ({f'weighed {p.weight_date}' if p.weight_date else 'no date'})"
-    who.append(weight if p.weight_kg is not None else "weight not recorded")
+    if p.weight_kg is None:
+        who.append("weight not recorded")
+    else:
+        who.append(f"{p.weight_kg:g} kg ({f'weighed {p.weight_date}' if p.weight_date else 'no date'})")
     bp = p.blood_pressure
     if bp is None:
         who.append("BP not recorded")
@@ -190,10 +201,8 @@ def rest_card(report: Report, rest: Sequence[Finding]) -> Card:
         count(review, "precaution"),
         count(notes, "note"),
     ]
-    head = "Also review" if blocking else "Review before the first session" if review else "Notes"
-    summary = f"{head}: " + ", ".join(p for p in parts if p)
-    first = next((f for f in rest if f.kind != "info"), rest[0])
-    summary = _with_first(summary, clinician_text(first.title))
+    head = "Also review" if blocking else "Review before the first session" if review else "Notes for the plan"
+    summary = _listing(f"{head} ({', '.join(p for p in parts if p)})", [clinician_text(f.title) for f in rest])
     lines = [_compact(report, f) for f in rest]
     lines += evidence_md([e for f in rest for e in f.evidence])
     protocol_ids = list(dict.fromkeys(f.protocol_id for f in rest))
@@ -210,14 +219,20 @@ def rest_card(report: Report, rest: Sequence[Finding]) -> Card:
     )
 
 
-def _with_first(summary: str, first: str) -> str:
-    candidate = f"{summary} (first: {first})"
-    return candidate if len(candidate.encode("utf-16-le")) // 2 <= 139 else summary
+def _listing(head: str, titles: Sequence[str]) -> str:
+    """``head: title; title; …`` with as many titles as fit in a summary."""
+    out = f"{head}: {titles[0]}" if titles else head
+    for n, title in enumerate(titles[1:], 2):
+        more = "; …" if n < len(titles) else ""
+        if units(f"{out}; {title}{more}") > SUMMARY_MAX:
+            return f"{out}; …" if units(f"{out}; …") <= SUMMARY_MAX else out
+        out = f"{out}; {title}"
+    return out
 
 
 def _compact(report: Report, f: Finding) -> str:
     urgent = ", urgent" if f.urgent else ""
-    head = f"**{cmd(f.title)}** ({KIND_LABEL[f.kind]}{urgent}) {cite_keys(f.evidence)}\n"
+    head = f"**{cmd(f.title)}** ({KIND_LABEL[f.kind]}{urgent}) {cite_keys(f.evidence)}  \n"
     body = [cmd(f.message)]
     if f.kind != "info":
         body.append(f"**Action:** {cmd(f.action)}")
@@ -265,7 +280,7 @@ def _links(evidence: Sequence[EvidenceRef]) -> list[tuple[str, str]]:
     out: dict[str, tuple[str, str]] = {}
     for e in evidence:
         if e.doi and e.id not in out and len(out) < MAX_LINKS:
-            out[e.id] = (f"{e.id}: {one_sentence(clinician_text(e.citation))}", doi_url(e.doi))
+            out[e.id] = (f"{e.id} (doi:{e.doi})", doi_url(e.doi))
     return list(out.values())
 
 
@@ -300,7 +315,7 @@ def data_card(report: Report, s: Summary) -> Card | None:
     if report.unrecognised:
         lines.append(
             f"**Not recognised, review by hand ({len(report.unrecognised)}):**\n"
-            + "\n".join(f"- {code(u.path)} {md(u.entry)}: {cmd(u.message)}" for u in report.unrecognised)
+            + "\n".join(f"- {code(u.path)}: {cmd(u.message)}" for u in report.unrecognised)
         )
     if unchecked_meds:
         lines.append("**Medications not checked for interactions:**\n" + bullets(unchecked_meds))
@@ -332,7 +347,7 @@ def _data_summary(report: Report, s: Summary, unchecked_meds: Sequence[str]) -> 
     verb = "Collect before deciding" if report.status == "incomplete" else "Confirm in the record"
     first = f" (first: {s.to_collect[0].path})" if s.to_collect else ""
     candidate = f"{verb}: {listed}{first}"
-    return candidate if len(candidate) <= 139 else f"{verb}: {listed}"
+    return candidate if units(candidate) <= SUMMARY_MAX else f"{verb}: {listed}"
 
 
 # ---------------------------------------------------------------- import warnings
@@ -348,7 +363,8 @@ def import_card(report: Report) -> Card | None:
     if not src.warnings and not safety:
         return None
     identity = [w for w in src.warnings if any(x in w for x in _IDENTITY)]
-    warnings = identity + [w for w in src.warnings if w not in identity]
+    rest = [w for w in src.warnings if w not in identity]
+    warnings = identity + sorted(rest, key=lambda w: not any(x in w for x in _NOTABLE))  # stable
     lines = [
         f"From a FHIR R4 Bundle (Patient {code(src.patient_id or '?')}, {src.resources_read} resources read): "
         "what the record does not say is unknown."
@@ -383,8 +399,12 @@ def _import_summary(identity: Sequence[str], warnings: Sequence[str], safety: Se
         said = [phrase for marker, phrase in _IDENTITY_PHRASES if any(marker in w for w in identity)]
         more = len(warnings) - len(identity)
         return f"Check the record: {' and '.join(said)}" + (f" (+{count(more, 'more warning')})" if more else "")
-    parts = [count(len(warnings), "import warning"), count(len(safety), "code not mapped", "codes not mapped")]
-    return "Check the FHIR import: " + ", ".join(p for p in parts if p)
+    parts = [count(len(warnings), "warning"), count(len(safety), "code not mapped", "codes not mapped")]
+    head = f"Check the FHIR import ({', '.join(p for p in parts if p)})"
+    if not warnings:
+        return head
+    first = _REF_IN.sub("", _REF_LEAD.sub("", warnings[0]))
+    return f"{head}: {first[0].lower()}{first[1:]}"
 
 
 def _coded(u: Any) -> str:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from kapdecide.render.cds_base import Card
 from kapdecide.render.cds_text import (
     GRADE_LABEL,
+    SUMMARY_MAX,
     bullets,
     cite_keys,
     cmd,
@@ -15,7 +16,7 @@ from kapdecide.render.cds_text import (
     doi_url,
     evidence_md,
     md,
-    one_sentence,
+    units,
 )
 from kapdecide.render.plain import clinician_text
 
@@ -33,7 +34,7 @@ def options_card(report: Report, s: Summary) -> Card | None:
     summary = f"Offered ({regimens}): {clinician_text(first.title)}, GRADE {_grade(first)}"
     if first.dose is not None:
         dose = _dose(first)
-        if len(f"{summary} ({dose})") <= 139:
+        if units(f"{summary} ({dose})") <= SUMMARY_MAX:
             summary = f"{summary} ({dose})"
     lines = [_option(o) for o in s.offered]
     for c in report.session_checklists:
@@ -52,7 +53,7 @@ def options_card(report: Report, s: Summary) -> Card | None:
     links: dict[str, tuple[str, str]] = {}
     for e in evidence:
         if e.doi and e.id not in links and len(links) < 5:
-            links[e.id] = (f"{e.id}: {one_sentence(clinician_text(e.citation))}", doi_url(e.doi))
+            links[e.id] = (f"{e.id} (doi:{e.doi})", doi_url(e.doi))
     return Card(
         key="options",
         topic="options",
@@ -94,7 +95,7 @@ def _option(o: OptionOut) -> str:
     if o.outcome:
         rows.append(f"Trial outcome: {cmd(o.outcome)}")
     if o.monitoring:
-        rows.append("Monitoring: " + "; ".join(cmd(m) for m in o.monitoring))
+        rows.append("Monitoring: " + " ".join(cmd(m) for m in o.monitoring))
     if o.note:
         rows.append(f"Note: {cmd(o.note)}")
     return head + "\n" + "\n".join(f"- {r}" for r in rows)

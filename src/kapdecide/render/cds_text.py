@@ -28,10 +28,10 @@ _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&#])")
 def summary_text(text: str, limit: int = SUMMARY_MAX) -> str:
     """One line of at most ``limit`` UTF-16 code units, cut at a word with "…" when too long."""
     text = " ".join(text.split())
-    if _units(text) <= limit:
+    if units(text) <= limit:
         return text
     cut = text
-    while cut and _units(cut) > limit - 1:
+    while cut and units(cut) > limit - 1:
         cut = cut[:-1]
     head, _, _ = cut.rpartition(" ")
     if len(head) >= len(cut) * 2 // 3:  # cut at a word unless that loses a third of the text
@@ -44,7 +44,7 @@ def one_sentence(text: str) -> str:
     return _SENTENCE_END.split(" ".join(text.split()), maxsplit=1)[0].rstrip(".")
 
 
-def _units(text: str) -> int:
+def units(text: str) -> int:
     """Length in UTF-16 code units."""
     return len(text.encode("utf-16-le")) // 2
 
@@ -53,7 +53,7 @@ def pick_summary(prefix: str, title: str, message: str) -> str:
     """The most specific summary that fits: title and first sentence, the sentence, else the title."""
     title, sentence = clinician_text(title), one_sentence(clinician_text(message))
     for candidate in (f"{prefix}: {title} — {sentence}", f"{prefix}: {sentence}"):
-        if sentence and _units(candidate) <= SUMMARY_MAX:
+        if sentence and units(candidate) <= SUMMARY_MAX:
             return candidate
     return summary_text(f"{prefix}: {title}")
 
