@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sys
-import uuid
 from pathlib import Path
 from typing import IO, Any
 
@@ -97,6 +96,7 @@ from kapdecide.render import REPORT_FORMAT_HELP, REPORT_FORMATS, ReportFormat
 @click.option(
     "--hook-instance",
     type=click.UUID,
+    callback=lambda _ctx, _param, value: None if value is None else str(value),
     metavar="UUID",
     help="CDS Hooks: the hookInstance that seeds the card uuids (default: a random uuid4, so uuids differ per "
     "call; give one for byte-identical output).",
@@ -117,7 +117,7 @@ def assess(
     what_if: tuple[tuple[str, Any], ...],
     details: bool,
     no_pager: bool,
-    hook_instance: uuid.UUID | None,
+    hook_instance: str | None,
 ) -> int:
     """Assess a patient profile (YAML or JSON file, or - for stdin), or a batch of them (--batch).
 
@@ -154,11 +154,7 @@ def assess(
 
     to_terminal = output in (None, "-")
     text = render.render_report(
-        report,
-        fmt,
-        lambda buf: console_for(sys.stdout if to_terminal else buf, into=buf),
-        details=details,
-        hook_instance=str(hook_instance) if hook_instance else None,
+        report, fmt, lambda buf: console_for(sys.stdout if to_terminal else buf, into=buf), details, hook_instance
     )
     if not (to_terminal and fmt == "text" and should_page(text, not no_pager) and page(text)):
         write_output(text, output)
