@@ -383,11 +383,18 @@ def test_card_config_namespace_docs_url_and_reasons(validator: Draft202012Valida
         {"docs_url": "https://127.0.0.1/docs"},
         {"docs_url": "ftp://docs.hospital.org/x"},
         {"override_reasons": {"deferral": [("code", "")]}},
+        {"override_reasons": {"deferal": [("code", "Display")]}},  # a typo in the topic
     ],
 )
 def test_card_config_refuses_what_does_not_resolve(kwargs: dict[str, Any]) -> None:
     with pytest.raises(ValueError, match=r"namespace|docs_url|override reason"):
         CardConfig(**kwargs)
+
+
+@pytest.mark.parametrize(("rtype", "rid"), [("MedicationRequest", ""), ("MedicationRequest", "a/b"), ("x y", "1")])
+def test_draft_order_must_name_a_resource(rtype: str, rid: str) -> None:
+    with pytest.raises(ValueError, match="not a FHIR resource type and id"):
+        DraftOrder(id=rid, resource_type=rtype)
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ into CDS Hooks data (uuid, source, topic, override reasons, links, extension, di
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -44,8 +45,8 @@ class CardConfig:
     README's "What the shipped protocol covers" on the organisation's site); ``{protocol}`` in it is
     replaced by the protocol id. It becomes each card's ``source.url``; left out when not set
     (kapdecide has no public site, and a link that does not resolve is worse than none).
-    ``override_reasons``: per card topic, the (code, display) pairs offered when a clinician
-    dismisses a card.
+    ``override_reasons``: per card topic (``TOPICS``), the (code, display) pairs offered when a
+    clinician dismisses a card; it replaces the defaults, so a topic left out offers none.
     """
 
     namespace: str = DEFAULT_NAMESPACE
@@ -57,6 +58,8 @@ class CardConfig:
         if self.docs_url is not None:
             _check_url(self.docs_url.replace("{protocol}", "x"), "docs_url")
         for topic, reasons in self.override_reasons.items():
+            if topic not in TOPICS:
+                raise ValueError(f"override reasons for an unknown card topic {topic!r} (known: {', '.join(TOPICS)})")
             for reason in reasons:
                 if len(reason) != 2 or not all(isinstance(x, str) and x.strip() for x in reason):
                     raise ValueError(f"override reason for {topic!r} must be a (code, display) pair of text")
@@ -81,6 +84,10 @@ def _check_url(url: str, name: str) -> None:
         raise ValueError(f"{name} {url!r} names a host that does not resolve for an EHR user")
 
 
+_FHIR_ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
+_FHIR_TYPE = re.compile(r"^[A-Z][A-Za-z]{1,63}$")
+
+
 @dataclass(frozen=True)
 class DraftOrder:
     """A draft order of the hook's context (order-select, order-sign): a contraindicated or deferred
@@ -90,6 +97,10 @@ class DraftOrder:
     resource_type: str = "MedicationRequest"
     display: str | None = None
     """What the order is, in words ("ketamine 50 mg/mL injection"), for the suggestion's label."""
+
+    def __post_init__(self) -> None:
+        if not _FHIR_ID.match(self.id) or not _FHIR_TYPE.match(self.resource_type):
+            raise ValueError(f"not a FHIR resource type and id: {self.resource_type!r}, {self.id!r}")
 
     @property
     def reference(self) -> str:

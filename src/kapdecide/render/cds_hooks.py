@@ -35,15 +35,25 @@ from typing import TYPE_CHECKING, Any
 
 from kapdecide.render.cds_base import CardConfig, DraftOrder, Maker
 from kapdecide.render.cds_cards import build_cards
-from kapdecide.render.cds_text import EXTENSION_KEY, SUMMARY_MAX, summary_text
+from kapdecide.render.cds_text import (
+    DEFAULT_NAMESPACE,
+    DEFAULT_OVERRIDE_REASONS,
+    EXTENSION_KEY,
+    SUMMARY_MAX,
+    TOPICS,
+    summary_text,
+)
 
 if TYPE_CHECKING:
     from kapdecide.assessment.report import Report
 
 __all__ = [
+    "DEFAULT_NAMESPACE",
+    "DEFAULT_OVERRIDE_REASONS",
     "EXTENSION_KEY",
     "SPEC_VERSION",
     "SUMMARY_MAX",
+    "TOPICS",
     "CardConfig",
     "DraftOrder",
     "cds_response",
