@@ -238,6 +238,10 @@ def test_hypothetical_report_is_flagged() -> None:
     card = cds_response(what_if, hook_instance=HOOK)["cards"][0]
     assert card["summary"].startswith("HYPOTHETICAL") and "HYPOTHETICAL" in card["detail"]
     assert _ext(card)["what_if_overrides"] == [{"field": "vitals.bp_systolic_mmhg", "value": "120"}]
+    unknown = pipeline.report(checked, _protocols(), {"vitals.heart_rate_bpm": None})
+    card = cds_response(unknown, hook_instance=HOOK)["cards"][0]
+    assert _ext(card)["what_if_overrides"] == [{"field": "vitals.heart_rate_bpm", "value": "unknown"}]
+    assert "`vitals.heart_rate_bpm` = unknown" in card["detail"]
 
 
 def test_blocking_card_content() -> None:

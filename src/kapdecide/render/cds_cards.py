@@ -9,6 +9,7 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from kapdecide.assessment.wording import show_value
 from kapdecide.render.cds_base import Card, DraftOrder, Maker, most_severe
 from kapdecide.render.cds_options import options_card
 from kapdecide.render.cds_text import (
@@ -87,7 +88,7 @@ def status_card(report: Report, s: Summary, drafts: Sequence[DraftOrder], floor:
     summary = f"{hypothetical}{STATUS_LABEL[report.status]} — {one_sentence(s.headline)}"
     lines = [f"**{md(STATUS_LABEL[report.status])} — {md(s.headline)}.** {cmd(report.status_summary)}"]
     if report.what_if_overrides:
-        shown = ", ".join(f"{code(k)} = {md(str(v))}" for k, v in report.what_if_overrides.items())
+        shown = ", ".join(f"{code(k)} = {md(show_value(v))}" for k, v in report.what_if_overrides.items())
         lines.append(f"**HYPOTHETICAL:** values replaced with --what-if ({shown}). This is not the patient's result.")
     lines.append(_patient_line(report))
     if s.none_now:
@@ -111,7 +112,7 @@ def status_card(report: Report, s: Summary, drafts: Sequence[DraftOrder], floor:
         protocols=report.protocols,
         ext={
             "assessed_on": report.assessed_on,
-            "what_if_overrides": [{"field": k, "value": str(v)} for k, v in report.what_if_overrides.items()],
+            "what_if_overrides": [{"field": k, "value": show_value(v)} for k, v in report.what_if_overrides.items()],
             "draft_orders": [d.reference for d in drafts],
         },
         overrides=bool(suggestions),
