@@ -12,6 +12,7 @@ import datetime as dt
 import json
 import os
 import re
+import uuid
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -335,6 +336,10 @@ def test_delete_suggestion_for_a_draft_ketamine_order(validator: Draft202012Vali
     assert status["selectionBehavior"] == "at-most-one"
     [suggestion] = status["suggestions"]
     assert suggestion["isRecommended"] is True and "ketamine" in suggestion["label"]
+    assert suggestion["uuid"] not in {c["uuid"] for c in doc["cards"]}  # feedback's acceptedSuggestions id
+    again = cds_response(report, hook_instance=HOOK, draft_orders=[order])["cards"][0]["suggestions"][0]["uuid"]
+    other = cds_response(report, hook_instance=str(uuid.uuid4()), draft_orders=[order])["cards"][0]
+    assert again == suggestion["uuid"] != other["suggestions"][0]["uuid"]
     assert suggestion["actions"] == [
         {
             "type": "delete",
