@@ -28,6 +28,8 @@ MANIFEST = ROOT / "tests" / "golden" / "outputs.sha256.json"
 SAMPLES = ROOT.parent / "shared" / "fhir-samples"
 UPDATE = os.environ.get("KAPDECIDE_UPDATE_GOLDEN") == "1"
 AS_OF = ("--as-of", "2026-11-21")
+#: CDS Hooks card uuids are seeded by the call's hookInstance (random by default): a fixed one here.
+HOOK = ("--hook-instance", "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea")
 
 
 def _rel(path: Path) -> str:
@@ -42,9 +44,11 @@ def _commands() -> dict[str, tuple[list[str], bytes]]:
 
     examples = sorted((ROOT / "examples").glob("*.y*ml")) + sorted((ROOT / "examples").glob("*.json"))
     for ex in examples:
-        for fmt in ("text", "json", "cds-hooks", "html"):
+        for fmt in ("text", "json", "html"):
             add(["assess", _rel(ex), "--format", fmt, *AS_OF])
+        add(["assess", _rel(ex), "--format", "cds-hooks", *AS_OF, *HOOK])
         add(["assess", _rel(ex), "--explain", *AS_OF])
+        add(["assess", _rel(ex), "--details", *AS_OF])
         for fmt in ("text", "json"):
             add(
                 [
@@ -79,8 +83,17 @@ def _commands() -> dict[str, tuple[list[str], bytes]]:
 
         lines.append(json.dumps(yaml.safe_load(ex.read_text(encoding="utf-8")), default=str, sort_keys=True))
     add(["assess", "--batch", "-", *AS_OF], ("\n".join([*lines, "{bad", ""]) + "\n").encode())
+    add(["assess", "--batch", "-", "--line", "compact", *AS_OF], ("\n".join([*lines, "{bad", ""]) + "\n").encode())
+    add(["protocol-info"])
+    add(["protocol-info", "--format", "json"])
     add(["validate", "protocols"])
     add(["validate", "protocols", "--format", "json"])
+    add(["validate", "protocols", "-q"])
+    add(["validate", "protocols", "--select", "evidence-without-identifier,review-overdue"])
+    add(["validate", "protocols", "--ignore", "evidence-without-doi", "--format", "json"])
+    add(["validate", "tests/fixtures/protocols/invalid_cli", "--select", "unused-evidence", "-q"])
+    add(["validate", "protocols", "--select", "tier-gapp"])
+    add(["validate", "protocols", "--ignore", "never-true"])
     for lint in sorted((ROOT / "tests" / "fixtures" / "protocols" / "lint").glob("*.yaml")):
         add(["validate", _rel(lint), "--format", "json"])
     for invalid in sorted((ROOT / "tests" / "fixtures" / "protocols" / "invalid").glob("*.yaml")):
@@ -88,7 +101,12 @@ def _commands() -> dict[str, tuple[list[str], bytes]]:
     for fmt in ("text", "json", "junit"):
         add(["test", "protocols", "--format", fmt])
     add(["test", "protocols", "--coverage"])
-    for name in ("profile", "protocol", "report"):
+    add(["test", "tests/fixtures/cases"])
+    add(["test", "tests/fixtures/cases", "--format", "junit"])
+    add(["test", "tests/fixtures/cases/shared.cases.yaml", "--format", "json", "--coverage"])
+    from kapdecide.schema import SCHEMAS
+
+    for name in SCHEMAS:
         add(["schema", name])
     add(["vocab"])
     add(["vocab", "--format", "json"])
@@ -101,7 +119,7 @@ def _sample_commands() -> dict[str, tuple[list[str], bytes]]:
         name = _rel(sample)
         for args in (
             ["assess", name, "--format", "json", *AS_OF],
-            ["assess", name, "--format", "cds-hooks", *AS_OF],
+            ["assess", name, "--format", "cds-hooks", *AS_OF, *HOOK],
             ["assess", name, *AS_OF],
             ["import-fhir", name, *AS_OF],
         ):

@@ -57,12 +57,18 @@ def error_record(line: int, exit_code: int, code: str, message: str, problems: S
 
 
 def assess_line(
-    line: int, raw: str | bytes, protocols: Sequence[LoadedProtocol], default_as_of: dt.date, forced: bool = False
+    line: int,
+    raw: str | bytes,
+    protocols: Sequence[LoadedProtocol],
+    default_as_of: dt.date,
+    forced: bool = False,
+    head: dict[str, Any] | None = None,
 ) -> Output:
-    """One input line → one output line (a compact report, or an error record).
+    """One input line → one output line (a report on one line, or an error record).
 
     The assessment date follows the one rule of single mode: an explicit --as-of (``forced``) wins,
-    then the line's own ``assessed_on``, then ``default_as_of`` (today)."""
+    then the line's own ``assessed_on``, then ``default_as_of`` (today). With ``head`` (the
+    protocol-info header) the report is written as a compact line against it."""
     from pydantic_core import to_json
 
     from kapdecide import pipeline
@@ -82,9 +88,16 @@ def assess_line(
             # pydantic-core's JSON writer: the same bytes as _dumps (tests/unit/assessment/), 3x faster
             report = pipeline.report_data(checked, protocols)
             report["input_line"] = line
-            return line, to_json(report).decode("utf-8"), "ok"
-        full = pipeline.report(checked, protocols)
-        return line, full.model_copy(update={"input_line": line}).model_dump_json(), "ok"
+        elif head is None:
+            full = pipeline.report(checked, protocols)
+            return line, full.model_copy(update={"input_line": line}).model_dump_json(), "ok"
+        else:
+            report = pipeline.report(checked, protocols).model_copy(update={"input_line": line}).model_dump(mode="json")
+        if head is not None:
+            from kapdecide.assessment.compact import compact
+
+            report = compact(report, head)
+        return line, to_json(report).decode("utf-8"), "ok"
     except KapdecideError as exc:
         outcome = "invalid" if exc.exit_code == ExitCode.INVALID_INPUT else "error"
         return line, error_record(line, exc.exit_code, exc.code, exc.message, exc.problems), outcome
@@ -136,6 +149,7 @@ def _worker(
     protocols: Sequence[LoadedProtocol],
     default_as_of: dt.date,
     forced: bool = False,
+    head: dict[str, Any] | None = None,
 ) -> None:
     import queue
     import threading
@@ -165,7 +179,7 @@ def _worker(
         if task is None:
             return
         chunk_id, lines = task
-        results.send((chunk_id, [assess_line(n, t, protocols, default_as_of, forced) for n, t in lines]))
+        results.send((chunk_id, [assess_line(n, t, protocols, default_as_of, forced, head) for n, t in lines]))
 
 
 @dataclass
@@ -330,9 +344,16 @@ class _Pool:
     whatever the worker is doing, and the parent reads every result that is ready before it sends.
     """
 
-    def __init__(self, jobs: int, protocols: Sequence[LoadedProtocol], default_as_of: dt.date, forced: bool = False):
+    def __init__(
+        self,
+        jobs: int,
+        protocols: Sequence[LoadedProtocol],
+        default_as_of: dt.date,
+        forced: bool = False,
+        head: dict[str, Any] | None = None,
+    ):
         self.ctx = multiprocessing.get_context("fork")
-        self.args = (protocols, default_as_of, forced)
+        self.args = (protocols, default_as_of, forced, head)
         self.workers = [_Worker(self.ctx, self.args) for _ in range(jobs)]
 
     def idle(self) -> int | None:
@@ -407,10 +428,12 @@ def run_batch(
     default_as_of: dt.date,
     progress: Callable[[Counts], None] | None = None,
     forced_as_of: bool = False,
+    compact_header: dict[str, Any] | None = None,
 ) -> Counts:
-    """Assess every line; ``write`` receives each output line (with its newline) in input order."""
+    """Assess every line; ``write`` receives each output line (with its newline) in input order.
+    With ``compact_header`` each report is a compact line against it (``assessment.compact``)."""
     counts = Counts()
-    pool = _Pool(max(1, jobs), protocols, default_as_of, forced_as_of)
+    pool = _Pool(max(1, jobs), protocols, default_as_of, forced_as_of, compact_header)
     window = max(1, jobs) * WINDOW_PER_WORKER
     pending: dict[int, list[Output]] = {}
     next_out = 0

@@ -13,7 +13,8 @@ durable-rules 2.0.28 segfaults, hangs or silently drops facts outside a narrow s
   makes ``delete_state`` safe;
 - facts are typed and bounded upstream; nulls are absent; floats never use exponents;
 - each ruleset receives only the fields its rules test: the engine's cost grows with the fields it
-  parses, and a field no rule tests cannot change which rules fire;
+  parses, and a field no rule tests cannot change which rules fire; branches are grouped by the
+  fields they test so that each ruleset tests few;
 - field names are checked for 32-bit FNV-1a collisions, the engine's only field identity.
 """
 
@@ -219,6 +220,9 @@ class Engine:
 
     def __init__(self, rules: Iterable[EngineRule]):
         branches: list[tuple[str, Conjunction]] = [(rule.name, conj) for rule in rules for conj in rule.branches]
+        # branches that test the same fields share a ruleset, so each call sends fewer fields (the
+        # engine parses every field it is sent): 108 -> 74 field sends per profile for kap_sud
+        branches.sort(key=lambda b: sorted({leaf.field for leaf in b[1]}))
         self._rulesets: list[_Ruleset] = []
         self._branch_owner: dict[str, str] = {}
         for start in range(0, len(branches), CHUNK):

@@ -1,4 +1,5 @@
-"""The generated reference: fact fields, vocabularies, the medication table and problem codes, as Markdown.
+"""The generated reference: fact fields, vocabularies, the medication table, the keys of a test-case
+file and problem codes, as Markdown.
 
 ``python -m kapdecide.reference > docs/reference.md`` regenerates it; a test keeps it current.
 """
@@ -65,8 +66,32 @@ def markdown() -> str:
         members = sorted(n for n, e in names.items() if cls in e["classes"])
         shown = ", ".join(members[:40]) + (f" and {len(members) - 40} more" if len(members) > 40 else "")
         out.append(f"| `{cls}` | {shown} |")
+    out += _cases_file()
     out += _codes()
     return "\n".join(out) + "\n"
+
+
+def _cases_file() -> list[str]:
+    from kapdecide.authoring.casefile import BasesFile, CaseModel, CasesFile, Expect
+
+    out = [
+        "",
+        "## Protocol test-case files (`*.cases.yaml`)",
+        "",
+        "`kapdecide test` runs each cases file against the protocols beside it: the `protocols` it names,",
+        "else the folder that holds its `tests/` folder (`PROTOCOLS/tests/NAME.cases.yaml` tests `PROTOCOLS/`);",
+        "`--protocols` runs every file against the protocols given. A file named by `extends` (say",
+        "`common.bases.yaml`, not `*.cases.yaml`, so it is not run as cases) holds `extends` and `bases` only.",
+    ]
+    for title, model in (
+        ("A cases file", CasesFile),
+        ("A bases file (named by `extends`)", BasesFile),
+        ("A case (`cases[]`)", CaseModel),
+        ("What a case expects (`cases[].expect`)", Expect),
+    ):
+        out += ["", f"### {title}", "", "| key | meaning |", "|---|---|"]
+        out += [f"| `{name}` | {f.description} |" for name, f in model.model_fields.items()]
+    return out
 
 
 def _codes() -> list[str]:

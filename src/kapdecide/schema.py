@@ -7,24 +7,29 @@ import inspect
 import sys
 from typing import Any
 
-SCHEMAS = ("profile", "protocol", "report")
+SCHEMAS = ("profile", "protocol", "report", "compact-line", "protocol-info")
 #: Modules whose models document their fields with attribute docstrings.
 _DOCUMENTED = (
     "kapdecide.inputs.profile",
     "kapdecide.protocol.model",
     "kapdecide.language.conditions",
     "kapdecide.assessment.report",
+    "kapdecide.assessment.compact_schema",
 )
 
 
 def json_schema(name: str) -> dict[str, Any]:
-    """The JSON Schema (draft 2020-12) for ``profile``, ``protocol`` or ``report``."""
+    """The JSON Schema (draft 2020-12) for one of ``SCHEMAS``."""
     if name == "profile":
         from kapdecide.inputs.profile import Profile as model
     elif name == "protocol":
         from kapdecide.protocol.model import Protocol as model  # type: ignore[assignment]
     elif name == "report":
         from kapdecide.assessment.report import Report as model  # type: ignore[assignment]
+    elif name == "compact-line":
+        from kapdecide.assessment.compact_schema import CompactLine as model  # type: ignore[assignment]
+    elif name == "protocol-info":
+        from kapdecide.assessment.compact_schema import ProtocolInfo as model  # type: ignore[assignment]
     else:
         raise ValueError(f"unknown schema {name!r}; choose one of {', '.join(SCHEMAS)}")
     schema = model.model_json_schema(by_alias=True)

@@ -46,6 +46,21 @@ def test_replay_names_a_protocol_change(tmp_path: Path) -> None:
     assert any("kap_sud changed: 1.2.0 → 1.3.0" in c for c in doc["causes"])
 
 
+def test_replay_flags_a_protocol_changed_without_a_version_bump(tmp_path: Path) -> None:
+    """Issue 15: the same id and version with different content cannot be told apart in a receipt."""
+    report = tmp_path / "r.json"
+    run("assess", DEFERRED, "--format", "json", "--output", str(report))
+    changed = tmp_path / "protocols"
+    changed.mkdir()
+    text = (ROOT / "protocols" / "kap-sud.yaml").read_text(encoding="utf-8")
+    (changed / "kap-sud.yaml").write_text(text + "# a comment is content too\n", encoding="utf-8")
+    proc = run("replay", str(report), DEFERRED, "--protocols", str(changed))
+    assert proc.returncode == 0, proc.stdout + proc.stderr  # the result is the same
+    assert "because: protocol kap_sud 1.2.0: content changed but version did not: bump the version" in proc.stdout
+    doc = json.loads(run("replay", str(report), DEFERRED, "--protocols", str(changed), "--format", "json").stdout)
+    assert [(v["id"], v["version"]) for v in doc["version_not_bumped"]] == [("kap_sud", "1.2.0")]
+
+
 def test_replay_names_a_different_profile(tmp_path: Path) -> None:
     report = tmp_path / "r.json"
     run("assess", DEFERRED, "--format", "json", "--output", str(report))

@@ -65,3 +65,34 @@ def test_invalid_profile_exit_2(tmp_path: Path) -> None:
     proc = run("diff", str(old), str(new), "--profiles", str(profiles))
     assert proc.returncode == 2
     assert "bad.yaml" in proc.stdout and "invalid profile" in proc.stdout
+
+
+def _reworded(tmp_path: Path, version: str) -> tuple[Path, Path, Path]:
+    """old and new differ in a message only; new has ``version``."""
+    old, new, profiles = _setup(tmp_path)
+    text = (old / "p.yaml").read_text(encoding="utf-8")
+    assert text.count("version: 0.1.0") == 1 and "Blood pressure" in text
+    (new / "p.yaml").write_text(
+        text.replace("Blood pressure", "Blood-pressure", 1).replace("version: 0.1.0", f"version: {version}"),
+        encoding="utf-8",
+    )
+    return old, new, profiles
+
+
+def test_content_changed_without_a_version_bump_is_flagged(tmp_path: Path) -> None:
+    """Issue 15: a protocol whose bytes changed under the same version is named, and exits 1."""
+    old, new, profiles = _reworded(tmp_path, "0.1.0")
+    proc = run("diff", str(old), str(new), "--profiles", str(profiles))
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "0 of 2 profile(s) change" in proc.stdout
+    assert "warning: protocol mini 0.1.0: content changed but version did not: bump the version" in proc.stdout
+    doc = json.loads(run("diff", str(old), str(new), "--profiles", str(profiles), "--format", "json").stdout)
+    (flag,) = doc["version_not_bumped"]
+    assert (flag["id"], flag["version"]) == ("mini", "0.1.0") and flag["old_sha256"] != flag["new_sha256"]
+
+
+def test_a_bumped_version_is_not_flagged(tmp_path: Path) -> None:
+    old, new, profiles = _reworded(tmp_path, "0.1.1")
+    proc = run("diff", str(old), str(new), "--profiles", str(profiles), "--format", "json")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert json.loads(proc.stdout)["version_not_bumped"] == []

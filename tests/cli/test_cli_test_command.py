@@ -159,3 +159,99 @@ def test_a_misspelt_rule_or_option_id_fails_with_a_did_you_mean(tmp_path: Path) 
         proc.stdout
     )
     assert "offered: no option 'iv_ketamine_clinik'" in proc.stdout
+
+
+def test_cases_run_against_the_protocols_beside_them_not_the_installed_ones(tmp_path: Path) -> None:
+    """Issue 15: PROTOCOLS/tests/NAME.cases.yaml tests PROTOCOLS/, and the output says which files."""
+    folder = make(tmp_path, BASE)
+    proc = run("test", str(folder / "tests" / "mini.cases.yaml"))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    first = proc.stdout.splitlines()[0]
+    assert first.startswith(f"Testing {folder / 'mini.yaml'}: mini 0.1.0 (sha256 ")
+    assert "kap_sud" not in proc.stdout
+
+
+def test_a_cases_file_elsewhere_names_its_protocols(tmp_path: Path) -> None:
+    shutil.copy(MINI, tmp_path / "mini.yaml")
+    (tmp_path / "cases").mkdir()
+    cases = tmp_path / "cases" / "mini.cases.yaml"
+    cases.write_text("protocols: ../mini.yaml\n" + BASE, encoding="utf-8")
+    proc = run("test", str(cases), "--format", "json")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    (tested,) = json.loads(proc.stdout)["protocols"]
+    assert (tested["id"], tested["version"], tested["file"]) == ("mini", "0.1.0", str(tmp_path / "mini.yaml"))
+    assert tested["cases_files"] == [str(cases)] and len(tested["sha256"]) == 64
+
+
+def test_a_cases_file_with_no_protocols_beside_it_is_refused(tmp_path: Path) -> None:
+    cases = tmp_path / "mini.cases.yaml"
+    cases.write_text(BASE, encoding="utf-8")
+    proc = run("test", str(cases))
+    assert proc.returncode == 2
+    assert f"{cases}: error [cases-without-protocols] no protocols beside this cases file" in proc.stdout
+    assert run("test", str(cases), "--protocols", str(MINI)).returncode == 0  # --protocols names them
+
+
+def test_protocols_option_overrides_the_protocols_beside(tmp_path: Path) -> None:
+    folder = make(tmp_path, BASE)
+    (folder / "mini.yaml").write_text("not: a protocol\n", encoding="utf-8")  # what is beside is broken
+    assert run("test", str(folder / "tests")).returncode == 3
+    proc = run("test", str(folder / "tests"), "--protocols", str(MINI))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.startswith(f"Testing {MINI}: mini 0.1.0")
+
+
+def test_each_cases_file_runs_against_its_own_protocols_and_junit_names_them(tmp_path: Path) -> None:
+    (tmp_path / "one").mkdir()
+    one, two = make(tmp_path / "one", BASE), tmp_path / "two"
+    (two / "tests").mkdir(parents=True)
+    newer = MINI.read_text(encoding="utf-8").replace("version: 0.1.0", "version: 0.2.0")
+    (two / "mini.yaml").write_text(newer, encoding="utf-8")
+    (two / "tests" / "mini.cases.yaml").write_text(BASE, encoding="utf-8")
+    proc = run("test", str(one / "tests"), str(two / "tests"), "--format", "junit")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    suites = ET.fromstring(proc.stdout).findall("testsuite")
+    versions = [{p.get("name"): p.get("value") for p in s.iter("property")} for s in suites]
+    assert [v["protocol.mini.version"] for v in versions] == ["0.1.0", "0.2.0"]
+    assert [v["protocol.mini.file"] for v in versions] == [str(one / "mini.yaml"), str(two / "mini.yaml")]
+    text = run("test", str(one / "tests"), str(two / "tests"), "--coverage").stdout.splitlines()
+    assert [line.split(": ")[1].split(" (")[0] for line in text[:2]] == ["mini 0.1.0", "mini 0.2.0"]
+    assert sum(line.startswith("Coverage mini") for line in text) == 2
+
+
+def test_cases_files_share_bases_through_extends(tmp_path: Path) -> None:
+    """Issue 15: `extends:` a bases file (relative to the cases file); an unknown base names the nearest."""
+    folder = make(tmp_path, "")
+    (folder / "tests" / "mini.cases.yaml").unlink()
+    shared, cases = BASE.split("cases:")
+    (folder / "tests" / "common.bases.yaml").write_text(shared, encoding="utf-8")
+    (folder / "tests" / "a.cases.yaml").write_text("extends: common.bases.yaml\ncases:" + cases, encoding="utf-8")
+    proc = run("test", str(folder / "tests"))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "2 case(s) in 1 file(s): 2 passed" in proc.stdout  # the bases file is not a cases file
+    (folder / "tests" / "a.cases.yaml").write_text(
+        "extends: common.bases.yaml\ncases:" + cases.replace("base: adult", "base: adlut", 1), encoding="utf-8"
+    )
+    proc = run("test", str(folder / "tests"))
+    assert proc.returncode == 2
+    assert "a.cases.yaml:4:11: error [unknown-base] cases[0].base: no base named 'adlut'; did you mean 'adult'?" in (
+        proc.stdout
+    )
+
+
+def test_the_readme_shared_bases_example_passes_against_the_shipped_protocol(tmp_path: Path) -> None:
+    """Issue 15: the README's `extends:` example is two files; both are written out and run."""
+    import re
+    import textwrap
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = [textwrap.dedent(b) for b in re.findall(r"```yaml\n(.*?)```", readme, re.S)]
+    files = {b.split("\n", 1)[0].removeprefix("# "): b for b in blocks if b.startswith("# protocols/tests/")}
+    assert sorted(files) == ["protocols/tests/common.bases.yaml", "protocols/tests/heart-rate.cases.yaml"]
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    shutil.copy(ROOT / "protocols" / "kap-sud.yaml", tmp_path / "protocols" / "kap-sud.yaml")
+    proc = run("test", str(tmp_path / "protocols" / "tests"))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "2 case(s) in 1 file(s): 2 passed" in proc.stdout

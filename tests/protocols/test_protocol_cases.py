@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from kapdecide.authoring.cases import Case, load_cases, run_case
+from kapdecide.authoring.casefile import Case, load_cases
+from kapdecide.authoring.cases import run_case
 from kapdecide.protocol.loader import LoadedProtocol, load_protocols
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
 import os
 from pathlib import Path
 
 import pytest
-from rich.console import Console
 
+from kapdecide import render
 from kapdecide.assessment.assess import assess
 from kapdecide.assessment.report import Report
 from kapdecide.inputs.profile import load_profile_bytes
 from kapdecide.protocol.loader import LoadedProtocol, load_protocols
 from kapdecide.render import json as json_render
-from kapdecide.render import text as text_render
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "tests" / "golden"
@@ -59,9 +57,12 @@ def _check(name: str, actual: str) -> None:
 
 @pytest.mark.parametrize("name", EXAMPLES)
 def test_text_report_golden(name: str, protocols: list[LoadedProtocol]) -> None:
-    buf = io.StringIO()
-    text_render.render_report(_report(name, protocols), Console(file=buf, width=100, color_system=None))
-    _check(f"{name}.txt", buf.getvalue())
+    _check(f"{name}.txt", render.render_report(_report(name, protocols), "text"))
+
+
+@pytest.mark.parametrize("name", EXAMPLES[:3])
+def test_text_details_golden(name: str, protocols: list[LoadedProtocol]) -> None:
+    _check(f"{name}.details.txt", render.render_report(_report(name, protocols), "text", details=True))
 
 
 @pytest.mark.parametrize("name", ["incomplete-missing-bp", "deferred-bp-alcohol"])
@@ -72,9 +73,7 @@ def test_explain_golden(name: str, protocols: list[LoadedProtocol]) -> None:
     profile, _ = load_profile_bytes(path.read_bytes(), str(path))
     day = profile.assessed_on or dt.date(2026, 11, 21)
     report = with_explanation(assess(profile, protocols, day), profile, protocols, day)
-    buf = io.StringIO()
-    text_render.render_report(report, Console(file=buf, width=100, color_system=None))
-    _check(f"{name}.explain.txt", buf.getvalue())
+    _check(f"{name}.explain.txt", render.render_report(report, "text"))
     rendered = json_render.render_report(report)
     _valid_report(rendered)
     _check(f"{name}.explain.json", rendered)

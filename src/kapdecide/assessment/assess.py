@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING
 from kapdecide import __version__
 from kapdecide.assessment.compiled import CompiledProtocol, compile_protocol, guarded_truths
 from kapdecide.assessment.options import checklist, option_order, option_rows, weight_note
+from kapdecide.assessment.patient import data_to_collect, patient_data
 from kapdecide.assessment.sections import medications_checked, patient_substances, substance_out
-from kapdecide.assessment.wording import Data, evidence_list, fill, show_value, trigger_data
+from kapdecide.assessment.wording import PLACEHOLDER, Data, evidence_list, fill, show_value, trigger_data
 from kapdecide.core import vocabulary as v
 from kapdecide.core.contract import DISCLAIMER, SCHEMA_VERSION, STATUS_ORDER, Status
 from kapdecide.core.operators import Truth
@@ -107,6 +108,7 @@ def assess_data(
         "disclaimer": DISCLAIMER,
         "assessed_on": as_of.isoformat(),
         "patient_ref": profile.patient.ref if profile.patient else None,
+        "patient": patient_data(profile, acc.facts, (x["source"] for x in acc.stale)),
         "input_line": None,
         "status": status,
         "status_summary": STATUS_SUMMARY[status],
@@ -114,6 +116,7 @@ def assess_data(
         "findings": acc.findings,
         "not_checked": acc.not_checked,
         "missing_data": missing,
+        "data_to_collect": data_to_collect(missing),
         "stale_data": acc.stale,
         "medications": medications_checked(acc.facts, acc.resolved),
         "unrecognised": unrecognised,
@@ -226,11 +229,11 @@ class _Results:
             t = truths[key]
             if rule.kind == "info":
                 if t is True:  # information never changes the status, and unknown is not missing data
-                    self.findings.append(_finding(cp, rule, facts, True))
+                    self.findings.append(finding_data(cp, rule, facts, True))
             elif rule.kind == "required_data" and t is not False:
-                self.findings.append(_finding(cp, rule, facts, t))
+                self.findings.append(finding_data(cp, rule, facts, t))
             elif t is True:
-                self.findings.append(_finding(cp, rule, facts, True))
+                self.findings.append(finding_data(cp, rule, facts, True))
             elif t is None:
                 needs = [r.field for r in reasons(rule.when, facts, None)] or fields_of(rule.when)
                 needs = list(dict.fromkeys(needs))
@@ -283,7 +286,36 @@ def profile_sha256(profile: Profile) -> str:
     return hashlib.sha256(canonical_profile(profile).encode("utf-8")).hexdigest()
 
 
-def _finding(cp: CompiledProtocol, rule: Rule, facts: Facts, t: Truth) -> Data:
+#: Findings already built, by (protocol, rule, truth, the values the finding reads): a batch meets
+#: the same few shapes again and again. Bounded; the dicts are shared, so reports treat them as read-only.
+_FINDINGS: dict[tuple[object, ...], Data] = {}
+_FINDINGS_MAX = 4096
+_READS: dict[tuple[int, str], tuple[str, ...]] = {}
+
+
+def _reads(cp: CompiledProtocol, rule: Rule) -> tuple[str, ...]:
+    """Every fact field a finding's text or triggering values depend on."""
+    key = (id(cp), rule.id)
+    found = _READS.get(key)
+    if found is None:
+        placeholders = PLACEHOLDER.findall(rule.message) + PLACEHOLDER.findall(rule.action)
+        found = _READS[key] = tuple(dict.fromkeys([*fields_of(rule.when), *placeholders]))
+    return found
+
+
+def finding_data(cp: CompiledProtocol, rule: Rule, facts: Facts, t: Truth) -> Data:
+    """A rule that fired, as report data (memoised on the values it reads)."""
+    # the value's type is part of the key: an open list (OpenList) and a complete one are equal tuples
+    key = (id(cp), rule.id, t, *((type(val := facts.get(f)), val) for f in _reads(cp, rule)))
+    found = _FINDINGS.get(key)
+    if found is None:
+        if len(_FINDINGS) >= _FINDINGS_MAX:
+            _FINDINGS.clear()
+        found = _FINDINGS[key] = _build_finding(cp, rule, facts, t)
+    return found
+
+
+def _build_finding(cp: CompiledProtocol, rule: Rule, facts: Facts, t: Truth) -> Data:
     return {
         "rule_id": rule.id,
         "protocol_id": cp.protocol.id,

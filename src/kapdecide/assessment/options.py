@@ -81,11 +81,12 @@ def checklist(cp: CompiledProtocol, plan: SessionPlan, offered: list[str]) -> Da
     """The session checklist for the offered options (built once per protocol and set of options)."""
     found = cp.checklists.get(tuple(offered))
     if found is None:
-        found = cp.checklists[tuple(offered)] = _build_checklist(cp, plan, offered)
+        found = cp.checklists[tuple(offered)] = build_checklist(cp, plan, offered)
     return found
 
 
-def _build_checklist(cp: CompiledProtocol, plan: SessionPlan, offered: list[str]) -> Data:
+def build_checklist(cp: CompiledProtocol, plan: SessionPlan, offered: list[str]) -> Data:
+    """The session checklist of a protocol for the options ``offered``."""
     rules = {r.id: r for r in cp.protocol.rules}
     return {
         "protocol_id": cp.protocol.id,
@@ -141,7 +142,7 @@ def option_rows(
         if pool is None or indication not in pool:
             continue
         reasons_: list[str] = ([status_reason] if status_reason else []) + exclusions
-        row = _option_row(cp, option, reg, facts, weight, "excluded" if reasons_ else "offered", reasons_)
+        row = option_row(cp, option, reg, facts, weight, "excluded" if reasons_ else "offered", reasons_)
         supported = support.get((cp.protocol.id, option.id))
         if supported:
             row["supported_by"] = sorted(supported)
@@ -153,10 +154,10 @@ def option_rows(
     else:
         wanted = sorted({str(r.substance or r.condition) for r in option.regimens})
         why = f"No regimen for this patient's indications (option studied for: {', '.join(wanted)})."
-    return [_option_row(cp, option, None, facts, weight, "not_applicable", [why])]
+    return [option_row(cp, option, None, facts, weight, "not_applicable", [why])]
 
 
-def _option_row(
+def option_row(
     cp: CompiledProtocol,
     option: Option,
     reg: Regimen | None,
@@ -177,7 +178,9 @@ def _option_row(
         "grade": None if reg is None else reg.grade,
         "state": state,
         "reasons": reasons_,
-        "dose": None if reg is None else _dose(reg, facts, weight),
+        # a dose is worked out only for an option offered now: a computed mg beside a contraindication
+        # reads as an order
+        "dose": None if reg is None or state != "offered" else _dose(reg, facts, weight),
         "sessions": None if reg is None else reg.sessions.description,
         "psychotherapy": None if reg is None else reg.psychotherapy,
         "outcome": None if reg is None else reg.outcome,

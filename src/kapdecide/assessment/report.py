@@ -62,6 +62,50 @@ class Finding(_Out):
     """For FHIR input: the resources (``ResourceType/id``) the triggering values came from."""
 
 
+class BloodPressureUsed(_Out):
+    """The blood pressure the assessment read: the mean of the latest day's readings."""
+
+    systolic_mmhg: int
+    diastolic_mmhg: int
+    taken_on: str
+    readings: int
+    """How many readings that day were averaged."""
+    days_old: int | None
+    used: bool
+    """False when the reading is too old for the protocol (stale) and was not used."""
+
+
+class BloodPressureReadingOut(_Out):
+    """One recorded blood-pressure reading."""
+
+    systolic_mmhg: int
+    diastolic_mmhg: int
+    taken_on: str
+
+
+class PatientSummary(_Out):
+    """The header facts a clinician checks first: who, and on which weight and blood pressure."""
+
+    age: int | None
+    sex_at_birth: str | None
+    weight_kg: float | None
+    """The weight the doses use (kg; converted from lb where recorded in lb; a --what-if weight wins)."""
+    weight_date: str | None
+    blood_pressure: BloodPressureUsed | None
+    blood_pressure_readings: list[BloodPressureReadingOut]
+    """Every recorded reading, oldest first."""
+
+
+class DataToCollect(_Out):
+    """A missing or could-not-check item, as the profile field to record and the question to ask."""
+
+    path: str
+    """The profile path to record (``[]`` means each entry of the list)."""
+    ask: str
+    fields: list[str]
+    """The fact fields it supplies (as in missing_data)."""
+
+
 class NotChecked(_Out):
     """A safety rule whose condition is unknown: it could not be checked, and counts as missing data."""
 
@@ -179,6 +223,7 @@ class OptionOut(_Out):
     state: Literal["offered", "excluded", "not_applicable"]
     reasons: list[str]
     dose: DoseOut | None
+    """Worked out from the weight only when the option is offered; null otherwise."""
     sessions: str | None
     psychotherapy: str | None
     outcome: str | None
@@ -316,6 +361,15 @@ class Receipt(_Out):
     as_of: str
     what_if_overrides: dict[str, Any]
 
+    def sha256(self) -> str:
+        """sha256 of the receipt as sorted, compact JSON: one id for "this profile, these protocols,
+        this date", printed short in the text and HTML headers and in the service's audit log."""
+        import hashlib
+        import json
+
+        data = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return hashlib.sha256(data.encode()).hexdigest()
+
 
 class Report(_Out):
     """The assessment report (``kapdecide schema report`` publishes its JSON Schema)."""
@@ -327,6 +381,7 @@ class Report(_Out):
     disclaimer: str
     assessed_on: str
     patient_ref: str | None
+    patient: PatientSummary
     input_line: int | None = None
     """In a batch: the input line this report answers (1-based; lines are framed on LF only), so that a
     caller can always pair reports with patients. None for a single report."""
@@ -336,6 +391,8 @@ class Report(_Out):
     findings: list[Finding]
     not_checked: list[NotChecked]
     missing_data: list[str]
+    data_to_collect: list[DataToCollect]
+    """missing_data as the profile fields to record, one per field, with the question in plain words."""
     stale_data: list[StaleItem]
     medications: Medications
     unrecognised: list[UnrecognisedEntry]

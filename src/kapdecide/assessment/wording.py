@@ -15,13 +15,15 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from kapdecide.assessment.compiled import CompiledProtocol
 from kapdecide.core.operators import Truth
+from kapdecide.core.vocabulary import value_label
 from kapdecide.language.evaluator import LeafResult
 from kapdecide.language.facts import Facts
 
 if TYPE_CHECKING:
     pass
 
-_PLACEHOLDER = re.compile(r"\{([a-z0-9_.]+)\}")
+#: ``{field}`` in a protocol text: replaced by the profile's value
+PLACEHOLDER = re.compile(r"\{([a-z0-9_.]+)\}")
 
 
 def show_value(value: Any) -> str:
@@ -31,15 +33,15 @@ def show_value(value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, tuple | list):
-        return ", ".join(str(x) for x in value) if value else "none"
+        return ", ".join(value_label(str(x)) for x in value) if value else "none"
     if isinstance(value, float):
         return f"{value:g}"
-    return str(value)
+    return value_label(str(value))
 
 
 def fill(text: str, facts: Facts) -> str:
     """Replace ``{field}`` placeholders with the profile's values ("unknown" where absent)."""
-    return _PLACEHOLDER.sub(lambda m: show_value(facts.get(m.group(1))), text)
+    return PLACEHOLDER.sub(lambda m: show_value(facts.get(m.group(1))), text)
 
 
 def truth_word(t: Truth) -> Literal["true", "false", "unknown"]:

@@ -1,78 +1,25 @@
 """Protocol test cases: profiles with the outcome a protocol author expects, kept beside protocols.
 
-A cases file has ``bases`` (named complete profiles) and ``cases``; a case's ``profile`` is merged
-onto its base (mappings key by key, lists replaced, ``null`` deletes a key so the value becomes
-unknown). Each merged profile is validated like any profile, so a broken fixture cannot pass.
+Reading a cases file (its bases, ``extends`` and ``protocols``) is ``casefile.py``; here each case is
+run and compared with what it expects, cases files are run as a suite against the protocols beside
+each, and what the cases exercised is measured.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path as FsPath
-from typing import Any
-
-from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError
 
 from kapdecide import pipeline
-from kapdecide.assessment.assess import Status, assess
+from kapdecide.assessment.assess import assess
 from kapdecide.assessment.report import Report
+from kapdecide.authoring.casefile import Case, CasesDoc, Expect, read_cases
 from kapdecide.core.errors import InvalidInputError, Problem
 from kapdecide.core.vocabulary import suggest
-from kapdecide.inputs.problems import pydantic_problems
-from kapdecide.inputs.profile import IsoDate, Profile
-from kapdecide.inputs.yaml_source import MAX_PROTOCOL_BYTES, Path, SourceError, SourceMap, decode, load
+from kapdecide.inputs.profile import Profile
 from kapdecide.protocol.loader import LoadedProtocol
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Expect(_Model):
-    """What a protocol test case expects of the report."""
-
-    status: Status
-    findings: list[StrictStr] = []
-    """Rule ids that must be reported as findings."""
-    absent: list[StrictStr] = []
-    """Rule ids that must not be reported as findings."""
-    not_checked: list[StrictStr] = []
-    """Rule ids that must be reported as could-not-be-checked."""
-    offered: list[StrictStr] = []
-    not_offered: list[StrictStr] = []
-
-
-class CaseModel(_Model):
-    """One test case as written: a base profile, changes to it, a date and what to expect."""
-
-    name: StrictStr = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,99}$")
-    description: StrictStr | None = None
-    base: StrictStr | None = None
-    profile: dict[str, Any] = {}
-    as_of: IsoDate | None = None
-    todo: StrictStr | None = None
-    """A known gap: the case runs but a failure does not fail the suite."""
-    expect: Expect
-
-
-class CasesFile(_Model):
-    """A protocol's test-case file: named base profiles and the cases."""
-
-    bases: dict[str, dict[str, Any]] = {}
-    cases: list[CaseModel]
-
-
-@dataclass
-class Case:
-    """A test case ready to run: its merged profile and where it is written."""
-
-    file: str
-    line: int | None
-    model: CaseModel
-    data: dict[str, Any]
-    source: SourceMap
 
 
 @dataclass
@@ -97,62 +44,6 @@ class CaseResult:
         if self.case.model.todo:
             return "fixed" if self.passed else "todo"
         return "passed" if self.passed else "failed"
-
-
-def merge(base: Any, patch: Any) -> Any:
-    """Deep merge: mappings key by key, ``None`` deletes, anything else replaces."""
-    if not isinstance(base, dict) or not isinstance(patch, dict):
-        return patch
-    out = dict(base)
-    for key, value in patch.items():
-        if value is None:
-            out.pop(key, None)
-        else:
-            out[key] = merge(out.get(key), value)
-    return out
-
-
-def _case_source(smap: SourceMap, base: str | None, index: int) -> SourceMap:
-    """Positions for a merged profile: the case's own values first, then its base's."""
-    view = SourceMap(smap.file)
-    for prefix in ((("bases", base),) if base else ()) + ((("cases", index, "profile"),)):
-        n = len(prefix)
-        for table, into in ((smap.values, view.values), (smap.keys, view.keys)):
-            for path, pos in table.items():
-                if path[:n] == prefix:
-                    into[path[n:]] = pos
-    view.values.setdefault((), smap.values.get(("cases", index), (1, 1)))
-    return view
-
-
-def load_cases(path: FsPath) -> tuple[list[Case], list[Problem]]:
-    """Read a cases file; every problem (schema, unknown base, invalid profile) is returned."""
-    name = str(path)
-    try:
-        data, smap = load(decode(path.read_bytes(), name, MAX_PROTOCOL_BYTES), name)
-    except OSError as exc:
-        return [], [Problem(name, None, None, "unreadable", exc.strerror or str(exc))]
-    except SourceError as exc:
-        return [], exc.problems
-    try:
-        model = CasesFile.model_validate(data)
-    except ValidationError as exc:
-        return [], pydantic_problems(exc, data, smap, CasesFile)
-    cases: list[Case] = []
-    problems: list[Problem] = []
-    names: set[str] = set()
-    for i, c in enumerate(model.cases):
-        where: Path = ("cases", i)
-        if c.name in names:
-            problems.append(smap.problem((*where, "name"), "duplicate-id", f"case {c.name!r} is defined twice"))
-        names.add(c.name)
-        if c.base is not None and c.base not in model.bases:
-            problems.append(smap.problem((*where, "base"), "unknown-base", f"no base profile named {c.base!r}"))
-            continue
-        merged = merge(model.bases.get(c.base, {}) if c.base else {}, c.profile)
-        line = smap.values.get(where, (None, None))[0]
-        cases.append(Case(name, line, c, merged, _case_source(smap, c.base, i)))
-    return cases, problems
 
 
 def run_case(case: Case, protocols: Sequence[LoadedProtocol]) -> CaseResult:
@@ -222,12 +113,22 @@ def _unknown_ids(e: Expect, protocols: Sequence[LoadedProtocol]) -> list[str]:
 
 
 @dataclass
+class Run:
+    """The cases files run against one set of protocols (a folder or a file)."""
+
+    where: str
+    protocols: Sequence[LoadedProtocol]
+    files: list[str]
+
+
+@dataclass
 class Suite:
-    """Every case of the given files, run against the given protocols."""
+    """Every case of the given files, each file run against the protocols beside it (or the ones given)."""
 
     files: list[str]
     results: list[CaseResult]
     problems: list[Problem]
+    runs: list[Run] = field(default_factory=list)
 
     def count(self, outcome: str) -> int:
         """Cases with this outcome (passed, failed, error, todo)."""
@@ -237,6 +138,14 @@ class Suite:
     def ok(self) -> bool:
         """Whether no case failed or erred."""
         return not self.problems and self.count("failed") == 0
+
+    def tested(self, file: str | None = None) -> list[LoadedProtocol]:
+        """The protocols the cases were run against (of one cases file), each once, in run order."""
+        out: dict[str, LoadedProtocol] = {}
+        for run in self.runs:
+            if file is None or file in run.files:
+                out.update((lp.path, lp) for lp in run.protocols if lp.path not in out)
+        return list(out.values())
 
 
 def case_files(paths: Sequence[str | FsPath]) -> list[FsPath]:
@@ -248,15 +157,37 @@ def case_files(paths: Sequence[str | FsPath]) -> list[FsPath]:
     return out
 
 
-def run_suite(files: Sequence[FsPath], protocols: Sequence[LoadedProtocol]) -> Suite:
-    """Load and run every case; file problems are collected, never raised."""
-    results: list[CaseResult] = []
+NO_PROTOCOLS = (
+    "no protocols beside this cases file: put it in PROTOCOLS/tests/, name them with "
+    "`protocols: PATH` (relative to this file), or give --protocols"
+)
+
+
+def run_suite(
+    files: Sequence[FsPath], load: Callable[[str], Sequence[LoadedProtocol]], protocols: str | None = None
+) -> Suite:
+    """Load every cases file and run its cases against ``protocols`` when given, else against the
+    protocols beside it (``CasesDoc.protocols``); each set is loaded once with ``load``. File
+    problems are collected, never raised (a protocol set that cannot be loaded raises from ``load``)."""
+    groups: dict[str, list[CasesDoc]] = {}
     problems: list[Problem] = []
     for f in files:
-        cases, probs = load_cases(f)
-        problems.extend(probs)
-        results.extend(run_case(c, protocols) for c in cases)
-    return Suite([str(f) for f in files], results, problems)
+        doc = read_cases(f)
+        problems.extend(doc.problems)
+        where = protocols or doc.protocols
+        if where is None:
+            problems.append(Problem(doc.file, None, None, "cases-without-protocols", NO_PROTOCOLS))
+        elif doc.cases:
+            groups.setdefault(where, []).append(doc)
+    results: dict[str, list[CaseResult]] = {}
+    runs: list[Run] = []
+    for where, docs in groups.items():
+        loaded = load(where)
+        runs.append(Run(where, loaded, [d.file for d in docs]))
+        for d in docs:
+            results[d.file] = [run_case(c, loaded) for c in d.cases]
+    ordered = [r for f in files for r in results.get(str(f), [])]
+    return Suite([str(f) for f in files], ordered, problems, runs)
 
 
 @dataclass
@@ -305,47 +236,49 @@ class Coverage:
         return self._pct(len(self.leaves) - len(self.uncovered_leaves), len(self.leaves))
 
 
-def coverage(suite: Suite, protocols: Sequence[LoadedProtocol]) -> list[Coverage]:
-    """Rule, option and condition-leaf coverage per protocol (options marked insufficient_evidence
-    can never be offered and are not counted)."""
+def coverage(suite: Suite) -> list[Coverage]:
+    """Rule, option and condition-leaf coverage per protocol tested, from the cases run against it."""
+    return [
+        _coverage(lp, [r for r in suite.results if r.case.file in run.files])
+        for run in suite.runs
+        for lp in run.protocols
+    ]
+
+
+def _coverage(lp: LoadedProtocol, results: Sequence[CaseResult]) -> Coverage:
+    """What ``results`` exercised in one protocol (options marked insufficient_evidence can never be
+    offered and are not counted)."""
     from kapdecide.inputs.yaml_source import format_path
     from kapdecide.language.conditions import describe, walk_leaves
     from kapdecide.language.evaluator import evaluate_leaf
     from kapdecide.language.fact_builder import build_facts
 
-    out = []
-    for lp in protocols:
-        p = lp.protocol
-        conditions = [(r.id, r.when) for r in p.rules] + [
-            (f"{o.id}.{x.id}", x.when) for o in p.options for x in o.exclude_when
-        ]
-        leaves: dict[str, set[bool | None]] = {}
-        named = [
-            (f"{owner} {format_path(path) or 'when'}: {describe(leaf)}", leaf)
-            for owner, cond in conditions
-            for path, leaf in walk_leaves(cond)
-        ]
-        for name, _ in named:
-            leaves.setdefault(name, set())
-        fired: set[str] = set()
-        offered: set[str] = set()
-        freshness: dict[str, int] = {f.source: f.max_age_days for f in p.freshness}
-        for r in suite.results:
-            if r.report is None or r.profile is None or r.as_of is None:
-                continue
-            fired |= {f.rule_id for f in r.report.findings if f.protocol_id == p.id}
-            offered |= {o.option_id for o in r.report.options if o.protocol_id == p.id and o.state == "offered"}
-            facts = build_facts(r.profile, r.as_of, freshness).values
-            for name, leaf in named:
-                leaves[name].add(evaluate_leaf(leaf, facts))
-        out.append(
-            Coverage(
-                protocol_id=p.id,
-                rules=[r.id for r in p.rules],
-                rules_fired=fired,
-                options=[o.id for o in p.options if o.insufficient_evidence is None],
-                options_offered=offered,
-                leaves=leaves,
-            )
-        )
-    return out
+    p = lp.protocol
+    conditions = [(r.id, r.when) for r in p.rules] + [
+        (f"{o.id}.{x.id}", x.when) for o in p.options for x in o.exclude_when
+    ]
+    named = [
+        (f"{owner} {format_path(path) or 'when'}: {describe(leaf)}", leaf)
+        for owner, cond in conditions
+        for path, leaf in walk_leaves(cond)
+    ]
+    leaves: dict[str, set[bool | None]] = {name: set() for name, _ in named}
+    fired: set[str] = set()
+    offered: set[str] = set()
+    freshness: dict[str, int] = {f.source: f.max_age_days for f in p.freshness}
+    for r in results:
+        if r.report is None or r.profile is None or r.as_of is None:
+            continue
+        fired |= {f.rule_id for f in r.report.findings if f.protocol_id == p.id}
+        offered |= {o.option_id for o in r.report.options if o.protocol_id == p.id and o.state == "offered"}
+        facts = build_facts(r.profile, r.as_of, freshness).values
+        for name, leaf in named:
+            leaves[name].add(evaluate_leaf(leaf, facts))
+    return Coverage(
+        protocol_id=p.id,
+        rules=[r.id for r in p.rules],
+        rules_fired=fired,
+        options=[o.id for o in p.options if o.insufficient_evidence is None],
+        options_offered=offered,
+        leaves=leaves,
+    )

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict
 
 from kapdecide import pipeline
 from kapdecide.assessment.assess import assess
-from kapdecide.assessment.report import ProtocolRef, Report
+from kapdecide.assessment.report import ProtocolRef, Report, protocol_ref
 from kapdecide.core.errors import InvalidInputError
 from kapdecide.protocol.loader import LoadedProtocol
 
@@ -42,6 +42,20 @@ class ProfileChange(_Out):
     error: str | None = None
 
 
+class VersionNotBumped(_Out):
+    """A protocol whose file changed while its id and version stayed the same."""
+
+    id: str
+    version: str
+    old_sha256: str
+    new_sha256: str
+
+    @property
+    def message(self) -> str:
+        """What the author should do, in one line."""
+        return f"protocol {self.id} {self.version}: content changed but version did not: bump the version"
+
+
 class Impact(_Out):
     """A protocol change's clinical impact on a set of profiles."""
 
@@ -49,6 +63,18 @@ class Impact(_Out):
     new: list[ProtocolRef]
     profiles: int
     changed: list[ProfileChange]
+    version_not_bumped: list[VersionNotBumped] = []
+
+
+def not_bumped(old: Sequence[ProtocolRef], new: Sequence[ProtocolRef]) -> list[VersionNotBumped]:
+    """Protocols (by id) whose file's sha256 differs while the version is the same: a report's
+    receipt names a protocol by id and version, so two different contents must not share them."""
+    before = {r.id: r for r in old}
+    return [
+        VersionNotBumped(id=r.id, version=r.version, old_sha256=before[r.id].sha256, new_sha256=r.sha256)
+        for r in sorted(new, key=lambda r: r.id)
+        if r.id in before and before[r.id].version == r.version and before[r.id].sha256 != r.sha256
+    ]
 
 
 def profile_files(folder: FsPath) -> list[FsPath]:
@@ -86,8 +112,8 @@ def impact(
 ) -> Impact:
     """Assess every profile under both protocol sets; ``default_date`` where a profile has none."""
     changed: list[ProfileChange] = []
-    old_refs: list[ProtocolRef] = []
-    new_refs: list[ProtocolRef] = []
+    old_refs = [protocol_ref(lp) for lp in old]
+    new_refs = [protocol_ref(lp) for lp in new]
     for f in files:
         try:
             checked = pipeline.from_bytes(f.read_bytes(), str(f), today=default_date)
@@ -109,8 +135,13 @@ def impact(
             )
             continue
         a, b = assess(profile, old, day), assess(profile, new, day)
-        old_refs, new_refs = a.protocols, b.protocols
         change = compare(a, b, str(f))
         if change is not None:
             changed.append(change)
-    return Impact(old=old_refs, new=new_refs, profiles=len(files), changed=changed)
+    return Impact(
+        old=old_refs,
+        new=new_refs,
+        profiles=len(files),
+        changed=changed,
+        version_not_bumped=not_bumped(old_refs, new_refs),
+    )

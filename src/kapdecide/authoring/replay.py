@@ -9,8 +9,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from kapdecide.assessment.assess import assess, profile_sha256
-from kapdecide.assessment.report import Report
-from kapdecide.authoring.diff import ProfileChange, compare
+from kapdecide.assessment.report import Report, protocol_ref
+from kapdecide.authoring.diff import ProfileChange, VersionNotBumped, compare, not_bumped
 from kapdecide.core.errors import InvalidInputError
 from kapdecide.inputs.profile import Profile
 from kapdecide.language.facts import Value
@@ -26,6 +26,8 @@ class ReplayResult(BaseModel):
     causes: list[str]
     """Why the result may differ: profile, protocol or kapdecide version changes."""
     change: ProfileChange | None
+    version_not_bumped: list[VersionNotBumped] = []
+    """Protocols whose content differs from the report's while their version is the same."""
 
 
 def read_report(data: Any, name: str) -> Report:
@@ -57,17 +59,20 @@ def replay(old: Report, profile: Profile, protocols: Sequence[LoadedProtocol], v
     if profile_sha256(profile) != r.profile_sha256:
         causes.append("the profile is not the one the report was made from (its canonical sha256 differs)")
     before = {p.id: p for p in r.protocols}
-    after = {lp.protocol.id: lp for lp in protocols}
+    after = {ref.id: ref for ref in (protocol_ref(lp) for lp in protocols)}
+    unbumped = {v.id: v for v in not_bumped(r.protocols, list(after.values()))}
     for pid in sorted(set(before) | set(after)):
+        sha = (
+            f"(sha256 {before[pid].sha256[:12]}… → {after[pid].sha256[:12]}…)" if pid in before and pid in after else ""
+        )
         if pid not in after:
             causes.append(f"protocol {pid} {before[pid].version} is no longer loaded")
         elif pid not in before:
-            causes.append(f"protocol {pid} {after[pid].protocol.version} was not used by the report")
+            causes.append(f"protocol {pid} {after[pid].version} was not used by the report")
+        elif pid in unbumped:
+            causes.append(f"{unbumped[pid].message} {sha}")
         elif before[pid].sha256 != after[pid].sha256:
-            causes.append(
-                f"protocol {pid} changed: {before[pid].version} → {after[pid].protocol.version} "
-                f"(sha256 {before[pid].sha256[:12]}… → {after[pid].sha256[:12]}…)"
-            )
+            causes.append(f"protocol {pid} changed: {before[pid].version} → {after[pid].version} {sha}")
     if r.kapdecide_version != version:
         causes.append(f"kapdecide version changed: {r.kapdecide_version} → {version}")
     overrides: dict[str, Value | None] = {
@@ -75,4 +80,4 @@ def replay(old: Report, profile: Profile, protocols: Sequence[LoadedProtocol], v
     }
     new = assess(profile, protocols, receipt_as_of(old), overrides)
     change = compare(old, new, "profile")
-    return ReplayResult(same=change is None, causes=causes, change=change)
+    return ReplayResult(same=change is None, causes=causes, change=change, version_not_bumped=list(unbumped.values()))

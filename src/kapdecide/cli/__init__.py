@@ -7,7 +7,19 @@ every outcome is mapped to one exit code.
 
 from __future__ import annotations
 
-from . import assess, diff, explain, import_fhir, replay, schema, test, validate, vocab  # noqa: F401 (they register)
+from . import (  # noqa: F401 (they register)
+    assess,
+    diff,
+    explain,
+    import_fhir,
+    plugins,
+    protocol_info,
+    replay,
+    schema,
+    test,
+    validate,
+    vocab,
+)
 from .group import cli
 from .main import main
 

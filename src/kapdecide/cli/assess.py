@@ -6,22 +6,17 @@ import datetime as dt
 import os
 import sys
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
 
 import click
 
 from kapdecide import pipeline, render
-from kapdecide.core.errors import ExitCode, InvalidInputError
-from kapdecide.render import REPORT_FORMAT_HELP, REPORT_FORMATS, ReportFormat
-
-if TYPE_CHECKING:
-    pass
-
 from kapdecide.cli.common import (
     FAIL_ON,
     OutputError,
     as_of_option,
     checked_input,
+    color_option,
     console_for,
     emit,
     exit_for,
@@ -36,6 +31,9 @@ from kapdecide.cli.common import (
     write_output,
 )
 from kapdecide.cli.group import cli
+from kapdecide.cli.pager import page, should_page
+from kapdecide.core.errors import ExitCode, InvalidInputError
+from kapdecide.render import REPORT_FORMAT_HELP, REPORT_FORMATS, ReportFormat
 
 
 @cli.command()
@@ -48,6 +46,15 @@ from kapdecide.cli.group import cli
     help="Assess one JSON profile per line (- for stdin); one JSON line out per line, in order.",
 )
 @click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True, help="Worker processes for --batch.")
+@click.option(
+    "--line",
+    "line_format",
+    type=click.Choice(["full", "compact"]),
+    default="full",
+    show_default=True,
+    help="--batch: each line the full report, or compact (patient-specific parts only; the protocol-constant "
+    "rest is in `kapdecide protocol-info`; about 6x smaller).",
+)
 @format_option(REPORT_FORMATS, f"Output format: {REPORT_FORMAT_HELP}.")
 @click.option(
     "--input-format",
@@ -82,11 +89,34 @@ from kapdecide.cli.group import cli
     "--explain", is_flag=True, help="Add why each rule did or did not fire, and what would change the answer."
 )
 @what_if_option("Re-run with a fact field overridden (repeatable; VALUE 'unknown' removes it). Marked HYPOTHETICAL.")
+@click.option(
+    "--details",
+    "-v",
+    "details",
+    is_flag=True,
+    help="Text: everything (each finding's action and sources, evidence, doses, excluded options, session "
+    "checklist, full citations, receipt) instead of one screen.",
+)
+@click.option(
+    "--no-pager",
+    is_flag=True,
+    help="Text on a terminal: never page (default: long text goes through KAPDECIDE_PAGER, PAGER or 'less -FRX').",
+)
+@click.option(
+    "--hook-instance",
+    type=click.UUID,
+    callback=lambda _ctx, _param, value: None if value is None else str(value),
+    metavar="UUID",
+    help="CDS Hooks: the hookInstance that seeds the card uuids (default: a random uuid4, so uuids differ per "
+    "call; give one for byte-identical output).",
+)
+@color_option()
 def assess(
     profile: str | None,
     protocols_dir: str | None,
     batch_path: str | None,
     jobs: int,
+    line_format: str,
     fmt: ReportFormat,
     input_format: str,
     as_of: dt.date | None,
@@ -95,6 +125,9 @@ def assess(
     fail_on: str | None,
     explain: bool,
     what_if: tuple[tuple[str, Any], ...],
+    details: bool,
+    no_pager: bool,
+    hook_instance: str | None,
 ) -> int:
     """Assess a patient profile (YAML or JSON file, or - for stdin), or a batch of them (--batch).
 
@@ -105,6 +138,8 @@ def assess(
     set_zone(tz)
     if (profile is None) == (batch_path is None):
         raise click.UsageError("give either PROFILE or --batch FILE.jsonl")
+    if line_format != "full" and batch_path is None:
+        raise click.UsageError("--line compact is for --batch; a single report is always full")
     if batch_path is not None:
         if explain or what_if or fail_on:
             raise click.UsageError("--explain, --what-if and --fail-on work on a single PROFILE, not --batch")
@@ -114,7 +149,7 @@ def assess(
                 f"--batch writes one JSON report per line; --format {fmt} is for a single PROFILE "
                 "(leave --format out, or give --format json)"
             )
-        return _batch(batch_path, protocols_dir, jobs, as_of, output)
+        return _batch(batch_path, protocols_dir, jobs, as_of, output, line_format == "compact")
     assert profile is not None
     checked = checked_input(profile, as_of, input_format)
     loaded = load_protocols([protocols_dir or default_protocol_dir()], open_cache())
@@ -132,9 +167,11 @@ def assess(
     report = pipeline.report(checked, loaded, overrides, explain=explain)
 
     to_terminal = output in (None, "-")
-    write_output(
-        render.render_report(report, fmt, lambda buf: console_for(sys.stdout if to_terminal else buf, into=buf)), output
+    text = render.render_report(
+        report, fmt, lambda buf: console_for(sys.stdout if to_terminal else buf, into=buf), details, hook_instance
     )
+    if not (to_terminal and fmt == "text" and should_page(text, not no_pager) and page(text)):
+        write_output(text, output)
     return exit_for(report.status, fail_on)
 
 
@@ -153,7 +190,9 @@ def _html(
     return exit_for(report.status, fail_on)
 
 
-def _batch(path: str, protocols_dir: str | None, jobs: int, as_of: dt.date | None, output: str | None) -> int:
+def _batch(
+    path: str, protocols_dir: str | None, jobs: int, as_of: dt.date | None, output: str | None, compact: bool
+) -> int:
     from kapdecide.batch import StreamLines, run_batch
     from kapdecide.protocol.loader import default_protocol_dir, load_protocols
 
@@ -181,6 +220,7 @@ def _batch(path: str, protocols_dir: str | None, jobs: int, as_of: dt.date | Non
             default_as_of=given or today(),
             progress=progress if tty else None,
             forced_as_of=given is not None,
+            compact_header=_header(loaded) if compact else None,
         )
         sink.commit()
     finally:
@@ -198,6 +238,12 @@ def _batch(path: str, protocols_dir: str | None, jobs: int, as_of: dt.date | Non
     if counts.errors:
         return ExitCode.INTERNAL
     return ExitCode.INVALID_INPUT if counts.invalid else ExitCode.OK
+
+
+def _header(loaded: Any) -> dict[str, Any]:
+    from kapdecide.assessment.compact import header
+
+    return header(loaded)
 
 
 class _BatchOutput:

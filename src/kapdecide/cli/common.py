@@ -115,9 +115,43 @@ def open_cache() -> ProtocolCache | None:
     return cache
 
 
+_COLOR_MODE = {"mode": "auto"}
+
+
+def _set_color(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value is not None:  # given: it wins over the environment (and a later --color over an earlier)
+        _COLOR_MODE["mode"] = value
+
+
+def reset_color() -> None:
+    """Back to ``--color auto`` (each invocation starts there)."""
+    _COLOR_MODE["mode"] = "auto"
+
+
+def color_option() -> Callable[[Any], Any]:
+    """``--color auto|always|never``, on the group and on the commands that print colour."""
+    return click.option(
+        "--color",
+        type=click.Choice(["auto", "always", "never"]),
+        default=None,
+        expose_value=False,
+        callback=_set_color,
+        is_eager=True,
+        help="Colour: auto (on a terminal, unless NO_COLOR is set; FORCE_COLOR forces it), always or never.",
+    )
+
+
 def colour(stream: IO[str]) -> bool:
-    """Whether to colour what goes to ``stream`` (a terminal, and NO_COLOR unset)."""
-    return "NO_COLOR" not in os.environ and stream.isatty()
+    """Whether to colour what goes to ``stream``: --color, else NO_COLOR (off) and FORCE_COLOR (on) as
+    https://no-color.org and https://force-color.org define them, else whether it is a terminal."""
+    mode = _COLOR_MODE["mode"]
+    if mode != "auto":
+        return mode == "always"
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return stream.isatty()
 
 
 def console_for(stream: IO[str], into: IO[str] | None = None) -> Any:
@@ -140,7 +174,7 @@ def console_for(stream: IO[str], into: IO[str] | None = None) -> Any:
         file=stream if into is None else into,
         no_color=no_color,
         color_system=None if no_color else "auto",
-        force_terminal=not no_color if into is not None else None,
+        force_terminal=not no_color,
         width=width,
         highlight=False,
     )

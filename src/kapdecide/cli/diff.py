@@ -33,7 +33,9 @@ from kapdecide.cli.group import cli
 def diff(old: str, new: str, profiles_dir: str, fmt: str, as_of: dt.date | None) -> int:
     """Show the clinical impact of a protocol change: every profile whose status, findings or options change.
 
-    Exit 0 when nothing changes, 1 when something does, 2 when a profile is invalid.
+    Exit 0 when nothing changes, 1 when a profile changes or a protocol's content changed while its
+    version did not ("bump the version"; any byte of the file counts, as in a report's receipt),
+    2 when a profile is invalid.
 
     Example: kapdecide diff old-protocols/ protocols/ --profiles examples/
     """
@@ -54,4 +56,4 @@ def diff(old: str, new: str, profiles_dir: str, fmt: str, as_of: dt.date | None)
         render_impact(result, console_for(sys.stdout))
     if any(c.error for c in result.changed):
         return ExitCode.INVALID_INPUT
-    return ExitCode.FINDINGS if result.changed else ExitCode.OK
+    return ExitCode.FINDINGS if result.changed or result.version_not_bumped else ExitCode.OK

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import click
 
 from kapdecide import __version__
+from kapdecide.cli.common import color_option
 
 if TYPE_CHECKING:
     pass
@@ -15,6 +16,7 @@ if TYPE_CHECKING:
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="kapdecide")
 @click.option("--debug", is_flag=True, help="Show a traceback for internal errors.")
+@color_option()
 def cli(debug: bool) -> None:
     """kapdecide: decision support for ketamine-assisted therapy in substance use disorders.
 

@@ -19,8 +19,9 @@ from kapdecide.core.errors import EXIT_MEANING, STATUS_EXIT, ExitCode, Kapdecide
 if TYPE_CHECKING:
     pass
 
-from kapdecide.cli.common import WRITE_ERRNOS, OutputError, console_for
+from kapdecide.cli.common import WRITE_ERRNOS, OutputError, console_for, reset_color
 from kapdecide.cli.group import cli
+from kapdecide.cli.plugins import no_pydantic_plugins
 
 
 def _wants_json(args: list[str]) -> bool:
@@ -37,12 +38,10 @@ def _wants_json(args: list[str]) -> bool:
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI and map every outcome to one exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
-    # Third-party pydantic plugins hook every validation (they could see patient data or change
-    # behaviour); kapdecide's results must not depend on what else is installed. Skipping their
-    # discovery also saves a scan of every installed package at each start (~30 ms).
-    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    no_pydantic_plugins()  # done on import of kapdecide.cli; again for a caller that imported main alone
     _utf8_streams()
     signal.signal(signal.SIGTERM, _terminated)  # like Ctrl-C: workers stopped, temporary files removed
+    reset_color()  # --color is per invocation (tests call main() many times in one process)
     if not args:  # bare `kapdecide`: the help, as a successful answer (not a usage error)
         args = ["--help"]
     json_mode = _wants_json(args)

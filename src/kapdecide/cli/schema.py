@@ -8,12 +8,13 @@ import click
 
 from kapdecide.cli.group import cli
 from kapdecide.core.errors import ExitCode
+from kapdecide.schema import SCHEMAS
 
 
 @cli.command()
-@click.argument("name", type=click.Choice(["profile", "protocol", "report"]))
+@click.argument("name", type=click.Choice(list(SCHEMAS)))
 def schema(name: str) -> int:
-    """Print the JSON Schema of the profile, a protocol file, or the JSON report.
+    """Print the JSON Schema of the profile, a protocol file, the JSON report, or the compact line and its header.
 
     Example: kapdecide schema report > report.schema.json
     """

@@ -19,7 +19,7 @@ from kapdecide.cli.group import cli
 
 @cli.command(name="test")
 @click.argument("paths", nargs=-1, metavar="[PATH]...")
-@protocols_option("Protocols to test (default: the shipped ones).")
+@protocols_option("Run every cases file against these protocols (default: the protocols beside each file).")
 @format_option(("text", "json", "junit"))
 @click.option(
     "--coverage", "show_coverage", is_flag=True, help="Report rules, options and condition leaves no case exercises."
@@ -35,21 +35,25 @@ def test_command(
 ) -> int:
     """Run protocol test cases (*.cases.yaml; default: the shipped protocols' tests/ folder).
 
+    Each cases file is run against the protocols beside it: the file or folder it names with
+    `protocols: PATH` (relative to the cases file), else the folder that holds its tests/ folder
+    (PROTOCOLS/tests/NAME.cases.yaml tests PROTOCOLS/). --protocols runs every file against the
+    protocols given instead. The first lines say which protocol files and versions were tested.
+
     Exit 0 when every case passes (todo cases may fail), 1 on any failure or coverage below
-    --min-coverage, 2 when a cases file is invalid.
+    --min-coverage, 2 when a cases file is invalid, 3 when its protocols cannot be loaded.
 
     Example: kapdecide test --coverage --min-coverage 100
     """
     from kapdecide.authoring.cases import case_files, coverage, run_suite
     from kapdecide.protocol.loader import default_protocol_dir, load_protocols
 
-    base = Path(protocols_dir) if protocols_dir else default_protocol_dir()
-    files = case_files(list(paths) or [base / "tests"])
+    files = case_files(list(paths) or [Path(protocols_dir or default_protocol_dir()) / "tests"])
     if not files:
         raise InvalidInputError("no test cases found (*.cases.yaml)")
-    loaded = load_protocols([base], None)  # never trusts the cache: the cases test the files
-    suite = run_suite(files, loaded)
-    coverages = coverage(suite, loaded) if show_coverage or min_coverage is not None else None
+    # never trusts the cache: the cases test the files
+    suite = run_suite(files, lambda where: load_protocols([where], None), protocols_dir)
+    coverages = coverage(suite) if show_coverage or min_coverage is not None else None
     if fmt == "json":
         from kapdecide.render.json import render_suite
 

@@ -6,8 +6,11 @@ source emits is listed here and documented in docs/reference.md, and that none i
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
+
+from kapdecide.core.errors import Problem
 
 Stage = Literal["input", "profile", "fhir", "batch", "protocol", "lint", "cases", "run"]
 Severity = Literal["error", "warning"]
@@ -78,7 +81,7 @@ PROBLEM_CODES: dict[str, Code] = {
     "duplicate-id": Code(E, "protocol", "an id given twice (rules, options, evidence, cases, protocols)"),
     "undefined-evidence": Code(E, "protocol", "a citation of an evidence id that is not defined"),
     "unused-evidence": Code(W, "protocol", "evidence that nothing cites"),
-    "evidence-without-identifier": Code(W, "protocol", "evidence without a DOI or another identifier"),
+    "evidence-without-identifier": Code(W, "protocol", "evidence with neither a DOI nor another identifier"),
     "value-not-in-vocabulary": Code(E, "protocol", "a condition or option value outside the field's vocabulary"),
     "interaction-without-severity": Code(E, "protocol", "an interaction rule without severity"),
     "unknown-option": Code(E, "protocol", "a reference to an option that does not exist"),
@@ -106,8 +109,31 @@ PROBLEM_CODES: dict[str, Code] = {
     "shadow-check-incomplete": Code(W, "lint", "the shadowed-rule check stopped at its bound; rules left unchecked"),
     "option-never-offered": Code(W, "lint", "an exclusion that always applies"),
     "review-overdue": Code(W, "lint", "last_reviewed is older than review_interval_days"),
-    "evidence-without-doi": Code(W, "lint", "evidence without a DOI"),
+    "evidence-without-doi": Code(W, "lint", "evidence with an identifier (PMID, NCT, label id) but no DOI"),
     "rule-without-rationale": Code(W, "lint", "a rule without a rationale"),
     # protocol test cases
-    "unknown-base": Code(E, "cases", "a case names a base profile that does not exist"),
+    "unknown-base": Code(E, "cases", "a case names a base profile that does not exist (with a did-you-mean)"),
+    "extends-cycle": Code(E, "cases", "cases or bases files that extend each other in a cycle"),
+    "cases-without-protocols": Code(
+        E, "cases", "a cases file outside PROTOCOLS/tests/ that names no `protocols:` (and no --protocols)"
+    ),
 }
+
+
+def parse_codes(values: Iterable[str]) -> frozenset[str]:
+    """The codes of a repeatable, comma-separated option (``--select a,b --select c``); an unknown
+    code is a ValueError naming it, with the nearest catalogued code."""
+    import difflib
+
+    codes = {c.strip() for v in values for c in v.split(",") if c.strip()}
+    for code in sorted(codes):
+        if code not in PROBLEM_CODES:
+            near = difflib.get_close_matches(code, list(PROBLEM_CODES), n=1, cutoff=0.6)
+            hint = f"; did you mean {near[0]!r}?" if near else ""
+            raise ValueError(f"{code}: no such problem code{hint} (the codes are listed in docs/reference.md)")
+    return frozenset(codes)
+
+
+def shown(problems: Sequence[Problem], select: frozenset[str], ignore: frozenset[str]) -> list[Problem]:
+    """The problems ``--select`` (when given) and ``--ignore`` leave to be listed."""
+    return [p for p in problems if (not select or p.code in select) and p.code not in ignore]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 DISCLAIMER = (
     "Decision support for clinician review. kapdecide does not make or order treatment decisions. "
     "Ketamine and esketamine are not approved for any substance use disorder: every such use is off-label. "

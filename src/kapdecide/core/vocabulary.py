@@ -39,6 +39,21 @@ SETTINGS = ("clinic", "at_home")
 NYHA_CLASSES = ("I", "II", "III", "IV")
 CHILD_PUGH_CLASSES = ("A", "B", "C")
 
+#: Plain words for the slugs of the profile's closed vocabularies, where the slug is not already
+#: plain (``active_with_plan`` reads "active, with a plan"); reports show these, never the slug.
+VALUE_LABELS: dict[str, str] = {
+    "not_pregnant": "not pregnant",
+    "bipolar_i": "bipolar I",
+    "bipolar_ii": "bipolar II",
+    "active_without_plan": "active, without a plan",
+    "active_with_plan": "active, with a plan",
+    "positive_passive": "positive (passive ideation)",
+    "positive_active": "positive (active ideation)",
+    "nonmedical": "non-medical",
+    "at_home": "at home",
+    "other_stimulants": "other stimulants",
+}
+
 #: Co-occurring psychiatric conditions (profile ``psychiatric.conditions``).
 PSYCHIATRIC_CONDITIONS: dict[str, str] = {
     "major_depressive_disorder": "Major depressive disorder",
@@ -274,3 +289,15 @@ def suggest(word: str, choices: tuple[str, ...] | list[str]) -> str | None:
     if _unit(found[0]) is not None and len(units) > 1:
         return None
     return found[0]
+
+
+def value_label(slug: str) -> str:
+    """A vocabulary slug as a clinician reads it inside a sentence; any other text is returned as is."""
+    if slug in VALUE_LABELS:
+        return VALUE_LABELS[slug]
+    named = PSYCHIATRIC_CONDITIONS.get(slug) or MEDICAL_CONDITIONS.get(slug)
+    if named is None:
+        return slug
+    named = named.split(" (")[0]
+    # "Major depressive disorder" reads lower case mid-sentence; an acronym ("PTSD", "COPD") stays
+    return named if named[:2].isupper() else named[0].lower() + named[1:]

@@ -312,6 +312,9 @@ _HISTORY = r"history of|hx of|h/o|past|prior|previous|former|resolved"
 HISTORY_WORDS = re.compile(rf"^(?:{_HISTORY})\b", re.I)
 #: Leading words a condition name is also looked up without ("known epilepsy", "history of stroke").
 _COND_STRIP = re.compile(rf"^(?:{_HISTORY}|known|chronic|recent)\s+")
+#: course and severity written after a name ("MDD, recurrent, moderate"): they do not change the
+#: concept. Remission is not among them: "in full remission" stays a hand check, never a plain match.
+_COND_QUALIFIERS = re.compile(r"(?:\s+(?:recurrent|single|current|episode|mild|moderate|severe|unspecified))+$")
 
 
 def condition_key(text: str) -> str:
@@ -334,7 +337,8 @@ def _slug_names() -> dict[str, tuple[Concept, ...]]:
 def match_condition_text(text: str) -> ConditionMatch:
     """Read a condition as written: a vocabulary slug, a name or a synonym."""
     key = condition_key(text)
-    for k in dict.fromkeys((key, _COND_STRIP.sub("", key))):
+    bare = _COND_STRIP.sub("", key)
+    for k in dict.fromkeys((key, bare, _COND_QUALIFIERS.sub("", bare))):
         if k in _slug_names():
             return ConditionMatch(_slug_names()[k], "slug")
         found = _names()["condition_names"].get(k)

@@ -184,7 +184,8 @@ def _evidence_problems(smap: SourceMap, p: Protocol, cited: set[str]) -> Iterato
             yield smap.problem(
                 ("evidence", i),
                 "evidence-without-identifier",
-                "give a doi or another identifier (PMID, NCT, label id)",
+                f"evidence {e.id!r} has no DOI and no other identifier: "
+                "give `doi:`, or `identifier:` (a PMID, NCT number or label id)",
                 severity="warning",
             )
 

@@ -29,11 +29,15 @@ def render_report(
     report: Report,
     fmt: ReportFormat,
     console: Callable[[IO[str]], Console] | None = None,
+    details: bool = False,
+    hook_instance: str | None = None,
     chart: ChartInputs | None = None,
 ) -> str:
     """The report in ``fmt``; ``console`` makes the text format's console over a buffer (colour and
-    width as for the real output stream; plain, 100 columns, when not given); ``chart`` gives the HTML
-    report the profile's readings and dates for its pictures."""
+    width as for the real output stream; plain, 100 columns, when not given); ``details`` asks the
+    text format for everything rather than one screen; ``hook_instance`` seeds the CDS Hooks card
+    uuids (random when not given); ``chart`` gives the HTML report what its pictures need beyond the
+    report (render/chart.py)."""
     if fmt == "json":
         from kapdecide.render.json import render_report as render_json
 
@@ -41,14 +45,15 @@ def render_report(
     if fmt == "cds-hooks":
         from kapdecide.render.cds_hooks import render_cds_hooks
 
-        return render_cds_hooks(report)
+        return render_cds_hooks(report, hook_instance)
     if fmt == "text":
+        from kapdecide.render.screen import render_report as render_screen
         from kapdecide.render.text import plain_console
-        from kapdecide.render.text import render_report as render_text
 
         buf = io.StringIO()
-        render_text(report, (console or plain_console)(buf))
-        return buf.getvalue()
+        render_screen(report, (console or plain_console)(buf), details)
+        # a wrapped row is padded to the width: no trailing blanks in a file or a pipe
+        return "".join(line.rstrip(" ") + "\n" for line in buf.getvalue().splitlines())
     if fmt == "html":
         from kapdecide.render.html import render_html
 

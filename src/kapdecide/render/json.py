@@ -43,19 +43,23 @@ def render_error(error: KapdecideError | None, exit_code: int, message: str | No
     )
 
 
-def render_problems(problems: list[Problem], files: list[str]) -> str:
-    """The result of ``validate`` as data."""
+def render_problems(problems: list[Problem], files: list[str], listed: list[Problem] | None = None) -> str:
+    """The result of ``validate`` as data. ``status``, ``errors`` and ``warnings`` count every
+    problem; with ``--select``/``--ignore``, ``problems`` holds the ``listed`` ones and
+    ``not_listed`` counts the rest."""
     errors = sum(p.severity == "error" for p in problems)
-    return dumps(
-        {
-            "schema_version": SCHEMA_VERSION,
-            "status": "fail" if errors else "ok",
-            "files": files,
-            "errors": errors,
-            "warnings": len(problems) - errors,
-            "problems": [p.to_dict() for p in problems],
-        }
-    )
+    doc: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
+        "status": "fail" if errors else "ok",
+        "files": files,
+        "errors": errors,
+        "warnings": len(problems) - errors,
+        "problems": [p.to_dict() for p in (problems if listed is None else listed)],
+    }
+    if listed is not None:
+        hidden = errors - sum(p.severity == "error" for p in listed)
+        doc["not_listed"] = {"errors": hidden, "warnings": len(problems) - len(listed) - hidden}
+    return dumps(doc)
 
 
 def render_suite(suite: Suite, coverages: list[Coverage] | None) -> str:
@@ -65,6 +69,10 @@ def render_suite(suite: Suite, coverages: list[Coverage] | None) -> str:
             "schema_version": SCHEMA_VERSION,
             "status": "ok" if suite.ok else "fail",
             "files": suite.files,
+            "protocols": [
+                {**lp.ref_data(), "file": lp.path, "cases_files": [f for f in suite.files if lp in suite.tested(f)]}
+                for lp in suite.tested()
+            ],
             "summary": {k: suite.count(k) for k in ("passed", "failed", "todo", "fixed")},
             "problems": [p.to_dict() for p in suite.problems],
             "cases": [

@@ -27,6 +27,12 @@ def render_suite(suite: Suite) -> str:
             errors="0",
             skipped=str(skipped),
         )
+        tested = suite.tested(file)
+        if tested:  # which protocol files and versions these cases tested
+            props = ET.SubElement(ts, "properties")
+            for lp in tested:
+                for key, value in (("version", lp.protocol.version), ("file", lp.path), ("sha256", lp.sha256)):
+                    ET.SubElement(props, "property", name=f"protocol.{lp.protocol.id}.{key}", value=value)
         for r in results:
             tc = ET.SubElement(ts, "testcase", classname=file, name=r.case.model.name)
             if r.outcome == "failed":

@@ -1,195 +1,151 @@
-"""The one-screen summary of a report: the status with the single most important action, what
-blocks the decision, the data to collect, the options offered (or "none now" and why) and the next
-steps. Built from the report alone; the HTML report's first page shows it.
+"""What one screen shows: the status with the single most important action, what blocks, what to
+review, what to collect, what is offered and what to do next. Each item once.
+
+The text report's default and the HTML report's first page read this; they lay it out, they do not
+choose it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from kapdecide.language.facts import label
-from kapdecide.render.plain import (
-    GRADE_LABEL,
-    STATUS_LABEL,
-    STATUS_SYMBOL,
-    Collect,
-    clean,
-    collect_list,
-    first_clause,
-    word,
-)
+from kapdecide.core.contract import Status
+from kapdecide.render.plain import clinician_text
 
 if TYPE_CHECKING:
-    from kapdecide.assessment.report import Finding, OptionOut, Report
+    from kapdecide.assessment.report import DataToCollect, Finding, OptionOut, Report
 
-BLOCKING_KINDS = ("contraindication", "deferral", "required_data")
-PRECAUTION_KINDS = ("caution", "interaction")
-#: The most data items named in the headline; more are counted.
-MAX_NAMED = 3
-#: On the summary page at most this many blocking items and data to collect; the rest are in the details.
-MAX_BLOCKING = 4
-MAX_COLLECT = 5
+#: How each status looks: its word, a symbol readable without colour, and its colour.
+STATUS_LOOK: dict[Status, tuple[str, str, str]] = {
+    "contraindicated": ("CONTRAINDICATED", "✖", "bold white on red"),
+    "deferred": ("DEFERRED", "‖", "bold black on yellow"),
+    "incomplete": ("INCOMPLETE", "?", "bold white on magenta"),
+    "eligible_with_precautions": ("ELIGIBLE WITH PRECAUTIONS", "!", "bold black on cyan"),
+    "eligible": ("ELIGIBLE", "✓", "bold black on green"),
+}
+
+_NONE_NOW: dict[Status, str] = {
+    "contraindicated": "a contraindication applies",
+    "deferred": "a deferral applies; reassess when it resolves",
+    "incomplete": "the missing safety data must be collected and checked first",
+}
+_DEFAULT_ACTION: dict[Status, str] = {
+    "incomplete": "collect the missing safety data, then reassess",
+    "eligible_with_precautions": "review the cautions and interactions before the first session",
+    "eligible": "review the options and the session checklist with the patient",
+}
 
 
 @dataclass(frozen=True)
-class Item:
-    """A finding (or a group of items) on one or two lines."""
+class CollectItem:
+    """A profile field to record, in plain words, with why it matters now."""
 
-    title: str
-    text: str
-    urgent: bool = False
-    kind: str = ""
-
-
-@dataclass(frozen=True)
-class OptionLine:
-    """An offered option in one line: what, for which indication, certainty, dose."""
-
-    title: str
-    indication: str
-    grade: str
-    dose: str
+    path: str
+    ask: str
+    why: list[str] = field(default_factory=list)
+    """What the missing value holds up: the required-data finding's message, stale-data notes."""
+    blocks: int = 0
+    """How many safety checks could not run without it."""
 
 
 @dataclass(frozen=True)
 class Summary:
-    """What the clinician must see first."""
+    """One screen's content, chosen from a report."""
 
-    status: str
-    label: str
-    symbol: str
+    status: Status
     headline: str
+    """The single most important action ("URGENT: same-day suicide-risk assessment ...")."""
     urgent: bool
-    sentence: str
-    blocking: tuple[Item, ...]
-    precautions: tuple[Item, ...]
-    review: tuple[Item, ...]
-    collect: tuple[Collect, ...]
-    collect_short: tuple[str, ...]
-    offered: tuple[OptionLine, ...]
+    blocking: list[Finding]
+    """Contraindications and deferrals, urgent first."""
+    review: list[Finding]
+    """Cautions and interactions: what to act on before or at a session."""
+    notes: list[Finding]
+    to_collect: list[CollectItem]
+    offered: list[OptionOut]
+    not_offered: int
+    """Options listed for planning but not offered now (shown under --details)."""
     none_now: str | None
-    next_steps: tuple[str, ...]
-
-
-def _order(f: Finding) -> tuple[int, int]:
-    kinds = (*BLOCKING_KINDS, *PRECAUTION_KINDS, "info")
-    return (0 if f.urgent else 1, kinds.index(f.kind) if f.kind in kinds else len(kinds))
-
-
-def _item(f: Finding) -> Item:
-    return Item(clean(f.title), clean(f.message), f.urgent, f.kind)
+    """Why no option is offered, when none is."""
+    next_steps: list[str]
 
 
 def summarise(report: Report) -> Summary:
-    """The summary of ``report``."""
-    findings = sorted(report.findings, key=_order)
-    blocking = [_item(f) for f in findings if f.kind in BLOCKING_KINDS]
-    if report.not_checked:
-        titles = "; ".join(clean(n.title) for n in report.not_checked)
-        blocking.append(Item("Could not be checked", titles, False, "not_checked"))
-    precautions = [
-        Item(clean(f.title), _without_status(first_clause(f.action)), f.urgent, f.kind)
-        for f in findings
-        if f.kind in PRECAUTION_KINDS
-    ]
-    stale = {s.source: (s.days_old, s.max_age_days) for s in report.stale_data}
-    collect = collect_list(report.missing_data, stale)
-    short = _short_names(report.missing_data)
-    offered = tuple(_option_line(o) for o in report.options if o.state == "offered")
-    urgent = any(f.urgent for f in report.findings)
+    """Choose what one screen shows for ``report``."""
+    blocking = [f for f in report.findings if f.kind in ("contraindication", "deferral")]
+    blocking.sort(key=lambda f: not f.urgent)  # stable: the report's order within each group
+    urgent = [f for f in report.findings if f.urgent]
+    offered = [o for o in report.options if o.state == "offered"]
+    listed = [o for o in report.options if o.state == "excluded"]
+    none_now = None if offered else _none_now(report, listed)
+    headline = _headline(report, urgent, blocking)
+    if none_now and report.status in ("eligible", "eligible_with_precautions"):
+        headline = f"no ketamine option offered: {none_now}"  # eligible, yet nothing to offer: say why
     return Summary(
         status=report.status,
-        label=STATUS_LABEL[report.status],
-        symbol=STATUS_SYMBOL[report.status],
-        headline=_headline(report, findings, short, precautions, offered, len(collect)),
-        urgent=urgent,
-        sentence=clean(report.status_summary),
-        blocking=tuple(blocking),
-        precautions=tuple(precautions) if report.status in ("eligible", "eligible_with_precautions") else (),
-        review=tuple(_review(report)),
-        collect=tuple(collect),
-        collect_short=short,
+        headline=headline,
+        urgent=bool(urgent),
+        blocking=blocking,
+        review=[f for f in report.findings if f.kind in ("caution", "interaction")],
+        notes=[f for f in report.findings if f.kind == "info"],
+        to_collect=_to_collect(report),
         offered=offered,
-        none_now=None if offered else _none_now(report),
-        next_steps=tuple(clean(s.label) for s in report.next_steps),
+        not_offered=len(listed),
+        none_now=none_now,
+        next_steps=[s.label for s in report.next_steps],
     )
 
 
-def _short_names(fact_fields: list[str]) -> tuple[str, ...]:
-    names = ["blood pressure" if f.startswith("vitals.bp_") else label(f) for f in fact_fields]
-    return tuple(dict.fromkeys(names))
-
-
-def _without_status(text: str) -> str:
-    """An action without a leading status ("Eligible with precautions: recheck ..." -> "Recheck ...")."""
-    for status_label in STATUS_LABEL.values():
-        prefix = f"{status_label}:"
-        if text.lower().startswith(prefix.lower()):
-            rest = text[len(prefix) :].strip()
-            return rest[:1].upper() + rest[1:]
-    return text
-
-
-def _headline(
-    report: Report,
-    findings: list[Finding],
-    short: tuple[str, ...],
-    precautions: list[Item],
-    offered: tuple[OptionLine, ...],
-    n_collect: int,
-) -> str:
-    """The single most important action."""
-    urgent = [f for f in findings if f.urgent]
-    if urgent:
-        return f"URGENT: {first_clause(urgent[0].action)}"
+def _headline(report: Report, urgent: list[Finding], blocking: list[Finding]) -> str:
     labels = {s.id: s.label for s in report.next_steps}
-    if report.status in ("contraindicated", "deferred"):
-        first = next(f for f in findings if f.kind in BLOCKING_KINDS)
-        steps = [labels[s] for s in first.next_steps if s in labels]
-        return clean(steps[0]) if steps else _without_status(first_clause(first.action))
-    if report.status == "incomplete":
-        if not short or len(short) > MAX_NAMED:
-            return f"Collect before deciding: {n_collect} safety data items (below)"
-        return "Collect before deciding: " + ", ".join(short)
-    if not offered:
-        return "No ketamine option applies: standard evidence-based care"
-    head = f"{len(offered)} option{'s' if len(offered) != 1 else ''} can be offered"
-    if len(precautions) == 1:
-        return f"{head}; precaution: {precautions[0].text[:1].lower()}{precautions[0].text[1:]}"
-    if precautions:
-        return f"{head}, with the {len(precautions)} precautions below"
-    return head
+    first = urgent[0] if urgent else blocking[0] if blocking else None
+    if first is not None:
+        step = next((labels[s] for s in first.next_steps if s in labels), None)
+        if first.urgent or step is None:  # the finding's own first instruction: "Same-day suicide risk ..."
+            action = re.split(r"[;:]\s|\.\s", clinician_text(first.action), maxsplit=1)[0].rstrip(".")
+        else:
+            action = step.replace(" (see Standard care)", "")
+        if first.kind == "contraindication" and not first.urgent:
+            return f"no ketamine; {action[0].lower() + action[1:]}"
+        return ("URGENT: " if first.urgent else "") + action[0].lower() + action[1:]
+    if report.status == "incomplete" and report.data_to_collect:
+        asks = [d.path for d in report.data_to_collect[:2]]
+        more = f" and {len(report.data_to_collect) - 2} more" if len(report.data_to_collect) > 2 else ""
+        return f"collect {', '.join(asks)}{more}, then reassess"
+    return _DEFAULT_ACTION.get(report.status, "review the findings")
 
 
-def _review(report: Report) -> list[Item]:
-    """What to check by hand: entries not recognised, medications not checked, values derived."""
-    out = []
-    if report.unrecognised:
-        entries = "; ".join(f"{u.entry} ({u.path})" for u in report.unrecognised[:MAX_NAMED])
-        more = len(report.unrecognised) - MAX_NAMED
-        out.append(Item("Not recognised: review by hand", entries + (f"; and {more} more" if more > 0 else "")))
-    if report.medications.not_checked or not report.medications.recorded:
-        out.append(Item("Medications", clean(report.medications.message)))
-    for d in report.derived:
-        out.append(Item("Derived, not recorded", clean(d.reason)))
-    return out
+def _to_collect(report: Report) -> list[CollectItem]:
+    """data_to_collect, each with what it holds up: its required-data finding and stale-data note are
+    folded in, so a stale reading is reported once."""
+    why: dict[str, list[str]] = {}
+    blocks: dict[str, int] = {}
+    path_of = {f: d.path for d in report.data_to_collect for f in d.fields}
+    for f in report.findings:
+        if f.kind == "required_data":
+            for path in dict.fromkeys(path_of.get(t.field, t.field) for t in f.triggered_by):
+                why.setdefault(path, []).append(clinician_text(f.message))
+    for s in report.stale_data:  # said once: a required-data finding on the same field already says it
+        for path in dict.fromkeys(path_of.get(x, x) for x in s.fields):
+            if path not in why:
+                why[path] = [f"Latest is {s.days_old} days old (limit {s.max_age_days} days): not used."]
+    for n in report.not_checked:
+        for path in dict.fromkeys(path_of.get(x, x) for x in n.needs):
+            blocks[path] = blocks.get(path, 0) + 1
+    items: list[DataToCollect] = list(report.data_to_collect)
+    return [CollectItem(d.path, d.ask, why.get(d.path, []), blocks.get(d.path, 0)) for d in items]
 
 
-def _option_line(o: OptionOut) -> OptionLine:
-    dose = o.dose.text if o.dose else ""
-    return OptionLine(clean(o.title), word(o.indication or ""), GRADE_LABEL.get(o.grade or "", "-"), clean(dose))
-
-
-def _none_now(report: Report) -> str:
-    """Why no option is offered."""
-    from kapdecide.assessment.options import STATUS_OPTION_REASON
-
-    if report.status in STATUS_OPTION_REASON:
-        return STATUS_OPTION_REASON[report.status]
-    applicable = [o for o in report.options if o.state != "not_applicable"]
-    if applicable:
-        return "Every option that applies is excluded for this patient (reasons under Options)."
-    insufficient = [clean(s.statement) for s in report.substances if s.insufficient_evidence]
-    why = " ".join(insufficient)
-    return "None applies to the recorded indications." + (f" {why}" if why else "")
+def _none_now(report: Report, listed: list[OptionOut]) -> str:
+    if report.status in _NONE_NOW:
+        return _NONE_NOW[report.status]
+    if listed:
+        reasons = [r for r in listed[0].reasons if r]
+        shared = reasons[0] if reasons and all(o.reasons[:1] == reasons[:1] for o in listed) else None
+        return clinician_text(shared) if shared else "each listed option is excluded for this patient (see --details)"
+    weak = [clinician_text(s.substance) for s in report.substances if s.insufficient_evidence]
+    if weak:
+        return f"insufficient evidence for ketamine in {' or '.join(weak)} use disorder; standard care applies"
+    return "no option applies to this patient's recorded indications; standard care applies"

@@ -233,7 +233,7 @@ def test_options_excluded_with_reasons_when_not_eligible(
     for o in r.options:
         assert o.state == "excluded", o
         assert o.reasons and o.reasons[0].startswith(reason)
-        assert o.dose is not None  # an excluded option still shows what it would be
+        assert o.dose is None  # no computed dose beside a reason not to dose (issue 15)
 
 
 def test_option_exclusion_true_and_unknown(extended: list[LoadedProtocol]) -> None:

@@ -62,3 +62,25 @@ def test_every_code_is_documented_in_the_reference() -> None:
     text = (ROOT / "docs" / "reference.md").read_text(encoding="utf-8")
     for code, spec in PROBLEM_CODES.items():
         assert f"| `{code}` | {spec.severity} |" in text, code
+
+
+def test_parse_codes_splits_commas_and_suggests_for_an_unknown_code() -> None:
+    import pytest
+
+    from kapdecide.core.codes import parse_codes
+
+    assert parse_codes(["tier-gap, never-true", "tier-gap", ""]) == {"tier-gap", "never-true"}
+    with pytest.raises(ValueError, match="shadowed-rul: no such problem code; did you mean 'shadowed-rule'"):
+        parse_codes(["shadowed-rul"])
+    with pytest.raises(ValueError, match=r"^zzz: no such problem code \("):
+        parse_codes(["zzz"])
+
+
+def test_shown_applies_select_then_ignore() -> None:
+    from kapdecide.core.codes import shown
+    from kapdecide.core.errors import Problem
+
+    ps = [Problem("f", 1, 1, c, "m") for c in ("tier-gap", "never-true", "unused-evidence")]
+    codes = lambda xs: [p.code for p in xs]  # noqa: E731
+    assert codes(shown(ps, frozenset({"tier-gap", "unused-evidence"}), frozenset({"unused-evidence"}))) == ["tier-gap"]
+    assert codes(shown(ps, frozenset(), frozenset({"never-true"}))) == ["tier-gap", "unused-evidence"]

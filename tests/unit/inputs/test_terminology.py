@@ -120,6 +120,9 @@ def test_rxnorm_codes(code: str, ingredients: set[str]) -> None:
         ("major_depressive_disorder", "psych", "major_depressive_disorder"),
         ("heart failure", "medical", "heart_failure"),
         ("PTSD", "psych", "ptsd"),
+        ("MDD, recurrent", "psych", "major_depressive_disorder"),  # course and severity as EHRs write them
+        ("Major depressive disorder, recurrent, moderate", "psych", "major_depressive_disorder"),
+        ("MDD single episode, severe", "psych", "major_depressive_disorder"),
     ],
 )
 def test_condition_names_and_synonyms(text: str, kind: str, value: str) -> None:
@@ -137,6 +140,8 @@ def test_condition_names_and_synonyms(text: str, kind: str, value: str) -> None:
         ("manic episode", {"mania"}),
         ("Psychostimulant dependence", set()),  # not a psychosis
         ("schizoid personality disorder", set()),
+        ("MDD, severe, with psychotic features", {"psychosis"}),  # a qualifier never hides a safety word
+        ("Psychotic depression, recurrent", {"psychosis", "psych"}),
     ],
 )
 def test_safety_words_in_qualified_names(text: str, kinds: set[str]) -> None:
@@ -168,7 +173,9 @@ def test_a_misspelt_ketamine_allergy_is_still_a_ketamine_allergy(written: str) -
     assert t.is_ketamine_allergy(t.match_drug_text(written), written)
 
 
-@pytest.mark.parametrize("text", ["asthma", "hiv", "complex_regional_pain_syndrome"])
+@pytest.mark.parametrize(
+    "text", ["asthma", "hiv", "complex_regional_pain_syndrome", "MDD, recurrent, in full remission"]
+)
 def test_conditions_outside_the_vocabulary_are_not_recognised(text: str) -> None:
     assert not t.match_condition_text(text).recognised
 

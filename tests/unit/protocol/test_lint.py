@@ -176,3 +176,19 @@ def test_every_lint_rule_module_documents_its_codes() -> None:
             assert PROBLEM_CODES[code].stage == "lint"
             seen.add(code)
     assert seen == {c for c, spec in PROBLEM_CODES.items() if spec.stage == "lint"}
+
+
+def test_one_warning_per_evidence_entry_without_a_doi(tmp_path: Path) -> None:
+    """Issue 15: evidence with neither a DOI nor an identifier had two warnings (one from the
+    checks, one from lint); each entry now has one, and the shipped protocol holds to it."""
+    text = (LINT / "evidence-without-doi.pass.yaml").read_text(encoding="utf-8")
+    text = text.replace("doi: 10.1176/appi.ajp.2021.21030277, ", "")
+    (tmp_path / "bare.yaml").write_text(text, encoding="utf-8")
+    _, problems = validate_paths([tmp_path / "bare.yaml"], TODAY)
+    about = [p for p in problems if p.code.startswith("evidence-without")]
+    assert [(p.code, p.message.split(":")[0]) for p in about] == [
+        ("evidence-without-identifier", "evidence 'KARE-2022' has no DOI and no other identifier")
+    ]
+    _, shipped = validate_paths([Path(__file__).resolve().parents[3] / "protocols"], TODAY)
+    entries = [p.path.split(".")[0] for p in shipped if p.code.startswith("evidence-without")]
+    assert entries and len(entries) == len(set(entries))

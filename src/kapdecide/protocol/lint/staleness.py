@@ -14,7 +14,7 @@ CODES = ("review-overdue", "evidence-without-doi", "rule-without-rationale")
 
 
 def check(lp: LoadedProtocol, today: dt.date | None) -> Iterator[Problem]:
-    """Rules without a rationale, an overdue review, evidence without a DOI."""
+    """Rules without a rationale, an overdue review, evidence with an identifier but no DOI."""
     p, src = lp.protocol, lp.smap()
     for i, r in enumerate(p.rules):
         if r.rationale is None and r.kind != "required_data":
@@ -25,11 +25,13 @@ def check(lp: LoadedProtocol, today: dt.date | None) -> Iterator[Problem]:
     if today is not None and today > due:
         yield overdue
     for i, e in enumerate(p.evidence):
-        if e.doi is None:
+        # NOTE: evidence with neither a DOI nor an identifier has its one warning from the checks
+        # (evidence-without-identifier); this one is for evidence identified otherwise.
+        if e.doi is None and e.identifier is not None:
             yield src.problem(
                 ("evidence", i, "id"),
                 "evidence-without-doi",
-                f"evidence {e.id!r} has no DOI" + (f" (identifier: {e.identifier})" if e.identifier else ""),
+                f"evidence {e.id!r} has no DOI (identifier: {e.identifier})",
                 severity="warning",
             )
 
