@@ -19,15 +19,15 @@ from kapdecide.assessment.report import Report
 from kapdecide.protocol.loader import LoadedProtocol, load_protocols
 from kapdecide.render import figures
 from kapdecide.render.chart import chart_inputs
-from kapdecide.render.html import chart_report, render_html
-from kapdecide.render.plain import clean, collect_list, to_collect
-from kapdecide.render.summary import summarise
+from kapdecide.render.html import chart_report, header_facts, render_html
+from kapdecide.render.summary import STATUS_LOOK, summarise
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "tests" / "golden"
 EXAMPLES = sorted(p.stem for p in (ROOT / "examples").glob("*.yaml"))
 UPDATE = os.environ.get("KAPDECIDE_UPDATE_GOLDEN") == "1"
 HOSTILE = "<script>alert(1)</script>"
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +59,8 @@ def test_html_report_golden(name: str, protocols: list[LoadedProtocol]) -> None:
 
 def _hostile_report(report: Report) -> Report:
     """The report with every free-text field the model accepts replaced by a script tag (fields whose
-    type is a fixed vocabulary keep their values: the model refuses anything else)."""
+    type is a fixed vocabulary keep their values: the model refuses anything else; so do the dates,
+    which the report writes from dates the profile's checks accepted, never from free text)."""
     data = report.model_dump(mode="json")
     original = json.loads(json.dumps(data))
 
@@ -68,7 +69,7 @@ def _hostile_report(report: Report) -> Report:
             return {k: replace(v) for k, v in node.items()}
         if isinstance(node, list):
             return [replace(v) for v in node]
-        return HOSTILE if isinstance(node, str) else node
+        return HOSTILE if isinstance(node, str) and not ISO_DATE.fullmatch(node) else node
 
     data = replace(data)
     for _ in range(50):
@@ -134,7 +135,7 @@ def test_every_example_is_one_self_contained_file(name: str, protocols: list[Loa
     assert all(f'href="#ev-{k}"' in html or f'id="ev-{k}"' in html for k in re.findall(r'href="#ev-([^"]+)"', html))
     # the decision-support statement, the status, the signature line and the receipt
     assert "Decision support for clinician review" in html and "@bottom-left" in html
-    assert summarise(report).label.upper() in html
+    assert STATUS_LOOK[report.status][0] in html
     assert "Reviewed by (name, role)" in html and report.receipt.profile_sha256 in html
     # no author tag and no vocabulary slug reaches the clinician
     for tag in ("DESIGN CHOICE", "CONSERVATIVE", "DISAGREEMENT", "VERIFY"):
@@ -154,46 +155,43 @@ def test_doses_are_shown_only_for_offered_options(protocols: list[LoadedProtocol
 
 def test_the_summary_puts_the_urgent_action_in_the_status_box(protocols: list[LoadedProtocol]) -> None:
     report, html = _html("deferred-suicidality-alcohol", protocols)
-    s = summarise(report)
-    assert s.urgent and s.headline.startswith("URGENT: Same-day suicide risk assessment")
+    s = summarise(report)  # the text screen's summary: one choice of the most important action
+    assert s.urgent and s.headline == "URGENT: same-day suicide risk assessment and safety plan"
     box = html[html.index('<div class="status') : html.index("</div>\n</div>", html.index('<div class="status'))]
-    assert "DEFERRED" in box and "URGENT" in box and "Same-day suicide risk assessment" in box
-    assert s.blocking[0].urgent and "active with plan" in s.blocking[0].text
+    assert "DEFERRED" in box and "URGENT" in box and "Same-day suicide risk assessment and safety plan" in box
+    assert s.blocking[0].urgent and "active, with a plan" in html[: html.index("At a glance")]
 
 
 def test_data_to_collect_names_profile_fields_and_asks_in_plain_words(protocols: list[LoadedProtocol]) -> None:
     report, html = _html("incomplete-female-no-pregnancy-section", protocols)
     assert "pregnancy.possible" in report.missing_data
-    s = summarise(report)
-    fields = {c.field: c.question for c in s.collect}
-    assert fields["pregnancy.can_become_pregnant"] == "Can the patient become pregnant?"
-    assert "pregnancy.breastfeeding" in fields and "patient.sex_at_birth" in fields
-    assert "pregnancy.possible" not in html
-    assert s.headline == "Collect before deciding: sex at birth, breastfeeding, can become pregnant"
-    stale = collect_list(["vitals.bp_systolic_mmhg", "vitals.bp_diastolic_mmhg"], {"blood_pressure": (45, 30)})
-    assert len(stale) == 1 and stale[0].field == "vitals.blood_pressure" and "45 days old" in stale[0].question
-    assert to_collect("substance_use.opioids.days_since_nonprescribed_use").field == (
-        "substance_use[opioids].last_nonprescribed_use"
+    page_one = html[: html.index("At a glance")]
+    for item in report.data_to_collect:  # the report's field -> question table (language/sources.py)
+        assert f'<td class="mono">{item.path}</td>' in page_one
+        assert item.ask[:1].upper() + item.ask[1:] in page_one
+    assert "Can the patient become pregnant?" in page_one and "pregnancy.possible" not in html
+    assert "Collect patient.sex_at_birth, pregnancy.breastfeeding and 1 more, then reassess" in page_one
+
+
+def test_a_stale_reading_is_one_item_with_the_checks_that_wait_on_it(protocols: list[LoadedProtocol]) -> None:
+    report, html = _html("incomplete-stale-bp", protocols)
+    page_one = html[: html.index("At a glance")]
+    assert page_one.count('<td class="mono">vitals.blood_pressure</td>') == 1
+    assert "3 safety checks wait on it." in page_one
+    assert header_facts(report)["bp_used"] == (
+        "none used: the latest (116/74 mmHg, 2026-10-07) is 45 days old, over the 30-day limit"
     )
 
 
-def test_author_tags_become_plain_words() -> None:
-    assert clean("Breath alcohol 0.00 before dosing (CONSERVATIVE) and a screen.") == (
-        "Breath alcohol 0.00 before dosing and a screen."
-    )
-    assert clean("DESIGN CHOICE: weekly contact for 90 days.") == "Weekly contact for 90 days."
-    assert clean("Recheck. DISAGREEMENT on how to treat rises; CONSERVATIVE: pause at this threshold.") == (
-        "Recheck. Pause at this threshold."
-    )
-    assert clean("about 4 hours (DISAGREEMENT; CONSERVATIVE: monitor until back near baseline)") == (
-        "About 4 hours (monitor until back near baseline)"
-    )
-    assert clean("About 2.5 mg/kg (VERIFY against the primary text)") == (
-        "About 2.5 mg/kg (unverified against the primary text)"
-    )
-    assert clean("ideation: active_with_plan; C-SSRS screen: positive_active") == (
-        "Ideation: active with plan; C-SSRS screen: positive (active ideation)"
-    )
+def test_the_summary_page_counts_what_it_leaves_to_the_details(protocols: list[LoadedProtocol]) -> None:
+    report, _ = _html("incomplete-missing-bp", protocols)
+    first = report.data_to_collect[0]
+    more = [first.model_copy(update={"path": f"x.field_{i}", "ask": f"item {i}?"}) for i in range(7)]
+    html = render_html(report.model_copy(update={"data_to_collect": more}))
+    page_one = html[: html.index("At a glance")]
+    assert page_one.count("Item ") == 5 and "and 2 more: see" in page_one
+    details = html[html.index('<h3 id="collect">') :]
+    assert all(f"Item {i}?" in details for i in range(7))
 
 
 # ---------------------------------------------------------------- pictures
@@ -202,21 +200,24 @@ def test_author_tags_become_plain_words() -> None:
 def test_the_blood_pressure_picture_draws_the_thresholds_and_the_freshness_cut_off(
     protocols: list[LoadedProtocol],
 ) -> None:
+    report, _ = _html("incomplete-stale-bp", protocols)
     chart = chart_inputs(_checked("incomplete-stale-bp").profile, protocols, dt.date(2026, 11, 21))
-    fig = figures.bp_figure(chart)
+    fig = figures.bp_figure(report.patient.blood_pressure_readings, chart)
     assert fig is not None
     labels = [line.label for line in fig.thresholds]
     expected = {"130 systolic: caution", "80 diastolic: caution", "140 systolic: defer", "90 diastolic: defer"}
     assert expected <= set(labels)
     assert fig.cutoff is not None and fig.stale_x is not None and fig.cutoff.label.startswith("30-day limit")
     assert all(m.x < fig.stale_x for m in fig.systolic)  # the 45-day-old readings fall in the stale region
-    assert chart.bp_used().startswith("none used: the latest (2026-10-07) is 45 days old")
+    report, _ = _html("deferred-bp-alcohol", protocols)
     chart = chart_inputs(_checked("deferred-bp-alcohol").profile, protocols, dt.date(2026, 11, 21))
-    fig = figures.bp_figure(chart)
+    fig = figures.bp_figure(report.patient.blood_pressure_readings, chart)
     assert fig is not None and len(fig.systolic) == 3 and fig.stale_x is not None
     assert all(m.x > fig.stale_x for m in fig.systolic)  # every reading is within 30 days
-    assert chart.bp_used() == "152/94 mmHg (mean of 2 readings, 2026-11-21)"
-    assert chart.weight == "92 kg, date of weighing not recorded"
+    assert header_facts(report) == {
+        "weight": "92 kg, date of weighing not recorded",
+        "bp_used": "152/94 mmHg (mean of 2 readings, 2026-11-21)",
+    }
 
 
 def test_the_what_would_change_ladder_shows_each_value_and_its_status(protocols: list[LoadedProtocol]) -> None:

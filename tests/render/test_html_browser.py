@@ -22,7 +22,7 @@ import pytest
 from kapdecide import pipeline
 from kapdecide.protocol.loader import load_protocols
 from kapdecide.render.html import chart_report
-from kapdecide.render.summary import summarise
+from kapdecide.render.summary import STATUS_LOOK
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted(p.stem for p in (ROOT / "examples").glob("*.yaml"))
@@ -74,7 +74,7 @@ def printed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, tupl
             page.write_text(html.replace("</style>", f"{rule}\n</style>", 1), encoding="utf-8")
             jobs.append([f"--print-to-pdf={folder / f'{paper}.pdf'}", page.as_uri()])
         jobs.append([f"--screenshot={folder / 'page.png'}", "--window-size=1024,1400", (folder / "a4.html").as_uri()])
-        out[name] = (summarise(report).label.upper(), folder)
+        out[name] = (STATUS_LOOK[report.status][0], folder)
     with ThreadPoolExecutor(max_workers=2) as pool:
         list(pool.map(lambda a: _chromium(*a), jobs))
     yield out

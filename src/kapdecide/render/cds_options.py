@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 
 from kapdecide.render.cds_base import Card
 from kapdecide.render.cds_text import (
-    GRADE_LABEL,
     SUMMARY_MAX,
     bullets,
     cite_keys,
@@ -18,7 +17,7 @@ from kapdecide.render.cds_text import (
     md,
     units,
 )
-from kapdecide.render.plain import clinician_text
+from kapdecide.render.plain import GRADE_LABEL, clinician_text
 
 if TYPE_CHECKING:
     from kapdecide.assessment.report import OptionOut, Report, SessionChecklist

@@ -168,7 +168,6 @@ KIND_LABEL = {
     "info": "note",
 }
 KIND_PREFIX = {"contraindication": "Contraindicated", "deferral": "Defer"}
-GRADE_LABEL = {"high": "high", "moderate": "moderate", "low": "low", "very_low": "very low"}
 
 Topic = Literal[
     "status", "contraindication", "deferral", "other-findings", "data-to-confirm", "import-warnings", "options"

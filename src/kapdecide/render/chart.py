@@ -1,9 +1,13 @@
-"""What the chart report shows beside the report: the profile's blood-pressure readings, the dates of
-last use and the weight's date, and the protocol's blood-pressure thresholds and freshness limit.
+"""What the chart report's pictures need that the report does not carry: the protocols' blood-pressure
+thresholds, freshness limit and rule titles, and each substance's date of last use.
 
-The report model carries the decision; a picture of the readings needs the readings themselves, so
-the HTML report is given these too (``chart_inputs``), read from the same checked profile and
-protocols the report was computed from. Nothing here decides anything.
+The report carries the decision and the header facts (``report.patient``: age, sex, weight and its
+date, the blood pressure used and every reading); the HTML report reads those from the report. The
+thresholds are read from the protocol rules (the report names only the rules that fired), the
+freshness limit from the protocol (the report gives it only when a reading is stale), the rule titles
+for the findings a "what would change" value would add (not fired, so not in the report), and the
+dates of last use from the profile (the report has no dates of use). ``chart_inputs`` reads them from
+the same checked profile and protocols the report was computed from. Nothing here decides anything.
 """
 
 from __future__ import annotations
@@ -24,15 +28,6 @@ SYSTOLIC = "vitals.bp_systolic_mmhg"
 DIASTOLIC = "vitals.bp_diastolic_mmhg"
 #: Severity of a rule kind, to keep the most severe rule at a shared threshold.
 _KIND_RANK = {"contraindication": 0, "deferral": 1, "required_data": 2, "caution": 3, "interaction": 4, "info": 5}
-
-
-@dataclass(frozen=True)
-class Reading:
-    """One blood-pressure reading."""
-
-    day: dt.date
-    systolic: int
-    diastolic: int
 
 
 @dataclass(frozen=True)
@@ -57,17 +52,13 @@ class LastUse:
 
 @dataclass(frozen=True)
 class ChartInputs:
-    """The profile's dated values and the protocol's limits that the chart report draws."""
+    """The protocols' limits and the profile's dates of last use that the chart report draws."""
 
     as_of: dt.date
-    readings: tuple[Reading, ...] = ()
     thresholds: tuple[Threshold, ...] = ()
     freshness_days: int | None = None
+    """The protocols' blood-pressure freshness limit (days), if they set one."""
     last_use: tuple[LastUse, ...] = ()
-    age: int | None = None
-    sex: str | None = None
-    weight: str | None = None
-    """The weight as recorded, with its date ("92 kg, weighed 2026-11-01")."""
     rule_titles: tuple[tuple[str, str], ...] = ()
     """(rule id, title) of every rule, to name the findings a "what would change" value adds."""
 
@@ -76,62 +67,17 @@ class ChartInputs:
         """The oldest day whose readings are still used (the freshness limit), if the protocol has one."""
         return None if self.freshness_days is None else self.as_of - dt.timedelta(days=self.freshness_days)
 
-    def bp_used(self) -> str:
-        """The blood pressure the assessment used, with its date, or why none was used."""
-        if not self.readings:
-            return "not recorded"
-        latest = max(r.day for r in self.readings)
-        day = [r for r in self.readings if r.day == latest]
-        age = (self.as_of - latest).days
-        if self.cutoff is not None and latest < self.cutoff:
-            limit = f"over the {self.freshness_days}-day limit"
-            return f"none used: the latest ({latest.isoformat()}) is {age} days old, {limit}"
-        sys_mean = _half_up(sum(r.systolic for r in day) / len(day))
-        dia_mean = _half_up(sum(r.diastolic for r in day) / len(day))
-        n = f"mean of {len(day)} readings" if len(day) > 1 else "1 reading"
-        return f"{sys_mean}/{dia_mean} mmHg ({n}, {latest.isoformat()})"
-
-
-def _half_up(x: float) -> int:
-    from kapdecide.language.facts import round_half_up
-
-    return round_half_up(x)
-
 
 def chart_inputs(profile: Profile, protocols: Sequence[LoadedProtocol], as_of: dt.date) -> ChartInputs:
     """The chart's inputs from the checked profile and the protocols of its report."""
-    readings: tuple[Reading, ...] = ()
-    if profile.vitals and profile.vitals.blood_pressure:
-        readings = tuple(
-            sorted(
-                (Reading(r.taken_at, r.systolic_mmhg, r.diastolic_mmhg) for r in profile.vitals.blood_pressure),
-                key=lambda r: (r.day, r.systolic, r.diastolic),
-            )
-        )
     limits = [f.max_age_days for lp in protocols for f in lp.protocol.freshness if f.source == "blood_pressure"]
-    patient = profile.patient
     return ChartInputs(
         as_of=as_of,
-        readings=readings,
         thresholds=bp_thresholds(protocols),
         freshness_days=min(limits) if limits else None,
         last_use=_last_use(profile, as_of),
-        age=patient.age if patient else None,
-        sex=patient.sex_at_birth if patient else None,
-        weight=_weight(profile),
         rule_titles=tuple((r.id, r.title) for lp in protocols for r in lp.protocol.rules),
     )
-
-
-def _weight(profile: Profile) -> str | None:
-    patient = profile.patient
-    if patient is None or patient.weight_in_kg is None:
-        return None
-    kg = f"{patient.weight_in_kg:g} kg"
-    if patient.weight_kg is None and patient.weight_lb is not None:
-        kg += f" ({patient.weight_lb:g} lb)"
-    when = f"weighed {patient.weight_date.isoformat()}" if patient.weight_date else "date of weighing not recorded"
-    return f"{kg}, {when}"
 
 
 def _last_use(profile: Profile, as_of: dt.date) -> tuple[LastUse, ...]:

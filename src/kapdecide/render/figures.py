@@ -2,8 +2,8 @@
 as inline SVG (no script, no fonts beyond the page's, printable in black and white: every series has
 its own marker and every line its label).
 
-- the blood-pressure readings by date, with the protocol's thresholds (130/80, 140/90, ...) and the
-  freshness cut-off drawn;
+- the blood-pressure readings by date (``report.patient.blood_pressure_readings``), with the
+  protocol's thresholds (130/80, 140/90, ...) and the freshness cut-off drawn;
 - "what would change": for each unknown that blocks the decision, the status at each value, a ladder;
 - the days since last use of each substance against the withdrawal and relapse windows.
 """
@@ -16,10 +16,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from kapdecide.render.chart import ChartInputs, Threshold
-from kapdecide.render.plain import STATUS_LABEL, STATUS_SYMBOL, show, word
+from kapdecide.render.plain import plain_value, plain_word
+from kapdecide.render.summary import STATUS_LOOK
 
 if TYPE_CHECKING:
-    from kapdecide.assessment.report import WhatIf
+    from collections.abc import Sequence
+
+    from kapdecide.assessment.report import BloodPressureReadingOut, WhatIf
 
 WIDTH = 680
 _KIND_WORD = {"contraindication": "contraindicated", "deferral": "defer", "caution": "caution"}
@@ -114,17 +117,24 @@ class _Scale:
         return round(self.bottom - (self.bottom - self.top) * (mmhg - self.lo) / (self.hi - self.lo), 1)
 
 
-def _bp_scale(chart: ChartInputs) -> tuple[_Scale, list[Threshold]]:
+@dataclass(frozen=True)
+class _Reading:
+    day: dt.date
+    systolic: int
+    diastolic: int
+
+
+def _bp_scale(readings: Sequence[_Reading], chart: ChartInputs) -> tuple[_Scale, list[Threshold]]:
     """The plot's date and pressure ranges: every reading, the freshness cut-off, the assessment day
     and the thresholds near the readings (180/110 only when a reading comes near it)."""
-    first = min(r.day for r in chart.readings)
+    first = min(r.day for r in readings)
     start = min(first, chart.cutoff or first) - dt.timedelta(days=2)
-    end = max(chart.as_of, max(r.day for r in chart.readings)) + dt.timedelta(days=2)
+    end = max(chart.as_of, max(r.day for r in readings)) + dt.timedelta(days=2)
     if (end - start).days < 14:
         start = end - dt.timedelta(days=14)
-    highest = max(r.systolic for r in chart.readings)
+    highest = max(r.systolic for r in readings)
     shown = [t for t in chart.thresholds if t.systolic <= max(highest + 10, 145)]
-    low = min(60, *(r.diastolic - 10 for r in chart.readings))
+    low = min(60, *(r.diastolic - 10 for r in readings))
     lo, hi = _nice(low, max(150, highest + 10, *(t.systolic + 5 for t in shown)), 10)
     return _Scale(start, end, lo, hi), shown
 
@@ -141,11 +151,12 @@ def _threshold_lines(sc: _Scale, shown: list[Threshold]) -> tuple[Line, ...]:
     return tuple(lines)
 
 
-def bp_figure(chart: ChartInputs) -> BpFigure | None:
-    """The readings by date, or None when none was recorded."""
-    if not chart.readings:
+def bp_figure(recorded: Sequence[BloodPressureReadingOut], chart: ChartInputs) -> BpFigure | None:
+    """The readings by date (oldest first, as the report lists them), or None when none was recorded."""
+    if not recorded:
         return None
-    sc, shown = _bp_scale(chart)
+    readings = [_Reading(dt.date.fromisoformat(r.taken_on), r.systolic_mmhg, r.diastolic_mmhg) for r in recorded]
+    sc, shown = _bp_scale(readings, chart)
     cutoff = stale_x = None
     if chart.cutoff is not None:
         cx = sc.x(chart.cutoff)
@@ -154,16 +165,14 @@ def bp_figure(chart: ChartInputs) -> BpFigure | None:
         cutoff = Line(cx, sc.top, cx, sc.bottom, "cutoff", label, cx + 4, sc.top + 10)
     ax = sc.x(chart.as_of)
     sys_marks = tuple(
-        Mark(sc.x(r.day), sc.y(r.systolic), "sys", f"{r.day.isoformat()}: systolic {r.systolic}")
-        for r in chart.readings
+        Mark(sc.x(r.day), sc.y(r.systolic), "sys", f"{r.day.isoformat()}: systolic {r.systolic}") for r in readings
     )
     dia_marks = tuple(
-        Mark(sc.x(r.day), sc.y(r.diastolic), "dia", f"{r.day.isoformat()}: diastolic {r.diastolic}")
-        for r in chart.readings
+        Mark(sc.x(r.day), sc.y(r.diastolic), "dia", f"{r.day.isoformat()}: diastolic {r.diastolic}") for r in readings
     )
     span = (sc.end - sc.start).days
     tick_days = [sc.start + dt.timedelta(days=round(span * i / 4)) for i in range(5)]
-    readings = "; ".join(f"{r.day.isoformat()} {r.systolic}/{r.diastolic}" for r in chart.readings)
+    listed = "; ".join(f"{r.day.isoformat()} {r.systolic}/{r.diastolic}" for r in readings)
     return BpFigure(
         width=WIDTH,
         height=240,
@@ -181,7 +190,7 @@ def bp_figure(chart: ChartInputs) -> BpFigure | None:
         diastolic_path=_path(dia_marks),
         x_ticks=tuple(Tick(sc.x(d), d.isoformat()) for d in tick_days),
         y_ticks=tuple(Tick(sc.y(v), str(v)) for v in range(sc.lo, sc.hi + 1, 20 if sc.hi - sc.lo > 100 else 10)),
-        description=f"Blood-pressure readings (mmHg): {readings}.",
+        description=f"Blood-pressure readings (mmHg): {listed}.",
     )
 
 
@@ -201,7 +210,6 @@ class Step:
     value: str
     status: str
     label: str
-    symbol: str
     added: str
     """The findings this value adds, by title."""
     added_count: int
@@ -217,6 +225,12 @@ class Ladder:
     steps: tuple[Step, ...]
 
 
+def status_word(status: str) -> str:
+    """A status as a word in a sentence or a small box ("Eligible with precautions")."""
+    words: dict[str, str] = {key: look[0].capitalize() for key, look in STATUS_LOOK.items()}
+    return words.get(status, plain_word(status))
+
+
 def ladders(what_would_change: list[WhatIf] | None, titles: dict[str, str] | None = None) -> tuple[Ladder, ...]:
     """One ladder per unknown that blocks the decision (``titles``: rule id -> title, for the findings
     a value adds)."""
@@ -230,11 +244,10 @@ def ladders(what_would_change: list[WhatIf] | None, titles: dict[str, str] | Non
             Step(
                 x=round(i * (step_w + gap), 1),
                 width=step_w,
-                value="/".join(show(val) for val in sc.values.values()),
+                value="/".join(plain_value(val) for val in sc.values.values()),
                 status=sc.status,
-                label=STATUS_LABEL.get(sc.status, sc.status),
-                symbol=STATUS_SYMBOL.get(sc.status, ""),
-                added=", ".join(titles.get(f, word(f)) for f in sc.findings),
+                label=status_word(sc.status),
+                added=", ".join(titles.get(f, plain_word(f)) for f in sc.findings),
                 added_count=len(sc.findings),
             )
             for i, sc in enumerate(w.scenarios)
@@ -298,7 +311,7 @@ def use_figure(chart: ChartInputs) -> UseFigure | None:
     rows = []
     for i, u in enumerate(chart.last_use):
         cy = top + row_h * i + row_h / 2
-        name = word(u.substance)
+        name = plain_word(u.substance)
         if u.days is None or u.day is None:
             rows.append(UseRow(cy, name, None, "last use not recorded"))
             continue

@@ -1,15 +1,23 @@
 """Protocol words made fit for a clinician's eyes: no author tags, no slugs, citations as short keys.
 
 The protocol keeps its authors' notes ("DESIGN CHOICE", "CONSERVATIVE") and ids for review and for
-``explain``; what a clinician reads (text, HTML, CDS Hooks) goes through ``clinician_text``.
+``explain``; what a clinician reads (text, HTML, CDS Hooks) goes through ``clinician_text``. A
+vocabulary value reads through ``plain_word`` (a fact value through ``plain_value``), a rule's test
+through ``rule_test_words`` and a printed rule condition through ``condition_words``.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import Any
 
+from kapdecide.assessment.wording import show_value
+from kapdecide.core.operators import OPERATORS
 from kapdecide.core.vocabulary import value_label
+
+#: The certainty of evidence (GRADE) in words.
+GRADE_LABEL = {"high": "high", "moderate": "moderate", "low": "low", "very_low": "very low"}
 
 _TAGS = r"(?:DESIGN CHOICE|CONSERVATIVE|APPROXIMATION|VERIFY)"
 _TAG_ALONE = re.compile(rf"\s*\({_TAGS}\)")
@@ -35,7 +43,7 @@ def clinician_text(text: str) -> str:
         text,
     )
     text = _INLINE_CITES.sub("", text)
-    return _SLUG.sub(lambda m: _plain_slug(m.group(0)), text).strip()
+    return _SLUG.sub(lambda m: plain_word(m.group(0)), text).strip()
 
 
 def inline_citations(text: str) -> list[str]:
@@ -43,7 +51,9 @@ def inline_citations(text: str) -> list[str]:
     return [cite for group in _INLINE_CITES.findall(text) for cite in re.findall(r"\[([^\]]+)\]", group)]
 
 
-def _plain_slug(slug: str) -> str:
+def plain_word(slug: str) -> str:
+    """One vocabulary value in words (``active_with_plan`` -> "active, with a plan",
+    ``other_stimulants`` -> "other stimulants")."""
     label = value_label(slug)
     return label if label != slug else slug.replace("_", " ")
 
@@ -60,3 +70,24 @@ def first_sentence(text: str) -> str:
     """The first sentence of ``text`` (all of it when it is one sentence)."""
     parts = _SENTENCE_END.split(text, maxsplit=1)
     return parts[0] if len(parts) == 1 else parts[0] + "."
+
+
+def plain_value(value: Any) -> str:
+    """A fact value as a clinician reads it: yes or no, a list joined, each vocabulary value in words
+    (``["cyp_inhibitor"]`` -> "cyp inhibitor"), a missing value "unknown"."""
+    return clinician_text(show_value(value))
+
+
+def rule_test_words(operator: str, threshold: Any) -> str:
+    """A rule's test in words, as it follows the field: "≥ 140", "includes cyp inhibitor", "is recorded"."""
+    sign = OPERATORS[operator].sign if operator in OPERATORS else operator
+    return sign if threshold is None else f"{sign} {plain_value(threshold)}"
+
+
+_IS_YES = re.compile(r" is yes\b")
+
+
+def condition_words(text: str) -> str:
+    """A printed rule condition in plainer words (``acutely intoxicated is yes`` -> "acutely
+    intoxicated")."""
+    return _IS_YES.sub("", clinician_text(text))

@@ -17,15 +17,14 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from kapdecide.render.plain import clinician_text, first_sentence, short_keys
-from kapdecide.render.summary import STATUS_LOOK, Summary, summarise
+from kapdecide.render.plain import GRADE_LABEL, clinician_text, first_sentence, short_keys
+from kapdecide.render.summary import STATUS_LOOK, Summary, cited_evidence, summarise
 
 if TYPE_CHECKING:
-    from kapdecide.assessment.report import EvidenceRef, Finding, OptionOut, Report, SessionChecklist
+    from kapdecide.assessment.report import Finding, OptionOut, Report, SessionChecklist
 
 KIND_MARK = {"contraindication": "✖", "deferral": "‖", "caution": "!", "interaction": "!", "info": "•"}
 KIND_COLOUR = {"contraindication": "red", "deferral": "yellow", "caution": "cyan", "interaction": "cyan"}
-GRADE_LABEL = {"high": "high", "moderate": "moderate", "low": "low", "very_low": "very low"}
 MAX_SHOWN = 5
 
 
@@ -299,17 +298,11 @@ def _checklist(console: Console, c: SessionChecklist) -> None:
 
 def _references(console: Console, report: Report) -> None:
     """Every source cited above, once, in full."""
-    seen: dict[str, EvidenceRef] = {}
-    groups = [f.evidence for f in report.findings] + [s.evidence for s in report.substances]
-    groups += [o.evidence for o in report.options if o.state != "not_applicable"]
-    groups += [c.evidence for c in report.session_checklists]
-    for group in groups:
-        for e in group:
-            seen.setdefault(e.id, e)
+    seen = cited_evidence(report)
     if not seen:
         return
     console.print(f"[bold]References ({len(seen)})[/]")
-    for e in seen.values():
+    for e in seen:
         where = f" https://doi.org/{e.doi}" if e.doi else f" {e.identifier}" if e.identifier else ""
         row(console, "", f"[dim]{escape(e.id)}[/] " + escape(e.citation + where))
     r = report.receipt

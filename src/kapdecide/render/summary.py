@@ -15,7 +15,7 @@ from kapdecide.core.contract import Status
 from kapdecide.render.plain import clinician_text
 
 if TYPE_CHECKING:
-    from kapdecide.assessment.report import DataToCollect, Finding, OptionOut, Report
+    from kapdecide.assessment.report import DataToCollect, EvidenceRef, Finding, OptionOut, Report
 
 #: How each status looks: its word, a symbol readable without colour, and its colour.
 STATUS_LOOK: dict[Status, tuple[str, str, str]] = {
@@ -149,3 +149,16 @@ def _none_now(report: Report, listed: list[OptionOut]) -> str:
     if weak:
         return f"insufficient evidence for ketamine in {' or '.join(weak)} use disorder; standard care applies"
     return "no option applies to this patient's recorded indications; standard care applies"
+
+
+def cited_evidence(report: Report) -> list[EvidenceRef]:
+    """Every source the report cites (findings, substances, options that apply, checklists), once,
+    in the order first cited."""
+    seen: dict[str, EvidenceRef] = {}
+    groups = [f.evidence for f in report.findings] + [s.evidence for s in report.substances]
+    groups += [o.evidence for o in report.options if o.state != "not_applicable"]
+    groups += [c.evidence for c in report.session_checklists]
+    for group in groups:
+        for e in group:
+            seen.setdefault(e.id, e)
+    return list(seen.values())
