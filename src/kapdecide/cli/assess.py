@@ -141,14 +141,7 @@ def assess(
     if line_format != "full" and batch_path is None:
         raise click.UsageError("--line compact is for --batch; a single report is always full")
     if batch_path is not None:
-        if explain or what_if or fail_on:
-            raise click.UsageError("--explain, --what-if and --fail-on work on a single PROFILE, not --batch")
-        ctx = click.get_current_context()
-        if ctx.get_parameter_source("fmt") == click.core.ParameterSource.COMMANDLINE and fmt != "json":
-            raise click.UsageError(
-                f"--batch writes one JSON report per line; --format {fmt} is for a single PROFILE "
-                "(leave --format out, or give --format json)"
-            )
+        _batch_usage(fmt, bool(explain or what_if or fail_on))
         return _batch(batch_path, protocols_dir, jobs, as_of, output, line_format == "compact")
     assert profile is not None
     checked = checked_input(profile, as_of, input_format)
@@ -173,6 +166,18 @@ def assess(
     if not (to_terminal and fmt == "text" and should_page(text, not no_pager) and page(text)):
         write_output(text, output)
     return exit_for(report.status, fail_on)
+
+
+def _batch_usage(fmt: ReportFormat, single_only: bool) -> None:
+    """Refuse what only a single PROFILE takes: --explain, --what-if, --fail-on, a --format but json."""
+    if single_only:
+        raise click.UsageError("--explain, --what-if and --fail-on work on a single PROFILE, not --batch")
+    ctx = click.get_current_context()
+    if ctx.get_parameter_source("fmt") == click.core.ParameterSource.COMMANDLINE and fmt != "json":
+        raise click.UsageError(
+            f"--batch writes one JSON report per line; --format {fmt} is for a single PROFILE "
+            "(leave --format out, or give --format json)"
+        )
 
 
 def _html(
