@@ -76,7 +76,7 @@ def assess_line(
         except SourceError as exc:
             raise InvalidInputError("the line is not valid JSON", exc.problems) from None
         checked = pipeline.from_data(
-            data, SourceMap(name), as_of=default_as_of if forced else None, today=default_as_of
+            data, SourceMap(name, syntax="json"), as_of=default_as_of if forced else None, today=default_as_of
         )
         if checked.imported is None:
             # pydantic-core's JSON writer: the same bytes as _dumps (tests/unit/assessment/), 3x faster
