@@ -124,22 +124,17 @@ class _Model(BaseModel):
     """The fields an error message's example shows (default: the required ones, else the first three)."""
 
 
-def _none_is_empty(value: Any) -> Any:
-    """``none`` is a recorded answer, exactly the same as ``[]`` ("asked, and there is none")."""
-    return [] if value == "none" else value
-
-
-def _none_word_in_schema(schema: dict[str, Any]) -> None:
-    schema.setdefault("anyOf", []).append({"const": "none", "description": "The same as []: there is none."})
-
-
 def _recorded_list(example: list[Any]) -> Any:
     """A list field where ``[]`` and ``none`` record "there is none" (absent or null: unknown)."""
-    return Field(None, examples=[example], json_schema_extra=_none_word_in_schema)
+
+    def allow_word(schema: dict[str, Any]) -> None:
+        schema.setdefault("anyOf", []).append({"const": "none", "description": "The same as []: there is none."})
+
+    return Field(None, examples=[example], json_schema_extra=allow_word)
 
 
-#: A list where ``none`` is read as ``[]`` (inputs.messages.RECORDED_NONE_LISTS names the same lists).
-NoneIsEmpty = BeforeValidator(_none_is_empty)
+#: ``none`` on a recorded list is exactly ``[]`` (inputs.messages.RECORDED_NONE_LISTS names the same lists).
+NoneIsEmpty = BeforeValidator(lambda value: [] if value == "none" else value)
 
 
 # ---------------------------------------------------------------- sections
