@@ -81,7 +81,7 @@ from kapdecide.cli.group import cli
 @click.option(
     "--explain", is_flag=True, help="Add why each rule did or did not fire, and what would change the answer."
 )
-@what_if_option("Re-run with a fact field overridden (repeatable; VALUE 'unknown' removes it). Marked HYPOTHETICAL.")
+@what_if_option()
 def assess(
     profile: str | None,
     protocols_dir: str | None,
@@ -116,7 +116,7 @@ def assess(
             )
         return _batch(batch_path, protocols_dir, jobs, as_of, output)
     assert profile is not None
-    checked = checked_input(profile, as_of, input_format)
+    checked = checked_input(profile, as_of, input_format, what_if)
     loaded = load_protocols([protocols_dir or default_protocol_dir()], open_cache())
     overrides = overrides_of(what_if)
     if fmt == "json" and checked.imported is None and not explain:

@@ -58,7 +58,7 @@ def explain(
     from kapdecide.assessment.explain import explain_rules
     from kapdecide.protocol.loader import default_protocol_dir, load_protocols
 
-    checked = checked_input(profile, as_of)
+    checked = checked_input(profile, as_of, what_if=what_if)
     day = checked.as_of
     loaded = load_protocols([protocols_dir or default_protocol_dir()], open_cache())
     overrides = overrides_of(what_if)
@@ -80,7 +80,8 @@ def explain(
                     "schema_version": "1.0",
                     "as_of": day.isoformat(),
                     "what_if_overrides": {
-                        k: list(v) if isinstance(v, tuple) else v for k, v in sorted(overrides.items())
+                        k: list(v) if isinstance(v, tuple) else v
+                        for k, v in sorted({**checked.edits, **overrides}.items())
                     },
                     "explanation": [e.model_dump(mode="json") for e in explanations],
                 }

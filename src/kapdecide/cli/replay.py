@@ -29,7 +29,7 @@ def replay(report_path: str, profile: str, protocols_dir: str | None, fmt: str) 
 
     Example: kapdecide replay report.json examples/deferred-bp-alcohol.yaml
     """
-    from kapdecide.authoring.replay import read_report, receipt_as_of
+    from kapdecide.authoring.replay import read_report, receipt_as_of, receipt_edits
     from kapdecide.authoring.replay import replay as run_replay
     from kapdecide.inputs.yaml_source import SourceError, decode, load
     from kapdecide.protocol.loader import default_protocol_dir, load_protocols
@@ -41,7 +41,7 @@ def replay(report_path: str, profile: str, protocols_dir: str | None, fmt: str) 
         raise InvalidInputError(f"{name} is not a JSON report", exc.problems) from None
     old = read_report(data, name)
     raw, label = read_input(profile)
-    checked = pipeline.from_bytes(raw, label, as_of=receipt_as_of(old), today=None)
+    checked = pipeline.from_bytes(raw, label, as_of=receipt_as_of(old), today=None, edits=receipt_edits(old))
     loaded = load_protocols([protocols_dir or default_protocol_dir()], open_cache())
     result = run_replay(old, checked.profile, loaded, __version__)
     if fmt == "json":
