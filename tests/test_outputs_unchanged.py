@@ -67,6 +67,9 @@ def _commands() -> dict[str, tuple[list[str], bytes]]:
         add(["assess", eligible, "--what-if", what_if, "--format", "json", *AS_OF])
         add(["assess", eligible, "--what-if", what_if, *AS_OF])
     add(["assess", eligible, "--what-if", "vitals.blood_pressure=80/120", *AS_OF])
+    bad = "tests/fixtures/profiles/invalid/age-250.yaml"
+    add(["assess", eligible, bad, "examples/deferred-bp-alcohol.yaml", "--fail-on", "deferred", *AS_OF])
+    add(["assess", eligible, "examples/deferred-bp-alcohol.yaml", "--format", "json", *AS_OF])
     add(["assess", eligible, "--what-if", "substances.cocaine.days_since_last_use=3", *AS_OF])
     add(["assess", "-", "--format", "json", *AS_OF], (ROOT / "examples" / "deferred-bp-alcohol.yaml").read_bytes())
     add(["diff", "protocols", "protocols", "--profiles", "examples", "--format", "json", *AS_OF])

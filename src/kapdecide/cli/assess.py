@@ -39,7 +39,7 @@ from kapdecide.cli.group import cli
 
 
 @cli.command()
-@click.argument("profile", metavar="PROFILE", required=False)
+@click.argument("profile", metavar="PROFILE...", nargs=-1)
 @protocols_option()
 @click.option(
     "--batch",
@@ -83,7 +83,7 @@ from kapdecide.cli.group import cli
 )
 @what_if_option()
 def assess(
-    profile: str | None,
+    profile: tuple[str, ...],
     protocols_dir: str | None,
     batch_path: str | None,
     jobs: int,
@@ -103,8 +103,8 @@ def assess(
     from kapdecide.protocol.loader import default_protocol_dir, load_protocols
 
     set_zone(tz)
-    if (profile is None) == (batch_path is None):
-        raise click.UsageError("give either PROFILE or --batch FILE.jsonl")
+    if bool(profile) == (batch_path is not None):
+        raise click.UsageError("give either PROFILE (one or more) or --batch FILE.jsonl")
     if batch_path is not None:
         if explain or what_if or fail_on:
             raise click.UsageError("--explain, --what-if and --fail-on work on a single PROFILE, not --batch")
@@ -115,8 +115,13 @@ def assess(
                 "(leave --format out, or give --format json)"
             )
         return _batch(batch_path, protocols_dir, jobs, as_of, output)
-    assert profile is not None
-    checked = checked_input(profile, as_of, input_format, what_if)
+    if len(profile) > 1:  # each in turn, one text report after another (cli/many.py)
+        from kapdecide.cli.many import assess_each, check_many
+
+        check_many(profile, fmt, output)
+        ctx = click.get_current_context()
+        return assess_each(profile, lambda one: int(ctx.invoke(assess, **{**ctx.params, "profile": (one,)})))
+    checked = checked_input(profile[0], as_of, input_format, what_if)
     loaded = load_protocols([protocols_dir or default_protocol_dir()], open_cache())
     overrides = overrides_of(what_if)
     if fmt == "json" and checked.imported is None and not explain:
