@@ -104,7 +104,7 @@ def assess(
 
     set_zone(tz)
     if bool(profile) == (batch_path is not None):
-        raise click.UsageError("give either PROFILE (one or more) or --batch FILE.jsonl")
+        raise click.UsageError("give either PROFILE or --batch FILE.jsonl")
     if batch_path is not None:
         if explain or what_if or fail_on:
             raise click.UsageError("--explain, --what-if and --fail-on work on a single PROFILE, not --batch")
