@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
+import yaml
 
 from cli.helpers import run_in_process
 from kapdecide.cli.many import worst
@@ -69,3 +71,14 @@ def test_output_and_stdin_twice_are_usage_errors() -> None:
 def test_profiles_and_batch_together_are_refused() -> None:
     code, _, err = run_in_process("assess", A, "--batch", "x.jsonl")
     assert code == 2 and "give either PROFILE" in err.decode()
+
+
+def test_the_batch_summary_counts_each_status(tmp_path: Path) -> None:
+    lines = [json.dumps(yaml.safe_load(Path(p).read_text(encoding="utf-8")), default=str) for p in (A, B, B)]
+    batch = tmp_path / "b.jsonl"
+    batch.write_text("\n".join([*lines, "{bad"]) + "\n", encoding="utf-8")
+    code, out, err = run_in_process("assess", "--batch", str(batch), *AS_OF)
+    assert code == 2 and len(out.splitlines()) == 4
+    assert "batch: 4 line(s): 3 assessed (2 deferred, 1 eligible), 1 invalid (lines 4), 0 internal error(s)" in (
+        err.decode()
+    )

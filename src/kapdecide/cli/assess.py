@@ -157,7 +157,7 @@ def _batch(path: str, protocols_dir: str | None, jobs: int, as_of: dt.date | Non
     tty = sys.stderr.isatty() and "NO_COLOR" not in os.environ
 
     def progress(c: Any) -> None:
-        sys.stderr.write(f"\r{c.lines} assessed · {c.invalid} invalid · {c.errors} errors")
+        sys.stderr.write(f"\r{c.progress()}\x1b[K")  # erase what a longer line left
         sys.stderr.flush()
 
     try:
@@ -177,12 +177,7 @@ def _batch(path: str, protocols_dir: str | None, jobs: int, as_of: dt.date | Non
         sink.discard()
     if tty:
         sys.stderr.write("\n")
-    more = "…" if counts.invalid > len(counts.invalid_lines) else ""
-    invalid = f" (lines {', '.join(map(str, counts.invalid_lines))}{more})" if counts.invalid else ""
-    sys.stderr.write(
-        f"batch: {counts.lines} line(s): {counts.ok} assessed, {counts.invalid} invalid{invalid}, "
-        f"{counts.errors} internal error(s)\n"
-    )
+    sys.stderr.write(counts.summary() + "\n")
     if counts.errors:
         return ExitCode.INTERNAL
     return ExitCode.INVALID_INPUT if counts.invalid else ExitCode.OK
