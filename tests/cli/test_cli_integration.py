@@ -243,7 +243,7 @@ def test_closed_pipe_ends_quietly(tmp_path: Path) -> None:
     err = proc.stderr.read()
     proc.stderr.close()
     assert b"Traceback" not in err and b"BrokenPipe" not in err
-    assert proc.returncode in (0, 1, 141) or proc.returncode == -signal.SIGPIPE
+    assert proc.returncode == 0  # the reader going away is not a failure (click's own answer is 1)
 
 
 def test_ctrl_c_exits_130_without_traceback(tmp_path: Path) -> None:

@@ -52,6 +52,13 @@ def main(argv: list[str] | None = None) -> None:
         code = int(result) if isinstance(result, int) else ExitCode.OK
     except click.exceptions.Exit as exc:
         code = exc.exit_code
+    except SystemExit:
+        # click answers a closed pipe (EPIPE) itself with exit 1, wrapping the streams; the reader
+        # going away (`| head`) is not a failure: end quietly with 0, as below
+        if not isinstance(sys.stdout, click.utils.PacifyFlushWrapper):
+            raise
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = ExitCode.OK
     except click.UsageError as exc:
         code = ExitCode.INVALID_INPUT
         where = exc.ctx.command_path if exc.ctx is not None else "kapdecide"
