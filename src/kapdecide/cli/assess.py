@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 from kapdecide.cli.common import (
     FAIL_ON,
+    INPUT_PATH,
     OutputError,
     as_of_option,
     checked_input,
@@ -36,15 +37,17 @@ from kapdecide.cli.common import (
     write_output,
 )
 from kapdecide.cli.group import cli
+from kapdecide.cli.many import assess_many
 
 
 @cli.command()
-@click.argument("profile", metavar="PROFILE...", nargs=-1)
+@click.argument("profile", metavar="[PROFILE]...", nargs=-1, type=INPUT_PATH)
 @protocols_option()
 @click.option(
     "--batch",
     "batch_path",
     metavar="FILE.jsonl",
+    type=INPUT_PATH,
     help="Assess one JSON profile per line (- for stdin); one JSON line out per line, in order.",
 )
 @click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True, help="Worker processes for --batch.")
@@ -96,9 +99,16 @@ def assess(
     explain: bool,
     what_if: tuple[tuple[str, Any], ...],
 ) -> int:
-    """Assess a patient profile (YAML or JSON file, or - for stdin), or a batch of them (--batch).
+    """Assess patient profiles, or a batch of them (--batch).
 
-    Example: kapdecide assess examples/precautions-alcohol.yaml --format json
+    Examples:
+
+    \b
+      kapdecide assess examples/precautions-alcohol.yaml
+      kapdecide assess - --format json --fail-on deferred < profile.yaml
+      kapdecide assess profile.yaml --what-if vitals.blood_pressure=128/78
+      kapdecide assess a.yaml b.yaml
+      kapdecide assess --batch profiles.jsonl --jobs 2 > reports.jsonl
     """
     from kapdecide.protocol.loader import default_protocol_dir, load_protocols
 
@@ -115,12 +125,8 @@ def assess(
                 "(leave --format out, or give --format json)"
             )
         return _batch(batch_path, protocols_dir, jobs, as_of, output)
-    if len(profile) > 1:  # each in turn, one text report after another (cli/many.py)
-        from kapdecide.cli.many import assess_each, check_many
-
-        check_many(profile, fmt, output)
-        ctx = click.get_current_context()
-        return assess_each(profile, lambda one: int(ctx.invoke(assess, **{**ctx.params, "profile": (one,)})))
+    if len(profile) > 1:  # each in turn, one text report after another
+        return assess_many(profile, fmt, output)
     checked = checked_input(profile[0], as_of, input_format, what_if)
     loaded = load_protocols([protocols_dir or default_protocol_dir()], open_cache())
     overrides = overrides_of(what_if)

@@ -215,6 +215,8 @@ class WhatIfParam(click.ParamType):  # type: ignore[type-arg]
 
 
 DATE = DateParam()
+#: A file argument (``-`` for stdin): a path for shell completion, read (and refused) by read_input.
+INPUT_PATH = click.Path(allow_dash=True, readable=False)
 WHAT_IF = WhatIfParam()
 _Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 

@@ -53,11 +53,8 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Exit as exc:
         code = exc.exit_code
     except SystemExit:
-        # click answers a closed pipe (EPIPE) itself with exit 1, wrapping the streams; the reader
-        # going away (`| head`) is not a failure: end quietly with 0, as below
-        if not isinstance(sys.stdout, click.utils.PacifyFlushWrapper):
+        if not _click_saw_a_closed_pipe():
             raise
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         code = ExitCode.OK
     except click.UsageError as exc:
         code = ExitCode.INVALID_INPUT
@@ -113,6 +110,16 @@ def _flushed(code: int) -> int:
         except OSError:
             pass
     return code
+
+
+def _click_saw_a_closed_pipe() -> bool:
+    """Whether click answered a closed pipe (EPIPE) itself with exit 1, wrapping the streams: the
+    reader going away (`| head`) is not a failure, so kapdecide ends quietly with 0 (as for
+    BrokenPipeError)."""
+    if not type(sys.stdout).__name__.endswith("PacifyFlushWrapper"):  # _PacifyFlushWrapper from click 8.2
+        return False
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return True
 
 
 def _terminated(signum: int, frame: object) -> None:

@@ -35,6 +35,13 @@ def check_many(profiles: Sequence[str], fmt: str, output: str | None) -> None:
         raise click.UsageError("standard input (-) can be read only once")
 
 
+def assess_many(profiles: Sequence[str], fmt: str, output: str | None) -> int:
+    """``assess`` with several PROFILEs: the checks above, then the command itself on each one."""
+    check_many(profiles, fmt, output)
+    ctx = click.get_current_context()
+    return assess_each(profiles, lambda one: int(ctx.invoke(ctx.command, **{**ctx.params, "profile": (one,)})))
+
+
 def assess_each(profiles: Sequence[str], assess_one: Callable[[str], int]) -> int:
     """Assess each profile with ``assess_one`` (the single-profile command), each report under its
     file name; the worst exit code."""

@@ -13,9 +13,12 @@ from kapdecide.core.errors import ExitCode
 @cli.command()
 @click.argument("name", type=click.Choice(["profile", "protocol", "report"]))
 def schema(name: str) -> int:
-    """Print the JSON Schema of the profile, a protocol file, or the JSON report.
+    """Print the JSON Schema of the profile, protocol or report.
 
-    Example: kapdecide schema report > report.schema.json
+    Example:
+
+    \b
+      kapdecide schema report > report.schema.json
     """
     from kapdecide.render.json import dumps
     from kapdecide.schema import json_schema

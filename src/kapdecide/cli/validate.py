@@ -20,11 +20,16 @@ from kapdecide.cli.group import cli
 @click.argument("paths", nargs=-1, metavar="[PATH]...")
 @format_option()
 def validate(paths: tuple[str, ...], fmt: str) -> int:
-    """Check protocol files (default: the shipped protocols); every problem in every file.
+    """Check protocol files: schema, semantics and lint.
 
-    Exit 0 when there is no error (warnings are listed), 1 when any file has an error.
+    Every problem in every file (default: the shipped protocols). Exit 0 when there is no error
+    (warnings are listed), 1 when any file has an error.
 
-    Example: kapdecide validate protocols/
+    Examples:
+
+    \b
+      kapdecide validate
+      kapdecide validate protocols/ --format json
     """
     from kapdecide.protocol.loader import default_protocol_dir, protocol_files, validate_paths
 
