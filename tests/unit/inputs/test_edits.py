@@ -85,3 +85,15 @@ def test_problems_in_an_edited_value_are_located_at_the_what_if() -> None:
     moved, kept = relocate([inside, elsewhere], [("vitals.blood_pressure", edit)])
     assert (moved.file, moved.line, moved.col) == ("--what-if vitals.blood_pressure", None, None)
     assert kept == elsewhere
+
+
+def test_an_edited_value_reads_plainly_where_reports_show_overrides() -> None:
+    from kapdecide.assessment.wording import show_value
+
+    readings = parse_edit("vitals.blood_pressure", "150/95").data(DAY)
+    assert show_value(readings) == "150/95 mmHg on 2026-11-21"
+    assert (
+        show_value([{"ingredient": "lorazepam", "dose": "1 mg"}, "sertraline"])
+        == "ingredient lorazepam dose 1 mg, sertraline"
+    )
+    assert show_value(None) == "unknown"
