@@ -35,8 +35,9 @@ RECORDED_NONE_LISTS = frozenset(
         ("allergies",),
     }
 )
-#: Words that look like "none" but are not read as it (``None`` is Python's null, ``no`` a boolean).
-_NONE_LIKE = {"none", "no", "nil", "nothing", "n/a", "na", "nkda", "nka", "-"}
+#: Words that look like "none" but are not read as it where a list is expected (``None`` is Python's
+#: null, ``no`` a boolean), nor as a list entry (``[none]``): the messages say how to record none.
+NONE_WORDS = frozenset({"none", "no", "nil", "nothing", "n/a", "na", "nkda", "nka", "no known allergies", "-"})
 _BP_TEXT = re.compile(r"\s*(\d{2,3})\s*/\s*(\d{2,3})\s*(?:mm\s*hg)?\s*", re.IGNORECASE)
 _UNITS = {"mmhg": "mmHg", "bpm": "bpm", "kg": "kg", "lb": "lb"}
 DATE_EXAMPLE = "2026-11-21"
@@ -346,7 +347,7 @@ def _list_type(ctx: Context) -> str:
     readings = [t for t, _ in members(item) if _is_model(t) and "systolic_mmhg" in t.model_fields]
     if bp and readings:
         return f"{ctx.slot.name} is a list of readings: write {ctx.write([_reading(readings[0], bp)])}"
-    if isinstance(g, str) and g.strip().lower() in _NONE_LIKE:
+    if isinstance(g, str) and g.strip().lower() in NONE_WORDS:
         if recorded_none(ctx.path):
             return f"to record that there are none, write [] or none (lower case){ctx.got}"
         return f"write a list like {ctx.write(example)}, or leave {ctx.slot.name} out when not known{ctx.got}"

@@ -16,7 +16,7 @@ from kapdecide.core.errors import InvalidInputError, Problem
 from kapdecide.inputs import profile as profile_module
 from kapdecide.inputs.messages import RECORDED_NONE_LISTS, Slot, expected, members, model_example, slot_at
 from kapdecide.inputs.profile import BloodPressureReading, NoneIsEmpty, Profile, load_profile_bytes
-from kapdecide.inputs.yaml_source import SourceMap
+from kapdecide.inputs.yaml_source import SourceMap, format_path
 from kapdecide.protocol.loader import default_protocol_dir, load_protocols
 
 DAY = dt.date(2026, 11, 21)
@@ -343,3 +343,12 @@ def test_a_missing_list_stays_unknown_and_none_in_a_list_stays_an_unrecognised_e
 def test_none_is_refused_where_a_list_records_no_answer(field: str) -> None:
     p = problem(f"{field}: none\n")
     assert p.code == "wrong-type" and "leave" in p.message
+
+
+def test_a_none_entry_is_reviewed_by_hand_and_says_how_to_record_none() -> None:
+    from kapdecide.inputs.resolution import resolve
+
+    prof, _ = load_profile_bytes(b"allergies: [none]\nproposed_medications: [NKDA]\n", "p.yaml")
+    messages = {format_path(r.path): r.message for r in resolve(prof).review}
+    assert messages["allergies[0]"].endswith("to record that there are none, write allergies: [] (or none)")
+    assert messages["proposed_medications[0]"].endswith("write proposed_medications: []")  # none is refused there
