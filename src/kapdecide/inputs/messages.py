@@ -183,12 +183,13 @@ def _expected_member(t: Any, meta: tuple[Any, ...]) -> tuple[str, Any]:
 
 
 def _range(c: dict[str, Any], unit: str = "") -> str:
-    low = f"above {c['gt']:g}" if "gt" in c else (f"from {c['ge']:g}" if "ge" in c else "")
-    high = f"{c['le']:g}" if "le" in c else (f"below {c['lt']:g}" if "lt" in c else "")
-    if low and high:
-        join = " to " if low.startswith("from") and "le" in c else " and at most " if "le" in c else " and "
-        return f" {low}{join}{high}{unit}"
-    return f" {low or ('at most ' + high if high else '')}{unit}".rstrip()
+    """The range in words, with a leading space: "from 0 to 120 years", "above 0 and at most 650 kg"."""
+    if "ge" in c and "le" in c:
+        return f" from {c['ge']:g} to {c['le']:g}{unit}"
+    low = f"above {c['gt']:g}" if "gt" in c else (f"at least {c['ge']:g}" if "ge" in c else "")
+    high = f"at most {c['le']:g}" if "le" in c else (f"below {c['lt']:g}" if "lt" in c else "")
+    words = " and ".join(w for w in (low, high) if w)
+    return f" {words}{unit}" if words else ""
 
 
 def model_example(model: type[BaseModel]) -> dict[str, Any]:
