@@ -4,6 +4,7 @@ one a valid invocation), and shell completion."""
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import subprocess
 import sys
@@ -49,7 +50,7 @@ def test_every_command_help_has_examples_that_are_valid_invocations(name: str) -
     examples = _examples(name)
     assert any(e.startswith(f"kapdecide {name}") for e in examples), examples
     for example in examples:
-        args = shlex.split(example.split(" > ")[0])[1:]
+        args = shlex.split(re.split(r" [<>] ", example)[0])[1:]  # without the shell's redirections
         command = cli.commands[args[0]]  # type: ignore[attr-defined]
         with click.Context(cli) as parent:
             try:  # parses: options, choices, dates, --what-if
