@@ -44,6 +44,8 @@ class Checked:
     """The FHIR import it came from (provenance, warnings, unmapped codes), if any."""
     edits: dict[str, Any] = field(default_factory=dict)
     """What-if edits of the profile (path -> the value written; None: removed), already applied."""
+    edited_at: tuple[tuple[str, ProfileEdit], ...] = ()
+    """The data path each edit wrote, to locate a warning about an edited value at its --what-if."""
 
 
 def assessment_date(explicit: dt.date | None, profile: Profile, today: dt.date | None) -> dt.date:
@@ -133,7 +135,7 @@ def _edited(
     except InvalidInputError as exc:
         exc.problems = relocate(exc.problems, written)
         raise
-    return Checked(checked.profile, smap, checked.as_of, edits=applied)
+    return Checked(checked.profile, smap, checked.as_of, edits=applied, edited_at=tuple(written))
 
 
 def from_bytes(

@@ -107,3 +107,11 @@ def test_a_report_with_a_profile_edit_replays_to_the_same_result(tmp_path: Path)
 def test_the_help_names_profile_paths() -> None:
     code, out, _ = run_in_process("assess", "--help")
     assert code == 0 and b"vitals.blood_pressure=150/95" in out
+
+
+def test_a_warning_about_an_edited_entry_points_at_the_what_if() -> None:
+    code, out, err = run_in_process("assess", ELIGIBLE, "--what-if", "medications=[xanaxx]", "--format", "json", *AS_OF)
+    assert code == 0
+    assert "--what-if medications: warning [unrecognised-entry] medications[0]" in err.decode()
+    assert "did you mean 'xanax'?" in err.decode()
+    assert json.loads(out)["status"] == "eligible_with_precautions"  # an unchecked drug is never a pass

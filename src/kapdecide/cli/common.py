@@ -279,14 +279,16 @@ def checked_input(
     raw, name = read_input(profile)
     edits = edits_of(what_if)
     checked = pipeline.from_bytes(raw, name, input_format=input_format, as_of=as_of, today=today(), edits=edits)
-    warn_unrecognised(checked.profile, checked.smap)
+    warn_unrecognised(checked.profile, checked.smap, checked.edited_at)
     return checked
 
 
-def warn_unrecognised(model: Any, smap: Any) -> None:
-    """Entries the terminology does not recognise, located, on stderr (the report lists them too)."""
+def warn_unrecognised(model: Any, smap: Any, edited_at: Any = ()) -> None:
+    """Entries the terminology does not recognise, located (an edited one at its --what-if), on stderr
+    (the report lists them too)."""
+    from kapdecide.inputs.edits import relocate
     from kapdecide.inputs.resolution import resolve
 
     for r in resolve(model).review:
         p = smap.problem(r.path, "unrecognised-entry", r.message, severity="warning")
-        click.echo(p.format(), err=True)
+        click.echo(relocate([p], edited_at)[0].format(), err=True)
