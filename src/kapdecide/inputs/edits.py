@@ -65,14 +65,14 @@ def profile_paths() -> list[str]:
 
 def is_profile_path(name: str) -> bool:
     """Whether ``name`` names a field of the profile (a substance use disorder by its substance)."""
-    parts = name.split(".")
-    if not all(parts):
+    parts: list[str | int] = list(name.split("."))
+    if not all(parts) or any(str(p).isdigit() for p in parts):  # a list is replaced whole, not by index
         return False
     if parts[0] == "substance_use" and len(parts) > 1:
         if parts[1] not in SUBSTANCES or len(parts) == 2:
             return False
-        parts = ["substance_use", "0", *parts[2:]]
-    return slot_at(Profile, tuple(int(p) if p.isdigit() else p for p in parts)) is not None
+        parts = ["substance_use", 0, *parts[2:]]
+    return slot_at(Profile, tuple(parts)) is not None
 
 
 def parse_edit(name: str, text: str) -> ProfileEdit:

@@ -30,7 +30,17 @@ def test_profile_paths_are_the_models_fields(path: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "path", ["vitals.bp", "substance_use.booze.last_use", "substance_use.alcohol", "patient.", "nothing", "vitals.x.y"]
+    "path",
+    [
+        "vitals.bp",
+        "substance_use.booze.last_use",
+        "substance_use.alcohol",
+        "patient.",
+        "nothing",
+        "vitals.x.y",
+        "medications.0.dose",  # a list is replaced whole
+        "vitals.blood_pressure.0.systolic_mmhg",
+    ],
 )
 def test_anything_else_is_not_a_profile_path(path: str) -> None:
     assert not is_profile_path(path)
