@@ -71,6 +71,7 @@ def test_every_check_runs_on_the_edited_profile_and_points_at_the_what_if() -> N
         ("substances.alcohol.days_since_last_use=3", "did you mean 'substance_use.alcohol.days_since_last_use'?"),
         ("vitals.blood_presure=150/95", "did you mean 'vitals.blood_pressure'?"),
         ("nothing.like.this=1", "neither a fact field"),
+        ("medications.0.dose=1 mg", "a list is replaced whole, e.g. --what-if 'medications=[...]'"),
     ],
 )
 def test_an_unknown_path_is_a_usage_error_with_did_you_mean(arg: str, hint: str) -> None:

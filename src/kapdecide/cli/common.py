@@ -205,6 +205,10 @@ class WhatIfParam(click.ParamType):  # type: ignore[type-arg]
                 return name, parse_edit(name, text)
         except ValueError as exc:
             self.fail(str(exc), param, ctx)
+        parts = name.split(".")
+        whole = ".".join(parts[: next((i for i, p in enumerate(parts) if p.isdigit()), 0)])
+        if whole and is_profile_path(whole):  # an index into a list
+            self.fail(f"{name!r}: a list is replaced whole, e.g. --what-if '{whole}=[...]'", param, ctx)
         hint = suggest(name, [*FIELDS, *profile_paths()])
         self.fail(
             f"{name!r} is neither a fact field (docs/reference.md) nor a profile path"
