@@ -14,9 +14,12 @@ from kapdecide.schema import SCHEMAS
 @cli.command()
 @click.argument("name", type=click.Choice(list(SCHEMAS)))
 def schema(name: str) -> int:
-    """Print the JSON Schema of the profile, a protocol file, the JSON report, or the compact line and its header.
+    """Print the JSON Schema of the profile, a protocol, the report, or the compact line and its header.
 
-    Example: kapdecide schema report > report.schema.json
+    Example:
+
+    \b
+      kapdecide schema report > report.schema.json
     """
     from kapdecide.render.json import dumps
     from kapdecide.schema import json_schema
