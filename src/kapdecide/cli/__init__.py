@@ -1,13 +1,13 @@
 """The command line: arguments and I/O only. Each command calls one core function and a renderer.
 
-One module per command (``assess``, ``explain``, ``validate``, ``test``, ``diff``, ``replay``,
+One module per command (``assess``, ``explain``, ``validate``, ``test``, ``diff``, ``replay``, ``serve``,
 ``import_fhir``, ``schema``, ``vocab``), what they share in ``common``, and ``main``: the entry point, where
 every outcome is mapped to one exit code.
 """
 
 from __future__ import annotations
 
-from . import assess, diff, explain, import_fhir, replay, schema, test, validate, vocab  # noqa: F401 (they register)
+from . import assess, diff, explain, import_fhir, replay, schema, serve, test, validate, vocab  # noqa: F401 (they register)
 from .group import cli
 from .main import main
 
