@@ -125,8 +125,9 @@ class Endpoints:
         audit["event"] = "feedback"
         if self.feedback_log is not None:
             received = utc_now()
-            for record in records:
-                self.feedback_log.write({"time": received, **record})
+            written = [self.feedback_log.write({"time": received, **record}) for record in records]
+            if not all(written):
+                raise ServiceError(503, "the feedback could not be stored; retry", code="feedback-not-stored")
         return JSONResponse({"accepted": len(records)}, headers=_NO_STORE)
 
     # -- the steps

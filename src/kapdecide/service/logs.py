@@ -13,7 +13,9 @@ import datetime as dt
 import json
 import sys
 import threading
-from typing import IO, Any
+from typing import Any
+
+from kapdecide.core.errors import InvalidInputError
 
 AUDIT_FIELDS = (
     "time",
@@ -40,28 +42,34 @@ def utc_now() -> str:
 
 
 class JsonLines:
-    """Appends JSON lines to standard error (``-``) or a file, each line whole."""
+    """Appends JSON lines to standard error (``-``) or a file, each line whole. The file is opened
+    for each line (a rotated log is followed, and no handle is held); it is checked at start."""
 
     def __init__(self, target: str) -> None:
         self.target = target
         self._lock = threading.Lock()
-        self._file: IO[str] | None = None
         if target != "-":
-            self._file = open(target, "a", encoding="utf-8")  # kept open for the server's life
+            try:  # fail at start, not at the first request, when the file cannot be written
+                with open(target, "a", encoding="utf-8"):
+                    pass
+            except OSError as exc:
+                raise InvalidInputError(f"cannot write the log {target}: {exc.strerror or exc}") from None
 
-    def write(self, record: dict[str, Any]) -> None:
-        """One line, flushed."""
+    def write(self, record: dict[str, Any]) -> bool:
+        """One line, flushed; False (and a note on standard error) when it could not be written."""
         line = json.dumps(record, ensure_ascii=False, separators=(",", ":"), allow_nan=False) + "\n"
-        stream = self._file or sys.stderr
         with self._lock:
-            stream.write(line)
-            stream.flush()
-
-    def close(self) -> None:
-        """Close the file (standard error is left open)."""
-        if self._file is not None:
-            self._file.close()
-            self._file = None
+            try:
+                if self.target == "-":
+                    sys.stderr.write(line)
+                    sys.stderr.flush()
+                else:
+                    with open(self.target, "a", encoding="utf-8") as fh:
+                        fh.write(line)
+            except OSError as exc:
+                sys.stderr.write(f"kapdecide serve: cannot write the log {self.target}: {exc.strerror or exc}\n")
+                return False
+        return True
 
 
 class AuditLog(JsonLines):
