@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from pathlib import Path
 from typing import Any
@@ -99,8 +100,14 @@ def sample_prefetch(name: str) -> tuple[str, dict[str, Any]]:
     path = SAMPLES / name
     if not path.exists():
         pytest.skip(f"shared FHIR sample {name} not present")
-    bundle = json.loads(path.read_text(encoding="utf-8"))
-    resources = [e["resource"] for e in bundle["entry"]]
+    text = path.read_text(encoding="utf-8")
+    bundle = json.loads(text)
+    # As a FHIR server answers a search: references as Type/id (the samples are transaction Bundles
+    # whose references are the entries' urn:uuid fullUrls).
+    local = {e["fullUrl"]: f"{e['resource']['resourceType']}/{e['resource']['id']}" for e in bundle["entry"]
+             if str(e.get("fullUrl", "")).startswith("urn:uuid:") and "id" in e["resource"]}  # fmt: skip
+    text = re.sub(r'"(urn:uuid:[0-9a-fA-F-]+)"', lambda m: json.dumps(local.get(m.group(1), m.group(1))), text)
+    resources = [e["resource"] for e in json.loads(text)["entry"]]
     pat = next(r for r in resources if r["resourceType"] == "Patient")
     by_key = {
         "conditions": "Condition",

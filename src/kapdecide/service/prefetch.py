@@ -24,6 +24,7 @@ from kapdecide.service.definitions import PATIENT_KEY, PREFETCH, REQUIRED_KEYS
 from kapdecide.service.errors import ServiceError, located
 
 _READ_AS_DRAFT = frozenset({None, "active", "on-hold", "unknown"})
+_Entry = tuple[str | None, dict[str, Any]]
 
 
 @dataclass
@@ -54,11 +55,11 @@ def assemble(prefetch: Mapping[str, Any], patient_id: str, drafts: Iterable[dict
     out = Assembled({"resourceType": "Bundle", "type": "collection", "entry": []})
     seen: set[tuple[str, str]] = set()
     ordered = [PATIENT_KEY] + [k for k in PREFETCH if k != PATIENT_KEY]
-    groups: list[tuple[str, list[dict[str, Any]]]] = [(PATIENT_KEY, _resources(prefetch, PATIENT_KEY, out, problems))]
-    groups.append(("context.draftOrders", [_as_draft(r) for r in drafts]))
+    groups: list[tuple[str, list[_Entry]]] = [(PATIENT_KEY, _resources(prefetch, PATIENT_KEY, out, problems))]
+    groups.append(("context.draftOrders", [(None, _as_draft(r)) for r in drafts]))
     groups += [(k, _resources(prefetch, k, out, problems)) for k in ordered[1:]]
-    for where, resources in groups:
-        for r in resources:
+    for where, entries in groups:
+        for url, r in entries:
             rid = r.get("id")
             if r["resourceType"] == "Patient" and rid is not None and rid != patient_id:
                 problems.append(
@@ -70,7 +71,7 @@ def assemble(prefetch: Mapping[str, Any], patient_id: str, drafts: Iterable[dict
                 if key in seen:
                     continue
                 seen.add(key)
-            out.bundle["entry"].append({"resource": r})
+            out.bundle["entry"].append({"fullUrl": url, "resource": r} if url else {"resource": r})
     if problems:
         raise ServiceError(400, "the prefetch is not usable", code="prefetch-invalid", problems=problems)
     out.missing = unsatisfied(prefetch)
@@ -81,7 +82,8 @@ def assemble(prefetch: Mapping[str, Any], patient_id: str, drafts: Iterable[dict
     return out
 
 
-def _resources(prefetch: Mapping[str, Any], key: str, out: Assembled, problems: list[Problem]) -> list[dict[str, Any]]:
+def _resources(prefetch: Mapping[str, Any], key: str, out: Assembled, problems: list[Problem]) -> list[_Entry]:
+    """The resources of one prefetch value, each with its ``fullUrl`` (references may use it)."""
     value = prefetch.get(key)
     if value is None or _is_outcome(value):
         return []
@@ -91,8 +93,8 @@ def _resources(prefetch: Mapping[str, Any], key: str, out: Assembled, problems: 
         )
         return []
     if value["resourceType"] != "Bundle":
-        return [value]
-    found = []
+        return [(None, value)]
+    found: list[_Entry] = []
     entries = value.get("entry", [])
     for i, entry in enumerate(entries if isinstance(entries, list) else [None]):
         resource = entry.get("resource") if isinstance(entry, dict) else None
@@ -105,7 +107,8 @@ def _resources(prefetch: Mapping[str, Any], key: str, out: Assembled, problems: 
                 f"prefetch {key}: the client reported a problem (OperationOutcome); its data may be partial"
             )
         else:
-            found.append(resource)
+            url = entry.get("fullUrl") if isinstance(entry, dict) else None
+            found.append((url if isinstance(url, str) else None, resource))
     if any(isinstance(link, dict) and link.get("relation") == "next" for link in value.get("link") or []):
         out.notes.append(f"prefetch {key} is paginated: only the pages sent were read (the rest is unknown)")
     return found
