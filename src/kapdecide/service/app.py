@@ -215,9 +215,11 @@ def _release(slots: asyncio.Semaphore) -> Callable[[asyncio.Future[Any]], None]:
 
 async def _not_found(request: Request, exc: Exception) -> Response:
     status = exc.status_code if isinstance(exc, HTTPException) else 404
-    message = "no such endpoint (see GET /cds-services)" if status == 404 else "method not allowed here"
-    code = "unknown-service" if status == 404 else "method-not-allowed"
-    return Response(error_body(ServiceError(status, message, code=code)), status, media_type="application/json")
+    if status == 405:
+        err = ServiceError(405, "method not allowed here", code="method-not-allowed")
+    else:
+        err = ServiceError(404, "no such endpoint (see GET /cds-services)", code="unknown-service")
+    return Response(error_body(err), err.status, media_type="application/json")
 
 
 def create_app(

@@ -22,7 +22,7 @@ class ServiceError(Exception):
 
     status: int
     message: str
-    code: str = "bad-request"
+    code: str
     problems: list[Problem] = field(default_factory=list)
     headers: dict[str, str] = field(default_factory=dict)
 

@@ -35,24 +35,24 @@ def feedback_records(data: Any, service_id: str, store_comments: bool) -> list[d
 
 
 def _record(item: Any, at: str, service_id: str, store: bool, problems: list[Problem]) -> dict[str, Any]:
-    def bad(path: str, message: str) -> None:
+    def flag(path: str, message: str) -> None:
         problems.append(located(f"{at}.{path}" if path else at, message, code="feedback-invalid"))
 
     if not isinstance(item, dict):
-        bad("", "each feedback item must be an object")
+        flag("", "each feedback item must be an object")
         return {}
     card, outcome, stamp = item.get("card"), item.get("outcome"), item.get("outcomeTimestamp")
     if not isinstance(card, str) or not card or len(card) > 128:
-        bad("card", "card is required: the card's uuid")
+        flag("card", "card is required: the card's uuid")
     if outcome not in ("accepted", "overridden"):
-        bad("outcome", "outcome must be 'accepted' or 'overridden'")
+        flag("outcome", "outcome must be 'accepted' or 'overridden'")
     if not _is_timestamp(stamp):
-        bad("outcomeTimestamp", "outcomeTimestamp is required: an RFC 3339 date-time with a zone")
+        flag("outcomeTimestamp", "outcomeTimestamp is required: an RFC 3339 date-time with a zone")
     accepted = item.get("acceptedSuggestions")
     ids: list[str] = []
     if accepted is not None or outcome == "accepted":
         if not isinstance(accepted, list) or not accepted or not all(_suggestion_id(s) for s in accepted):
-            bad("acceptedSuggestions", "accepted feedback needs acceptedSuggestions: [{id: suggestion uuid}]")
+            flag("acceptedSuggestions", "accepted feedback needs acceptedSuggestions: [{id: suggestion uuid}]")
         else:
             ids = [s["id"] for s in accepted]
     record: dict[str, Any] = {
@@ -64,26 +64,26 @@ def _record(item: Any, at: str, service_id: str, store: bool, problems: list[Pro
     }
     reason = item.get("overrideReason")
     if reason is not None:
-        record.update(_override(reason, store, lambda m: bad("overrideReason", m)))
+        record.update(_override(reason, store, lambda m: flag("overrideReason", m)))
     return record
 
 
-def _override(reason: Any, store: bool, bad: Any) -> dict[str, Any]:
+def _override(reason: Any, store: bool, flag: Any) -> dict[str, Any]:
     if not isinstance(reason, dict):
-        bad("overrideReason must be an object")
+        flag("overrideReason must be an object")
         return {}
     out: dict[str, Any] = {}
     coding = reason.get("reason")
     if coding is not None:
         if not isinstance(coding, dict) or not all(isinstance(coding.get(k), str) for k in ("system", "code")):
-            bad("overrideReason.reason must be a Coding with system and code")
+            flag("overrideReason.reason must be a Coding with system and code")
         else:
             out["overrideReason"] = {
                 k: coding[k] for k in ("system", "code", "display") if isinstance(coding.get(k), str)
             }
     comment = reason.get("userComment")
     if comment is not None and not isinstance(comment, str):
-        bad("overrideReason.userComment must be a string")
+        flag("overrideReason.userComment must be a string")
     elif isinstance(comment, str):
         out["userComment" if store else "userCommentGiven"] = comment[:2000] if store else True
     return out
