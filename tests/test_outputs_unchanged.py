@@ -28,6 +28,8 @@ MANIFEST = ROOT / "tests" / "golden" / "outputs.sha256.json"
 SAMPLES = ROOT.parent / "shared" / "fhir-samples"
 UPDATE = os.environ.get("KAPDECIDE_UPDATE_GOLDEN") == "1"
 AS_OF = ("--as-of", "2026-11-21")
+#: CDS Hooks card uuids are seeded by the call's hookInstance (random by default): a fixed one here.
+HOOK = ("--hook-instance", "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea")
 
 
 def _rel(path: Path) -> str:
@@ -42,8 +44,9 @@ def _commands() -> dict[str, tuple[list[str], bytes]]:
 
     examples = sorted((ROOT / "examples").glob("*.y*ml")) + sorted((ROOT / "examples").glob("*.json"))
     for ex in examples:
-        for fmt in ("text", "json", "cds-hooks"):
+        for fmt in ("text", "json"):
             add(["assess", _rel(ex), "--format", fmt, *AS_OF])
+        add(["assess", _rel(ex), "--format", "cds-hooks", *AS_OF, *HOOK])
         add(["assess", _rel(ex), "--explain", *AS_OF])
         add(["assess", _rel(ex), "--details", *AS_OF])
         for fmt in ("text", "json"):
@@ -101,7 +104,7 @@ def _sample_commands() -> dict[str, tuple[list[str], bytes]]:
         name = _rel(sample)
         for args in (
             ["assess", name, "--format", "json", *AS_OF],
-            ["assess", name, "--format", "cds-hooks", *AS_OF],
+            ["assess", name, "--format", "cds-hooks", *AS_OF, *HOOK],
             ["assess", name, *AS_OF],
             ["import-fhir", name, *AS_OF],
         ):

@@ -93,6 +93,14 @@ from kapdecide.render import REPORT_FORMAT_HELP, REPORT_FORMATS, ReportFormat
     is_flag=True,
     help="Text on a terminal: never page (default: long text goes through KAPDECIDE_PAGER, PAGER or 'less -FRX').",
 )
+@click.option(
+    "--hook-instance",
+    type=click.UUID,
+    callback=lambda _ctx, _param, value: None if value is None else str(value),
+    metavar="UUID",
+    help="CDS Hooks: the hookInstance that seeds the card uuids (default: a random uuid4, so uuids differ per "
+    "call; give one for byte-identical output).",
+)
 @color_option()
 def assess(
     profile: str | None,
@@ -109,6 +117,7 @@ def assess(
     what_if: tuple[tuple[str, Any], ...],
     details: bool,
     no_pager: bool,
+    hook_instance: str | None,
 ) -> int:
     """Assess a patient profile (YAML or JSON file, or - for stdin), or a batch of them (--batch).
 
@@ -145,7 +154,7 @@ def assess(
 
     to_terminal = output in (None, "-")
     text = render.render_report(
-        report, fmt, lambda buf: console_for(sys.stdout if to_terminal else buf, into=buf), details=details
+        report, fmt, lambda buf: console_for(sys.stdout if to_terminal else buf, into=buf), details, hook_instance
     )
     if not (to_terminal and fmt == "text" and should_page(text, not no_pager) and page(text)):
         write_output(text, output)

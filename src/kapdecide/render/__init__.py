@@ -27,10 +27,12 @@ def render_report(
     fmt: ReportFormat,
     console: Callable[[IO[str]], Console] | None = None,
     details: bool = False,
+    hook_instance: str | None = None,
 ) -> str:
     """The report in ``fmt``; ``console`` makes the text format's console over a buffer (colour and
     width as for the real output stream; plain, 100 columns, when not given); ``details`` asks the
-    text format for everything rather than one screen."""
+    text format for everything rather than one screen; ``hook_instance`` seeds the CDS Hooks card
+    uuids (random when not given)."""
     if fmt == "json":
         from kapdecide.render.json import render_report as render_json
 
@@ -38,7 +40,7 @@ def render_report(
     if fmt == "cds-hooks":
         from kapdecide.render.cds_hooks import render_cds_hooks
 
-        return render_cds_hooks(report)
+        return render_cds_hooks(report, hook_instance)
     if fmt == "text":
         from kapdecide.render.screen import render_report as render_screen
         from kapdecide.render.text import plain_console
