@@ -93,9 +93,10 @@ def test_patient_view_gives_cards_that_validate(make_client: Client, token: Call
     assert response.headers["cache-control"] == "no-store"
     doc = response.json()
     schema("cds-hooks-response.schema.json").validate(doc)
+    assert 1 <= len(doc["cards"]) <= 6
     status = doc["cards"][0]
-    assert status["summary"].startswith("Ketamine-assisted therapy")
-    assert DISCLAIMER in status["detail"]
+    assert status["source"]["topic"]["code"] == "status"
+    assert all(DISCLAIMER in card["detail"] for card in doc["cards"])
 
 
 def test_the_report_is_the_pipelines(make_client: Client, token: Callable[..., str], protocols: list[Any]) -> None:
@@ -134,7 +135,7 @@ def test_order_sign_with_a_ketamine_draft_for_a_minor_suggests_removing_it(
             "resourceId": "MedicationRequest/draft-ket-1",
         }
     ]
-    assert "ketamine" in suggestion["label"]
+    assert "ketamine 50 mg/mL injection" in suggestion["label"]
 
 
 def test_order_select_reads_the_draft_as_a_proposed_medication(make_client: Client, token: Callable[..., str]) -> None:
@@ -144,7 +145,9 @@ def test_order_select_reads_the_draft_as_a_proposed_medication(make_client: Clie
     response = client.post(SELECT, json=body, headers=_auth(token, SELECT))
     assert response.status_code == 200, response.text
     assert "ketamine" in response.text  # the proposed drug is named in the cards
-    assert not any("suggestions" in c for c in response.json()["cards"])  # an adult, not contraindicated
+    cards = response.json()["cards"]
+    assert cards[0]["extension"]["org.kapdecide"]["status"] not in ("contraindicated", "deferred")
+    assert not any("suggestions" in c for c in cards)
 
 
 def test_no_suggestion_for_a_draft_of_another_drug(make_client: Client, token: Callable[..., str]) -> None:
@@ -358,6 +361,13 @@ def test_one_audit_line_per_request_and_no_patient_identifiers(
     for identifier in (PATIENT_ID, PATIENT_NAME, "Ottilie", "1980-04-02", "c-1", "Alcoholism", "Practitioner/dr-1"):
         assert identifier not in text
     assert BASE not in text  # not even the audience
+
+
+def test_missing_prefetch_keys_reach_the_import_warnings_card(make_client: Client, token: Callable[..., str]) -> None:
+    body = hook_request(prefetch={"patient": patient(), "conditions": None})
+    cards = make_client().post(PV, json=body, headers=_auth(token)).json()["cards"]
+    (warnings,) = [c for c in cards if c["source"]["topic"]["code"] == "import-warnings"]
+    assert "prefetch not provided for medicationRequests" in warnings["detail"]
 
 
 def test_missing_prefetch_keys_are_named_in_the_import_warnings(protocols: list[Any]) -> None:

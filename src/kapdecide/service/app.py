@@ -11,6 +11,7 @@ most ``max_concurrent`` requests admitted at once.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -27,7 +28,7 @@ from starlette.routing import Route
 from kapdecide.core.errors import KapdecideError
 from kapdecide.service.assessor import Assessed, Assessor
 from kapdecide.service.auth import Verifier
-from kapdecide.service.cards import cds_cards
+from kapdecide.service.cards import card_config, cds_cards
 from kapdecide.service.config import ServiceConfig
 from kapdecide.service.definitions import SERVICES, Service, discovery_document
 from kapdecide.service.errors import ServiceError, error_body, from_kapdecide
@@ -40,6 +41,8 @@ if TYPE_CHECKING:
     from kapdecide.protocol.loader import LoadedProtocol
 
 _NO_STORE = {"Cache-Control": "no-store"}
+_FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
+"""A FHIR id: a draft order with another id is assessed but gets no delete suggestion (it cannot be named)."""
 _Handler = Callable[[Request, dict[str, Any]], Awaitable[Response]]
 
 
@@ -56,6 +59,7 @@ class Endpoints:
         self.audit = AuditLog(config.audit_log)
         self.feedback_log = JsonLines(config.feedback_log) if config.feedback_log else None
         self.slots = asyncio.Semaphore(config.max_concurrent)
+        self.cards = card_config(config)
 
     # -- the guard around every handler
 
@@ -106,11 +110,8 @@ class Endpoints:
         prefetch, notes = await self.prefetch(req)
         assembled = assemble(prefetch, req.patient_id, req.draft_orders)
         assembled.notes += notes
-        draft_refs = [f"MedicationRequest/{r['id']}" for r in req.draft_orders if isinstance(r.get("id"), str)]
-        assessed = await self.assess(assembled, draft_refs)
-        body = cds_cards(
-            assessed.report, hook_instance=req.hook_instance, drafts=assessed.drafts, namespace=self.config.namespace
-        )
+        assessed = await self.assess(assembled, _draft_refs(req.draft_orders))
+        body = cds_cards(assessed.report, hook_instance=req.hook_instance, drafts=assessed.drafts, config=self.cards)
         audit["report_status"] = assessed.report.status
         audit["receipt_sha256"] = assessed.report.receipt.sha256()
         audit["cards"] = len(body["cards"])
@@ -183,7 +184,7 @@ class Endpoints:
             )
         return prefetch, notes
 
-    async def assess(self, assembled: Assembled, draft_refs: list[str]) -> Assessed:
+    async def assess(self, assembled: Assembled, draft_refs: dict[str, str | None]) -> Assessed:
         """The assessment in a worker thread: admitted within ``queue_seconds`` (else 503), answered
         within ``request_timeout_seconds`` (else 503; the slot is freed when the thread ends)."""
         try:
@@ -202,6 +203,18 @@ class Endpoints:
             ) from None
         except KapdecideError as exc:
             raise from_kapdecide(exc) from None
+
+
+def _draft_refs(orders: list[dict[str, Any]]) -> dict[str, str | None]:
+    """The client's draft MedicationRequests (``MedicationRequest/<id>`` -> the drug in words, if given)."""
+    out: dict[str, str | None] = {}
+    for r in orders:
+        rid = r.get("id")
+        if r.get("resourceType") == "MedicationRequest" and isinstance(rid, str) and _FHIR_ID.fullmatch(rid):
+            concept = r.get("medicationCodeableConcept")
+            text = concept.get("text") if isinstance(concept, dict) else None
+            out[f"MedicationRequest/{r['id']}"] = text if isinstance(text, str) and text.strip() else None
+    return out
 
 
 def _release(slots: asyncio.Semaphore) -> Callable[[asyncio.Future[Any]], None]:

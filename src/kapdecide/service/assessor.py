@@ -11,12 +11,12 @@ thread so the event loop keeps answering.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from kapdecide import pipeline
-from kapdecide.service.cards import DraftRef
+from kapdecide.service.cards import DraftOrder
 from kapdecide.service.definitions import ORDER_DRUGS
 
 if TYPE_CHECKING:
@@ -31,7 +31,7 @@ class Assessed:
     """A request's report, and the draft orders of the drugs the order services act on."""
 
     report: Report
-    drafts: list[DraftRef]
+    drafts: list[DraftOrder]
 
 
 class Assessor:
@@ -45,9 +45,11 @@ class Assessor:
             compile_protocol(lp)  # once, at start (cached by the protocol's sha256)
         self._lock = threading.Lock()
 
-    def assess(self, bundle: dict[str, Any], notes: Sequence[str] = (), draft_refs: Sequence[str] = ()) -> Assessed:
+    def assess(
+        self, bundle: dict[str, Any], notes: Sequence[str] = (), draft_refs: Mapping[str, str | None] | None = None
+    ) -> Assessed:
         """The report for an assembled Bundle; ``notes`` are added to the import warnings, and
-        ``draft_refs`` name the client's draft orders (``MedicationRequest/<id>``)."""
+        ``draft_refs`` name the client's draft orders (``MedicationRequest/<id>`` -> its text)."""
         from kapdecide.core import clock
         from kapdecide.inputs.yaml_source import SourceMap
 
@@ -59,13 +61,12 @@ class Assessor:
             report = report.model_copy(
                 update={"input_source": source.model_copy(update={"warnings": [*source.warnings, *notes]})}
             )
-        drafts: list[DraftRef] = []
+        drafts: list[DraftOrder] = []
         if checked.imported is not None and draft_refs:
-            wanted = set(draft_refs)
             for key, refs in sorted(checked.imported.provenance.items()):
                 drug = key.removeprefix(_PROPOSED)
                 if key.startswith(_PROPOSED) and drug in ORDER_DRUGS:
-                    drafts += [DraftRef(ref, drug) for ref in refs if ref in wanted]
+                    drafts += [_draft(ref, draft_refs[ref] or drug) for ref in refs if ref in draft_refs]
         return Assessed(report, drafts)
 
     def warm_up(self) -> None:
@@ -76,3 +77,8 @@ class Assessor:
             "entry": [{"resource": {"resourceType": "Patient", "id": "warm-up", "gender": "female"}}],
         }
         self.assess(bundle)
+
+
+def _draft(reference: str, display: str) -> DraftOrder:
+    rtype, _, rid = reference.partition("/")
+    return DraftOrder(rid, rtype, display)

@@ -1,58 +1,42 @@
-"""The one place the service turns a report into a CDS Hooks response (the card renderer's adapter).
+"""The one place the service turns a report into a CDS Hooks response: the card renderer's
+``cds_response`` (``render/cds_hooks.py``), the same cards as ``kapdecide assess --format cds-hooks``.
 
-The cards themselves are ``render/cds_hooks.py``'s, the same as ``kapdecide assess --format
-cds-hooks``. For order hooks, a contraindicated result also carries a suggestion to remove the
-unsigned ketamine or esketamine order(s): one ``delete`` action per draft, ``selectionBehavior``
-``at-most-one`` (the clinician may take it or not), added to the status card.
+The call's ``hookInstance`` seeds the card uuids (fresh per call); the deploying organisation's
+namespace, documentation URL and override reasons come from the service's configuration; for the
+order hooks, the draft ketamine or esketamine orders are passed on, and a contraindicated or
+deferred result suggests deleting them (``actions`` of type ``delete``).
 """
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from kapdecide.core.errors import InvalidInputError
+from kapdecide.render.cds_hooks import CardConfig, DraftOrder, cds_response
 
 if TYPE_CHECKING:
     from kapdecide.assessment.report import Report
+    from kapdecide.service.config import ServiceConfig
+
+__all__ = ["CardConfig", "DraftOrder", "card_config", "cds_cards"]
 
 
-@dataclass(frozen=True)
-class DraftRef:
-    """A draft order of a drug the order services act on."""
+def card_config(config: ServiceConfig) -> CardConfig:
+    """The cards' settings from the service configuration (checked at start: exit 2 when invalid)."""
+    settings: dict[str, Any] = {"docs_url": config.docs_url}
+    if config.namespace is not None:
+        settings["namespace"] = config.namespace
+    if config.override_reasons is not None:
+        settings["override_reasons"] = {k: [tuple(r) for r in v] for k, v in config.override_reasons.items()}
+    try:
+        return CardConfig(**settings)
+    except ValueError as exc:
+        raise InvalidInputError(f"the service configuration's card settings: {exc}") from None
 
-    reference: str
-    """``MedicationRequest/<id>``, as the client knows it."""
-    drug: str
-    """The ingredient the importer read it as (``ketamine``, ``esketamine``)."""
 
-
-def cds_cards(report: Report, *, hook_instance: str, drafts: Sequence[DraftRef] = (), namespace: str) -> dict[str, Any]:
+def cds_cards(
+    report: Report, *, hook_instance: str, drafts: Sequence[DraftOrder] = (), config: CardConfig
+) -> dict[str, Any]:
     """The CDS Hooks response for ``report``."""
-    from kapdecide.render.cds_hooks import build_response
-
-    response = build_response(report)
-    if drafts and report.status == "contraindicated" and response["cards"]:
-        _suggest_removal(response["cards"][0], drafts)
-    return response
-
-
-def _suggest_removal(card: dict[str, Any], drafts: Sequence[DraftRef]) -> None:
-    drugs = " and ".join(dict.fromkeys(d.drug for d in drafts))
-    card["suggestions"] = [
-        {
-            "label": f"Remove the draft {drugs} order",
-            "uuid": str(uuid.uuid4()),
-            "isRecommended": True,
-            "actions": [
-                {
-                    "type": "delete",
-                    "description": f"Remove the unsigned {d.drug} order {d.reference}: kapdecide found a "
-                    "contraindication (see the cards). Decision support for clinician review.",
-                    "resourceId": d.reference,
-                }
-                for d in drafts
-            ],
-        }
-    ]
-    card["selectionBehavior"] = "at-most-one"
+    return cds_response(report, hook_instance=hook_instance, config=config, draft_orders=drafts)

@@ -59,8 +59,12 @@ class ServiceConfig(_Strict):
     """A JWT valid for longer (``exp - iat``) is refused: it bounds how long a ``jti`` is remembered."""
     discovery_requires_jwt: bool = False
     """Discovery lists no patient data; the CDS Hooks sandbox and most EHRs call it without a JWT."""
-    namespace: str = "https://kapdecide.invalid"
-    """The deploying organisation's namespace for card code systems (passed to the card renderer)."""
+    namespace: str | None = None
+    """The base URL of the cards' code systems (card topics, override reasons); default kapdecide's."""
+    docs_url: str | None = None
+    """Where the protocol's documentation is published (``{protocol}`` is replaced): the cards' ``source.url``."""
+    override_reasons: dict[str, list[list[str]]] | None = None
+    """Per card topic, the ``[code, display]`` pairs offered when a clinician dismisses a card."""
     cors_origins: list[str] = Field(default_factory=list)
     audit_log: str = "-"
     """``-`` for standard error, else a file (JSON Lines, appended)."""
