@@ -63,3 +63,17 @@ def test_the_cli_starts_without_importing_the_service() -> None:
     )
     result = _run(code=code)
     assert result.returncode == 0 and result.stdout.strip() == "[]", result.stdout + result.stderr
+
+
+def test_the_readme_configuration_example_is_a_valid_configuration(tmp_path: Path) -> None:
+    from kapdecide.service.cards import card_config
+    from kapdecide.service.config import load_config
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Run as a CDS Hooks service", 1)[1]
+    block = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    cfg = tmp_path / "service.yaml"
+    cfg.write_text(block.replace("/var/log/kapdecide", str(tmp_path)), encoding="utf-8")
+    config = load_config(str(cfg))
+    assert config.base_url == "https://cds.example.org" and len(config.issuers) == 3
+    assert card_config(config).override_system == "https://cds.example.org/kapdecide/override-reasons"
