@@ -11,10 +11,11 @@ most ``max_concurrent`` requests admitted at once.
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -34,7 +35,7 @@ from kapdecide.service.definitions import SERVICES, Service, discovery_document
 from kapdecide.service.errors import ServiceError, error_body, from_kapdecide
 from kapdecide.service.feedback import feedback_records
 from kapdecide.service.logs import AuditLog, JsonLines, utc_now
-from kapdecide.service.prefetch import Assembled, assemble, missing_required, unsatisfied
+from kapdecide.service.prefetch import assemble, missing_required, unsatisfied
 from kapdecide.service.request import HookRequest, parse_hook_request
 
 if TYPE_CHECKING:
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
 _NO_STORE = {"Cache-Control": "no-store"}
 _FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
 """A FHIR id: a draft order with another id is assessed but gets no delete suggestion (it cannot be named)."""
+_T = TypeVar("_T")
 _Handler = Callable[[Request, dict[str, Any]], Awaitable[Response]]
 
 
@@ -110,12 +112,18 @@ class Endpoints:
         prefetch, notes = await self.prefetch(req)
         assembled = assemble(prefetch, req.patient_id, req.draft_orders)
         assembled.notes += notes
-        assessed = await self.assess(assembled, _draft_refs(req.draft_orders))
-        body = cds_cards(assessed.report, hook_instance=req.hook_instance, drafts=assessed.drafts, config=self.cards)
+        drafts = _draft_refs(req.draft_orders)
+
+        def job() -> tuple[Assessed, bytes, int]:  # in the worker thread: assessment, cards, JSON
+            assessed = self.assessor.assess(assembled.bundle, assembled.notes, drafts)
+            doc = cds_cards(assessed.report, hook_instance=req.hook_instance, drafts=assessed.drafts, config=self.cards)
+            return assessed, json.dumps(doc, ensure_ascii=False, allow_nan=False).encode("utf-8"), len(doc["cards"])
+
+        assessed, body, cards = await self.in_worker(job)
         audit["report_status"] = assessed.report.status
         audit["receipt_sha256"] = assessed.report.receipt.sha256()
-        audit["cards"] = len(body["cards"])
-        return JSONResponse(body, headers=_NO_STORE)
+        audit["cards"] = cards
+        return Response(body, 200, _NO_STORE, "application/json")
 
     async def feedback(self, request: Request, audit: dict[str, Any]) -> Response:
         """``POST /cds-services/{id}/feedback``: checked, then appended to the feedback log."""
@@ -158,8 +166,8 @@ class Endpoints:
                 raise too_large
         from kapdecide.inputs.yaml_source import SourceError, decode, load_json
 
-        try:
-            return load_json(decode(bytes(body), "<request>", limit), "<request>")
+        try:  # in a worker thread: parsing a large prefetch takes milliseconds the event loop needs
+            return await run_in_threadpool(lambda: load_json(decode(bytes(body), "<request>", limit), "<request>"))
         except SourceError as exc:
             raise ServiceError(400, "the body is not valid JSON", code="not-json", problems=exc.problems) from None
 
@@ -184,16 +192,14 @@ class Endpoints:
             )
         return prefetch, notes
 
-    async def assess(self, assembled: Assembled, draft_refs: dict[str, str | None]) -> Assessed:
-        """The assessment in a worker thread: admitted within ``queue_seconds`` (else 503), answered
-        within ``request_timeout_seconds`` (else 503; the slot is freed when the thread ends)."""
+    async def in_worker(self, job: Callable[[], _T]) -> _T:
+        """``job`` (the assessment) in a worker thread: admitted within ``queue_seconds`` (else 503),
+        answered within ``request_timeout_seconds`` (else 503; the slot is freed when the thread ends)."""
         try:
             await asyncio.wait_for(self.slots.acquire(), self.config.queue_seconds)
         except TimeoutError:
             raise ServiceError(503, "the service is busy; retry", code="busy", headers={"Retry-After": "1"}) from None
-        task = asyncio.ensure_future(
-            run_in_threadpool(self.assessor.assess, assembled.bundle, assembled.notes, draft_refs)
-        )
+        task = asyncio.ensure_future(run_in_threadpool(job))
         task.add_done_callback(_release(self.slots))
         try:
             return await asyncio.wait_for(asyncio.shield(task), self.config.request_timeout_seconds)
