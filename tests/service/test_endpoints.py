@@ -351,8 +351,11 @@ def test_one_audit_line_per_request_and_no_patient_identifiers(
     client.post(PV, json=body, headers=_auth(token))
     client.post(PV, json=hook_request(prefetch={}), headers=_auth(token))
     client.post(PV, json=body)
+    client.post(f"/cds-services/{PATIENT_NAME}", json=body, headers=_auth(token))  # a made-up path
+    client.get(f"/patients/{PATIENT_ID}")
     lines = audit_lines(tmp_path)
-    assert [x["http_status"] for x in lines] == [200, 200, 412, 401]
+    assert [x["http_status"] for x in lines] == [200, 200, 412, 401, 404, 404]
+    assert [x["path"] for x in lines] == ["/cds-services", *["/cds-services/{id}"] * 4, "(other)"]
     ok = lines[1]
     assert ok["hook"] == "patient-view" and ok["hookInstance"] == body["hookInstance"]
     assert ok["service"] == "kapdecide-patient-view" and len(ok["receipt_sha256"]) == 64

@@ -65,12 +65,13 @@ class Endpoints:
 
     # -- the guard around every handler
 
-    def guarded(self, handler: _Handler) -> Callable[[Request], Awaitable[Response]]:
-        """``handler`` as an endpoint: errors as JSON, one audit line per request."""
+    def guarded(self, handler: _Handler, route: str) -> Callable[[Request], Awaitable[Response]]:
+        """``handler`` as an endpoint: errors as JSON, one audit line per request (the route's
+        template as its path: a path the client made up is never logged)."""
 
         async def endpoint(request: Request) -> Response:
             started = time.perf_counter()
-            audit: dict[str, Any] = {"method": request.method, "path": request.url.path}
+            audit: dict[str, Any] = {"method": request.method, "path": route}
             try:
                 response = await handler(request, audit)
             except ServiceError as err:
@@ -94,6 +95,16 @@ class Endpoints:
         header = request.headers.get("authorization")
         claims = await run_in_threadpool(self.verifier.verify, header, [self.config.audience(p) for p in paths])
         audit["iss"], audit["jti"] = claims.get("iss"), claims.get("jti")
+
+    async def not_found(self, request: Request, exc: Exception) -> Response:
+        """404 and 405 from the router, as JSON errors with an audit line."""
+        status = exc.status_code if isinstance(exc, HTTPException) else 404
+        if status == 405:
+            err = ServiceError(405, "method not allowed here", code="method-not-allowed")
+        else:
+            err = ServiceError(404, "no such endpoint (see GET /cds-services)", code="unknown-service")
+        self.audit.record(method=request.method, path="(other)", http_status=err.status, error_code=err.code)
+        return Response(error_body(err), err.status, media_type="application/json")
 
     # -- endpoints
 
@@ -232,15 +243,6 @@ def _release(slots: asyncio.Semaphore) -> Callable[[asyncio.Future[Any]], None]:
     return done
 
 
-async def _not_found(request: Request, exc: Exception) -> Response:
-    status = exc.status_code if isinstance(exc, HTTPException) else 404
-    if status == 405:
-        err = ServiceError(405, "method not allowed here", code="method-not-allowed")
-    else:
-        err = ServiceError(404, "no such endpoint (see GET /cds-services)", code="unknown-service")
-    return Response(error_body(err), err.status, media_type="application/json")
-
-
 def create_app(
     config: ServiceConfig,
     protocols: Sequence[LoadedProtocol],
@@ -252,9 +254,13 @@ def create_app(
     state = Endpoints(config, Assessor(protocols), allow_fhir_fetch=allow_fhir_fetch, insecure_dev=insecure_dev)
     state.assessor.warm_up()
     routes = [
-        Route("/cds-services", state.guarded(state.discovery), methods=["GET"]),
-        Route("/cds-services/{service_id}", state.guarded(state.call), methods=["POST"]),
-        Route("/cds-services/{service_id}/feedback", state.guarded(state.feedback), methods=["POST"]),
+        Route("/cds-services", state.guarded(state.discovery, "/cds-services"), methods=["GET"]),
+        Route("/cds-services/{service_id}", state.guarded(state.call, "/cds-services/{id}"), methods=["POST"]),
+        Route(
+            "/cds-services/{service_id}/feedback",
+            state.guarded(state.feedback, "/cds-services/{id}/feedback"),
+            methods=["POST"],
+        ),
     ]
     origins = list(config.cors_origins) or (["*"] if insecure_dev else [])
     middleware = [
@@ -266,6 +272,8 @@ def create_app(
             max_age=600,
         )
     ]
-    app = Starlette(routes=routes, middleware=middleware, exception_handlers={404: _not_found, 405: _not_found})
+    app = Starlette(
+        routes=routes, middleware=middleware, exception_handlers={404: state.not_found, 405: state.not_found}
+    )
     app.state.service = state
     return app
