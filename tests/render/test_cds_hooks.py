@@ -12,6 +12,7 @@ import datetime as dt
 import json
 import os
 import re
+import uuid
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ from kapdecide.render.cds_hooks import (
     SUMMARY_MAX,
     CardConfig,
     DraftOrder,
+    build_response,
     cds_response,
     render_cds_hooks,
     summary_text,
@@ -170,7 +172,8 @@ def test_uuids_differ_across_hook_instances_and_repeat_within_one() -> None:
     other = _report_of(ROOT / "examples" / "precautions-alcohol-benzodiazepine.yaml")
     assert not set(a1) & {c["uuid"] for c in cds_response(other, hook_instance=HOOK)["cards"]}
     # the CLI's default: a random hook instance per call, so fresh uuids; the receipt stays
-    r1, r2 = json.loads(render_cds_hooks(report)), json.loads(render_cds_hooks(report))
+    assert build_response(report, HOOK) == cds_response(report, hook_instance=HOOK)
+    r1, r2 = build_response(report), json.loads(render_cds_hooks(report))
     assert r1["cards"][0]["uuid"] != r2["cards"][0]["uuid"]
     assert _ext(r1["cards"][0])["receipt_sha256"] == _ext(r2["cards"][0])["receipt_sha256"] == report.receipt.sha256()
 
@@ -333,6 +336,10 @@ def test_delete_suggestion_for_a_draft_ketamine_order(validator: Draft202012Vali
     assert status["selectionBehavior"] == "at-most-one"
     [suggestion] = status["suggestions"]
     assert suggestion["isRecommended"] is True and "ketamine" in suggestion["label"]
+    assert suggestion["uuid"] not in {c["uuid"] for c in doc["cards"]}  # feedback's acceptedSuggestions id
+    again = cds_response(report, hook_instance=HOOK, draft_orders=[order])["cards"][0]["suggestions"][0]["uuid"]
+    other = cds_response(report, hook_instance=str(uuid.uuid4()), draft_orders=[order])["cards"][0]
+    assert again == suggestion["uuid"] != other["suggestions"][0]["uuid"]
     assert suggestion["actions"] == [
         {
             "type": "delete",
@@ -427,9 +434,10 @@ def test_summary_text_folds_whitespace() -> None:
     assert summary_text("a\n  b\tc ") == "a b c"
 
 
-def test_golden() -> None:
-    actual = render_cds_hooks(_report_of(ROOT / "examples" / "deferred-bp-alcohol.yaml"), HOOK)
-    target = GOLDEN / "deferred-bp-alcohol.cds-hooks.json"
+@pytest.mark.parametrize("name", ["deferred-bp-alcohol", "contraindicated-pregnancy", "precautions-alcohol"])
+def test_golden(name: str) -> None:
+    actual = render_cds_hooks(_report_of(ROOT / "examples" / f"{name}.yaml"), HOOK)
+    target = GOLDEN / f"{name}.cds-hooks.json"
     if UPDATE:
         target.write_text(actual, encoding="utf-8")
     assert target.exists(), f"missing golden file {target}; run with KAPDECIDE_UPDATE_GOLDEN=1"

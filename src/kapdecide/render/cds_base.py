@@ -167,7 +167,10 @@ class Maker:
                 "url": url,
                 "topic": {"system": cfg.topic_system, "code": card.topic, "display": TOPICS[card.topic]},
             },
-            "suggestions": card.suggestions,
+            "suggestions": [  # a uuid each: feedback names an accepted suggestion by it
+                {"label": x["label"], "uuid": self.uuid(f"{card.key}|suggestion|{i}"), **x}
+                for i, x in enumerate(card.suggestions)
+            ],
             "selectionBehavior": "at-most-one" if card.suggestions else None,
             "overrideReasons": [{"code": c, "system": cfg.override_system, "display": d} for c, d in reasons],
             "links": [{"label": summary_text(lbl, 80), "url": u, "type": "absolute"} for lbl, u in card.links],

@@ -202,7 +202,10 @@ def rest_card(report: Report, rest: Sequence[Finding]) -> Card:
         count(review, "precaution"),
         count(notes, "note"),
     ]
-    head = "Also review" if blocking else "Review before the first session" if review else "Notes for the plan"
+    if blocking or (review and report.status in ("contraindicated", "deferred")):
+        head = "Also review"  # no session is planned yet
+    else:
+        head = "Review before the first session" if review else "Notes for the plan"
     summary = _listing(f"{head} ({', '.join(p for p in parts if p)})", [clinician_text(f.title) for f in rest])
     lines = [_compact(report, f) for f in rest]
     lines += evidence_md([e for f in rest for e in f.evidence])

@@ -56,6 +56,7 @@ __all__ = [
     "TOPICS",
     "CardConfig",
     "DraftOrder",
+    "build_response",
     "cds_response",
     "render_cds_hooks",
     "summary_text",
@@ -84,6 +85,10 @@ def cds_response(
 def render_cds_hooks(report: Report, hook_instance: str | None = None) -> str:
     """The report as a CDS Hooks 2.0 response (JSON text with a final newline). Without
     ``hook_instance`` (the CLI's default) a random one is used, so card uuids differ per call."""
-    instance = hook_instance if hook_instance is not None else str(uuid.uuid4())
-    doc = cds_response(report, hook_instance=instance)
-    return json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    return json.dumps(build_response(report, hook_instance), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def build_response(report: Report, hook_instance: str | None = None) -> dict[str, Any]:
+    """``cds_response`` with the default configuration and no draft orders; a random hook instance
+    when none is given (kept for callers of the earlier renderer; the service uses ``cds_response``)."""
+    return cds_response(report, hook_instance=hook_instance if hook_instance is not None else str(uuid.uuid4()))
