@@ -68,7 +68,8 @@ def _start(tmp_path: Path, config: dict[str, Any], *args: str) -> Server:
 
 @pytest.fixture
 def server(tmp_path: Path, jwks: dict[str, Any]) -> Iterator[Server]:
-    srv = _start(tmp_path, {"base_url": BASE, "issuers": [{"iss": ISS, "jwks": jwks}]})
+    config = {"base_url": BASE, "issuers": [{"iss": ISS, "jwks": jwks}], "feedback_log": str(tmp_path / "fb.jsonl")}
+    srv = _start(tmp_path, config)
     yield srv
     srv.proc.send_signal(signal.SIGTERM)
     try:
@@ -141,6 +142,15 @@ def test_order_sign_with_a_ketamine_draft_for_a_contraindicated_sample(
     assert status["indicator"] == "critical" and "ontraindicated" in status["summary"]
     actions = [a for s in status["suggestions"] for a in s["actions"]]
     assert actions[0]["type"] == "delete" and actions[0]["resourceId"] == "MedicationRequest/ket-draft-355"
+    # the clinician accepts the suggestion: the EHR sends feedback naming the card and the suggestion
+    feedback = {"feedback": [{"card": status["uuid"], "outcome": "accepted",
+                              "acceptedSuggestions": [{"id": status["suggestions"][0]["uuid"]}],
+                              "outcomeTimestamp": "2026-12-01T10:05:31Z"}]}  # fmt: skip
+    path = "/cds-services/kapdecide-order-sign/feedback"
+    ack = httpx.post(server.url + path, json=feedback, headers={"Authorization": f"Bearer {token(path)}"}, timeout=10)
+    assert ack.status_code == 200 and ack.json() == {"accepted": 1}
+    (record,) = [json.loads(x) for x in (server.stderr_path.parent / "fb.jsonl").read_text().splitlines()]
+    assert record["card"] == status["uuid"] and record["acceptedSuggestions"] == [status["suggestions"][0]["uuid"]]
     assert patient_id not in server.stderr()
 
 
