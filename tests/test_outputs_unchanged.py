@@ -71,7 +71,7 @@ def _commands() -> dict[str, tuple[list[str], bytes]]:
         add(["assess", eligible, "--what-if", what_if, "--format", "json", *AS_OF])
         add(["assess", eligible, "--what-if", what_if, *AS_OF])
     add(["assess", eligible, "--what-if", "vitals.blood_pressure=80/120", *AS_OF])
-    add(["assess", eligible, "--what-if", "vitals.blood_pressure=150/95", "--format", "cds-hooks", *AS_OF])
+    add(["assess", eligible, "--what-if", "vitals.blood_pressure=150/95", "--format", "cds-hooks", *AS_OF, *HOOK])
     bad = "tests/fixtures/profiles/invalid/age-250.yaml"
     add(["assess", eligible, bad, "examples/deferred-bp-alcohol.yaml", "--fail-on", "deferred", *AS_OF])
     add(["assess", eligible, "examples/deferred-bp-alcohol.yaml", "--format", "json", *AS_OF])

@@ -131,16 +131,21 @@ def assess_data(
         "session_checklists": checklists,
         "standard_care": acc.standard_care,
         "next_steps": _next_steps(acc.findings, status),
-        "receipt": {
-            "profile_sha256": profile_sha256(profile),
-            "protocols": refs,
-            "kapdecide_version": __version__,
-            "as_of": as_of.isoformat(),
-            "what_if_overrides": overrides_out,
-        },
+        "receipt": _receipt(profile, refs, as_of, overrides_out),
         "input_source": None,
         "explanation": None,
         "what_would_change": None,
+    }
+
+
+def _receipt(profile: Profile, refs: list[Data], as_of: dt.date, overrides: Data) -> Data:
+    """What the report was computed from (``kapdecide replay`` re-runs it)."""
+    return {
+        "profile_sha256": profile_sha256(profile),
+        "protocols": refs,
+        "kapdecide_version": __version__,
+        "as_of": as_of.isoformat(),
+        "what_if_overrides": overrides,
     }
 
 

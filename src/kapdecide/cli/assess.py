@@ -151,14 +151,7 @@ def assess(
     if line_format != "full" and batch_path is None:
         raise click.UsageError("--line compact is for --batch; a single report is always full")
     if batch_path is not None:
-        if explain or what_if or fail_on:
-            raise click.UsageError("--explain, --what-if and --fail-on work on a single PROFILE, not --batch")
-        ctx = click.get_current_context()
-        if ctx.get_parameter_source("fmt") == click.core.ParameterSource.COMMANDLINE and fmt != "json":
-            raise click.UsageError(
-                f"--batch writes one JSON report per line; --format {fmt} is for a single PROFILE "
-                "(leave --format out, or give --format json)"
-            )
+        _batch_usage(bool(explain or what_if or fail_on), fmt)
         return _batch(batch_path, protocols_dir, jobs, as_of, output, line_format == "compact")
     if len(profile) > 1:  # each in turn, one text report after another
         return assess_many(profile, fmt, output)
@@ -174,14 +167,32 @@ def assess(
         write_output(dumps(data), output)
         return exit_for(data["status"], fail_on)
     report = pipeline.report(checked, loaded, overrides, explain=explain)
+    _write_report(report, fmt, output, details, hook_instance, no_pager)
+    return exit_for(report.status, fail_on)
 
+
+def _batch_usage(single_only: bool, fmt: str) -> None:
+    """Refuse what --batch cannot do."""
+    if single_only:
+        raise click.UsageError("--explain, --what-if and --fail-on work on a single PROFILE, not --batch")
+    ctx = click.get_current_context()
+    if ctx.get_parameter_source("fmt") == click.core.ParameterSource.COMMANDLINE and fmt != "json":
+        raise click.UsageError(
+            f"--batch writes one JSON report per line; --format {fmt} is for a single PROFILE "
+            "(leave --format out, or give --format json)"
+        )
+
+
+def _write_report(
+    report: Any, fmt: ReportFormat, output: str | None, details: bool, hook_instance: str | None, no_pager: bool
+) -> None:
+    """One rendered report to stdout (through the pager when long text meets a terminal) or --output."""
     to_terminal = output in (None, "-")
     text = render.render_report(
         report, fmt, lambda buf: console_for(sys.stdout if to_terminal else buf, into=buf), details, hook_instance
     )
     if not (to_terminal and fmt == "text" and should_page(text, not no_pager) and page(text)):
         write_output(text, output)
-    return exit_for(report.status, fail_on)
 
 
 def _batch(

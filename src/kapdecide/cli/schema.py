@@ -14,7 +14,10 @@ from kapdecide.schema import SCHEMAS
 @cli.command()
 @click.argument("name", type=click.Choice(list(SCHEMAS)))
 def schema(name: str) -> int:
-    """Print the JSON Schema of the profile, a protocol, the report, or the compact line and its header.
+    """Print a JSON Schema: profile, protocol, report and more.
+
+    NAME is profile, protocol, report, compact-line (a batch line written with --line compact) or
+    protocol-info (the header of compact lines).
 
     Example:
 

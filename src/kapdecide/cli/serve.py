@@ -42,9 +42,16 @@ INSECURE_BANNER = """\
 def serve(
     host: str, port: int, protocols_dir: str | None, config_path: str | None, allow_fhir_fetch: bool, insecure_dev: bool
 ) -> int:
-    """Run kapdecide as a CDS Hooks 2.0 service (patient-view, order-select, order-sign).
+    """Run kapdecide as a CDS Hooks 2.0 service.
 
-    Example: kapdecide serve --config service.yaml --port 8080
+    Services for the patient-view, order-select and order-sign hooks (see README, "Run as a CDS
+    Hooks service"). Needs the service extra: pip install 'kapdecide[service]'.
+
+    Examples:
+
+    \b
+      kapdecide serve --config service.yaml --port 8080
+      kapdecide serve --insecure-dev
     """
     missing = [m for m in SERVICE_MODULES if importlib.util.find_spec(m) is None]
     if missing:
