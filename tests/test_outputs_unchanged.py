@@ -67,6 +67,16 @@ def _commands() -> dict[str, tuple[list[str], bytes]]:
     add(["assess", first, "--what-if", "vitals.bp_systolic_mmhg=150", "--format", "json", *AS_OF])
     add(["assess", first, "--fail-on", "precautions", *AS_OF])
     add(["assess", first, "--format", "html", "--explain", "--what-if", "vitals.heart_rate_bpm=110", *AS_OF])
+    eligible = "examples/eligible-cocaine.yaml"
+    for what_if in ("vitals.blood_pressure=150/95", "substance_use.cocaine.last_use=2026-11-20"):
+        add(["assess", eligible, "--what-if", what_if, "--format", "json", *AS_OF])
+        add(["assess", eligible, "--what-if", what_if, *AS_OF])
+    add(["assess", eligible, "--what-if", "vitals.blood_pressure=80/120", *AS_OF])
+    add(["assess", eligible, "--what-if", "vitals.blood_pressure=150/95", "--format", "cds-hooks", *AS_OF, *HOOK])
+    bad = "tests/fixtures/profiles/invalid/age-250.yaml"
+    add(["assess", eligible, bad, "examples/deferred-bp-alcohol.yaml", "--fail-on", "deferred", *AS_OF])
+    add(["assess", eligible, "examples/deferred-bp-alcohol.yaml", "--format", "json", *AS_OF])
+    add(["assess", eligible, "--what-if", "substances.cocaine.days_since_last_use=3", *AS_OF])
     add(["assess", "-", "--format", "json", *AS_OF], (ROOT / "examples" / "deferred-bp-alcohol.yaml").read_bytes())
     add(["diff", "protocols", "protocols", "--profiles", "examples", "--format", "json", *AS_OF])
     add(["diff", "protocols", "protocols", "--profiles", "tests/fixtures/profiles/invalid", *AS_OF])

@@ -32,7 +32,7 @@ WINDOW_PER_WORKER = 4
 MAX_LINE_BYTES = 32 << 20
 
 Line = tuple[int, str | bytes]
-Output = tuple[int, str, str]  # line number, JSON text, outcome (ok, invalid, error)
+Output = tuple[int, str, str]  # line number, JSON text, outcome (the report's status, invalid, error)
 
 
 def _dumps(data: Any) -> str:
@@ -82,7 +82,7 @@ def assess_line(
         except SourceError as exc:
             raise InvalidInputError("the line is not valid JSON", exc.problems) from None
         checked = pipeline.from_data(
-            data, SourceMap(name), as_of=default_as_of if forced else None, today=default_as_of
+            data, SourceMap(name, syntax="json"), as_of=default_as_of if forced else None, today=default_as_of
         )
         if checked.imported is None:
             # pydantic-core's JSON writer: the same bytes as _dumps (tests/unit/assessment/), 3x faster
@@ -90,14 +90,15 @@ def assess_line(
             report["input_line"] = line
         elif head is None:
             full = pipeline.report(checked, protocols)
-            return line, full.model_copy(update={"input_line": line}).model_dump_json(), "ok"
+            return line, full.model_copy(update={"input_line": line}).model_dump_json(), full.status
         else:
             report = pipeline.report(checked, protocols).model_copy(update={"input_line": line}).model_dump(mode="json")
+        status = str(report["status"])
         if head is not None:
             from kapdecide.assessment.compact import compact
 
             report = compact(report, head)
-        return line, to_json(report).decode("utf-8"), "ok"
+        return line, to_json(report).decode("utf-8"), status
     except KapdecideError as exc:
         outcome = "invalid" if exc.exit_code == ExitCode.INVALID_INPUT else "error"
         return line, error_record(line, exc.exit_code, exc.code, exc.message, exc.problems), outcome
@@ -184,25 +185,50 @@ def _worker(
 
 @dataclass
 class Counts:
-    """How a batch went: lines assessed, invalid, in error (and the first invalid lines)."""
+    """How a batch went: lines assessed (by status), invalid, in error (and the first invalid lines)."""
 
     lines: int = 0
     ok: int = 0
     invalid: int = 0
     errors: int = 0
     invalid_lines: list[int] = field(default_factory=list)
+    statuses: dict[str, int] = field(default_factory=dict)
+    """Lines assessed, by the report's status."""
 
     def add(self, outcome: str, line: int) -> None:
-        """Count one output line by its outcome."""
+        """Count one output line by its outcome: a status (assessed), ``invalid`` or ``error``."""
         self.lines += 1
-        if outcome == "ok":
-            self.ok += 1
-        elif outcome == "invalid":
+        if outcome == "invalid":
             self.invalid += 1
             if len(self.invalid_lines) < 20:
                 self.invalid_lines.append(line)
-        else:
+        elif outcome == "error":
             self.errors += 1
+        else:
+            self.ok += 1
+            self.statuses[outcome] = self.statuses.get(outcome, 0) + 1
+
+    def by_status(self) -> str:
+        """``2 deferred, 1 eligible``: the statuses, most severe first (only those that occurred)."""
+        from kapdecide.core.contract import STATUS_ORDER
+
+        order = [*STATUS_ORDER, *sorted(set(self.statuses) - set(STATUS_ORDER))]
+        return ", ".join(f"{self.statuses[s]} {s}" for s in order if self.statuses.get(s))
+
+    def progress(self) -> str:
+        """The progress line (a terminal only): lines read, assessed by status, invalid, errors."""
+        statuses = f" ({self.by_status()})" if self.statuses else ""
+        return f"{self.lines} read · {self.ok} assessed{statuses} · {self.invalid} invalid · {self.errors} errors"
+
+    def summary(self) -> str:
+        """The summary line on stderr at the end."""
+        more = "…" if self.invalid > len(self.invalid_lines) else ""
+        where = f" (lines {', '.join(map(str, self.invalid_lines))}{more})" if self.invalid else ""
+        statuses = f" ({self.by_status()})" if self.statuses else ""
+        return (
+            f"batch: {self.lines} line(s): {self.ok} assessed{statuses}, {self.invalid} invalid{where}, "
+            f"{self.errors} internal error(s)"
+        )
 
 
 class StreamLines:

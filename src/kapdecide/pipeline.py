@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from kapdecide.core.errors import InvalidInputError
@@ -18,6 +18,7 @@ from kapdecide.inputs.yaml_source import SourceError, SourceMap, decode, load_js
 
 if TYPE_CHECKING:
     from kapdecide.assessment.report import Report
+    from kapdecide.inputs.edits import ProfileEdit
     from kapdecide.inputs.fhir import FhirImport
     from kapdecide.inputs.profile import Profile
     from kapdecide.language.facts import Value
@@ -41,6 +42,10 @@ class Checked:
     as_of: dt.date
     imported: FhirImport | None = None
     """The FHIR import it came from (provenance, warnings, unmapped codes), if any."""
+    edits: dict[str, Any] = field(default_factory=dict)
+    """What-if edits of the profile (path -> the value written; None: removed), already applied."""
+    edited_at: tuple[tuple[str, ProfileEdit], ...] = ()
+    """The data path each edit wrote, to locate a warning about an edited value at its --what-if."""
 
 
 def assessment_date(explicit: dt.date | None, profile: Profile, today: dt.date | None) -> dt.date:
@@ -115,15 +120,48 @@ def import_bundle(bundle: dict[str, Any], smap: SourceMap, day: dt.date) -> tupl
     return imported, validate_profile_data(imported.profile, smap)
 
 
-def from_bytes(
-    raw: bytes, name: str, *, input_format: str = "auto", as_of: dt.date | None = None, today: dt.date | None
+def _edited(
+    data: Any, smap: SourceMap, edits: Sequence[ProfileEdit], as_of: dt.date | None, today: dt.date | None
 ) -> Checked:
-    """A profile file's or a Bundle's bytes, checked; ``as_of`` is an explicit date (it wins)."""
+    """Profile data with what-if edits applied, then every check (problems in an edited value are
+    located at its --what-if)."""
+    from kapdecide.inputs.edits import apply_edits, relocate
+    from kapdecide.inputs.profile import validate_profile_data
+
+    data, applied, written = apply_edits(data, edits, as_of, today)
+    try:
+        model = validate_profile_data(data, smap)
+        checked = _checked(model, smap, assessment_date(as_of, model, today))
+    except InvalidInputError as exc:
+        exc.problems = relocate(exc.problems, written)
+        raise
+    return Checked(checked.profile, smap, checked.as_of, edits=applied, edited_at=tuple(written))
+
+
+def from_bytes(
+    raw: bytes,
+    name: str,
+    *,
+    input_format: str = "auto",
+    as_of: dt.date | None = None,
+    today: dt.date | None,
+    edits: Sequence[ProfileEdit] = (),
+) -> Checked:
+    """A profile file's or a Bundle's bytes, checked; ``as_of`` is an explicit date (it wins);
+    ``edits`` (what-if profile paths) are applied before any check."""
     from kapdecide.inputs.profile import load_profile_bytes
 
     bundle = read_bundle(raw, name, input_format)
     if bundle is not None:
-        return _from_bundle(bundle, SourceMap(f"{name} (mapped from FHIR)"), as_of, today)
+        return _from_bundle(bundle, SourceMap(f"{name} (mapped from FHIR)"), as_of, today, edits)
+    if edits:
+        from kapdecide.inputs.yaml_source import MAX_PROFILE_BYTES, load
+
+        try:
+            data, smap = load(decode(raw, name, MAX_PROFILE_BYTES), name)
+        except SourceError as exc:
+            raise InvalidInputError("the profile could not be read", exc.problems) from None
+        return _edited(data, smap, edits, as_of, today)
     model, smap = load_profile_bytes(raw, name)
     return _checked(model, smap, assessment_date(as_of, model, today))
 
@@ -141,11 +179,25 @@ def from_data(data: Any, smap: SourceMap, *, as_of: dt.date | None = None, today
     return _checked(model, smap, assessment_date(as_of, model, today))
 
 
-def _from_bundle(bundle: dict[str, Any], smap: SourceMap, as_of: dt.date | None, today: dt.date | None) -> Checked:
+def _from_bundle(
+    bundle: dict[str, Any],
+    smap: SourceMap,
+    as_of: dt.date | None,
+    today: dt.date | None,
+    edits: Sequence[ProfileEdit] = (),
+) -> Checked:
     """A Bundle mapped for the explicit date, else today (ages and recency depend on it), then checked."""
     when = as_of or today
     if when is None:
         raise InvalidInputError(NO_DATE)
+    if edits:
+        from dataclasses import replace
+
+        from kapdecide.inputs.fhir import map_bundle
+
+        imported = map_bundle(bundle, when)
+        checked = _edited(imported.profile, smap, edits, as_of, today)
+        return replace(checked, imported=imported)
     imported, model = import_bundle(bundle, smap, when)
     return _checked(model, smap, assessment_date(as_of, model, today), imported)
 
@@ -169,7 +221,7 @@ def report(
     """The report for a checked input: the assessment, its FHIR sources, and (``explain``) why."""
     from kapdecide.assessment.assess import assess
 
-    out = assess(checked.profile, protocols, checked.as_of, overrides)
+    out = assess(checked.profile, protocols, checked.as_of, overrides, edits=checked.edits)
     if checked.imported is not None:
         from kapdecide.assessment.provenance import annotate, input_source
 
@@ -192,4 +244,4 @@ def report_data(
 
     if checked.imported is not None:
         return report(checked, protocols, overrides).model_dump(mode="json")
-    return assess_data(checked.profile, protocols, checked.as_of, overrides)
+    return assess_data(checked.profile, protocols, checked.as_of, overrides, edits=checked.edits)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -157,7 +158,7 @@ def test_batch_keeps_order_and_turns_bad_lines_into_error_records(tmp_path: Path
         else:
             validate_report(doc)
     assert json.loads(out[100])["input_source"]["format"] == "fhir-r4"
-    assert b"150 line(s): 147 assessed, 3 invalid (lines 11, 71, 72)" in proc.stderr
+    assert re.search(rb"150 line\(s\): 147 assessed \([^)]+\), 3 invalid \(lines 11, 71, 72\)", proc.stderr)
 
 
 def test_batch_output_is_the_same_for_any_number_of_jobs() -> None:
@@ -242,7 +243,7 @@ def test_closed_pipe_ends_quietly(tmp_path: Path) -> None:
     err = proc.stderr.read()
     proc.stderr.close()
     assert b"Traceback" not in err and b"BrokenPipe" not in err
-    assert proc.returncode in (0, 1, 141) or proc.returncode == -signal.SIGPIPE
+    assert proc.returncode == 0  # the reader going away is not a failure (click's own answer is 1)
 
 
 def test_ctrl_c_exits_130_without_traceback(tmp_path: Path) -> None:

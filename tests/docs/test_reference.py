@@ -38,7 +38,7 @@ def test_every_command_has_help_with_an_example() -> None:
     from kapdecide.cli import cli
 
     for name, command in cli.commands.items():
-        assert command.help and "Example:" in command.help, name
+        assert command.help and ("Example:" in command.help or "Examples:" in command.help), name
         result = CliRunner().invoke(cli, [name, "--help"])
         assert result.exit_code == 0 and name in result.output
         assert f"kapdecide {name}" in (ROOT / "README.md").read_text(encoding="utf-8"), f"README lacks {name}"

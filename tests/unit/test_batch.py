@@ -8,7 +8,7 @@ import random
 
 import pytest
 
-from kapdecide.batch import CHUNK, StreamLines, _Chunks
+from kapdecide.batch import CHUNK, Counts, StreamLines, _Chunks
 
 
 def _reference(data: bytes, limit: int) -> list[bytes]:
@@ -77,3 +77,22 @@ def test_on_a_pipe_a_chunk_ends_when_the_next_line_has_not_come() -> None:
         os.close(write_end)
         assert chunks.next() == [(3, b'{"c": 3}')]
         assert chunks.next() is None
+
+
+def test_counts_give_assessed_invalid_errors_and_each_status_most_severe_first() -> None:
+    counts = Counts()
+    for line, outcome in enumerate(["eligible", "deferred", "invalid", "deferred", "error", "contraindicated"], 1):
+        counts.add(outcome, line)
+    assert (counts.lines, counts.ok, counts.invalid, counts.errors) == (6, 4, 1, 1)
+    assert counts.by_status() == "1 contraindicated, 2 deferred, 1 eligible"
+    assert counts.progress() == "6 read · 4 assessed (1 contraindicated, 2 deferred, 1 eligible) · 1 invalid · 1 errors"
+    assert counts.summary() == (
+        "batch: 6 line(s): 4 assessed (1 contraindicated, 2 deferred, 1 eligible), 1 invalid (lines 3), "
+        "1 internal error(s)"
+    )
+
+
+def test_a_batch_with_nothing_assessed_names_no_status() -> None:
+    counts = Counts()
+    counts.add("invalid", 1)
+    assert counts.summary() == "batch: 1 line(s): 0 assessed, 1 invalid (lines 1), 0 internal error(s)"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from kapdecide import __version__
 from kapdecide.assessment.compiled import CompiledProtocol, compile_protocol, guarded_truths
@@ -66,15 +66,18 @@ def assess(
     protocols: Sequence[LoadedProtocol],
     as_of: dt.date,
     overrides: Mapping[str, Value | None] | None = None,
+    *,
+    edits: Mapping[str, Any] | None = None,
 ) -> Report:
     """Assess ``profile`` on ``as_of`` against validated protocols.
 
     ``overrides`` replaces fact values (None makes a fact unknown) for what-if questions; the report
-    lists them, so a hypothetical result is never mistaken for the patient's.
+    lists them, so a hypothetical result is never mistaken for the patient's. ``edits`` are the
+    what-if edits already applied to ``profile`` (path -> value), listed with them.
     """
     from kapdecide.assessment.report import Report
 
-    return Report.model_validate(assess_data(profile, protocols, as_of, overrides))
+    return Report.model_validate(assess_data(profile, protocols, as_of, overrides, edits=edits))
 
 
 def assess_data(
@@ -82,6 +85,8 @@ def assess_data(
     protocols: Sequence[LoadedProtocol],
     as_of: dt.date,
     overrides: Mapping[str, Value | None] | None = None,
+    *,
+    edits: Mapping[str, Any] | None = None,
 ) -> Data:
     """``assess`` as the report's JSON-ready data (what ``Report.model_dump(mode="json")`` gives).
 
@@ -100,7 +105,7 @@ def assess_data(
         | {t["field"] for x in acc.findings if x["kind"] == "required_data" for t in x["triggered_by"]}
     )
     refs: list[Data] = [lp.ref_data() for lp in protocols]
-    overrides_out = {k: list(v) if isinstance(v, tuple) else v for k, v in sorted(acc.overrides.items())}
+    overrides_out = _shown_overrides(edits or {}, acc.overrides)
     return {
         "schema_version": SCHEMA_VERSION,
         "kapdecide_version": __version__,
@@ -126,17 +131,28 @@ def assess_data(
         "session_checklists": checklists,
         "standard_care": acc.standard_care,
         "next_steps": _next_steps(acc.findings, status),
-        "receipt": {
-            "profile_sha256": profile_sha256(profile),
-            "protocols": refs,
-            "kapdecide_version": __version__,
-            "as_of": as_of.isoformat(),
-            "what_if_overrides": overrides_out,
-        },
+        "receipt": _receipt(profile, refs, as_of, overrides_out),
         "input_source": None,
         "explanation": None,
         "what_would_change": None,
     }
+
+
+def _receipt(profile: Profile, refs: list[Data], as_of: dt.date, overrides: Data) -> Data:
+    """What the report was computed from (``kapdecide replay`` re-runs it)."""
+    return {
+        "profile_sha256": profile_sha256(profile),
+        "protocols": refs,
+        "kapdecide_version": __version__,
+        "as_of": as_of.isoformat(),
+        "what_if_overrides": overrides,
+    }
+
+
+def _shown_overrides(edits: Mapping[str, Any], overrides: Mapping[str, Value | None]) -> Data:
+    """The what-if overrides a report lists: fact fields and the profile edits already applied to it."""
+    shown = {**edits, **overrides}
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in sorted(shown.items())}
 
 
 def _next_steps(findings: list[Data], status: Status) -> list[Data]:

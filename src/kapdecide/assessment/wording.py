@@ -33,7 +33,14 @@ def show_value(value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, tuple | list):
-        return ", ".join(value_label(str(x)) for x in value) if value else "none"
+        return (
+            ", ".join(show_value(x) if isinstance(x, dict) else value_label(str(x)) for x in value) if value else "none"
+        )
+    if isinstance(value, dict):  # a what-if profile edit: a reading, or an entry
+        if "systolic_mmhg" in value and "diastolic_mmhg" in value:
+            when = f" on {value['taken_at']}" if value.get("taken_at") else ""
+            return f"{value['systolic_mmhg']}/{value['diastolic_mmhg']} mmHg{when}"
+        return " ".join(f"{k} {show_value(v)}" for k, v in value.items())
     if isinstance(value, float):
         return f"{value:g}"
     return value_label(str(value))

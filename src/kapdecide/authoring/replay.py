@@ -12,8 +12,9 @@ from kapdecide.assessment.assess import assess, profile_sha256
 from kapdecide.assessment.report import Report, protocol_ref
 from kapdecide.authoring.diff import ProfileChange, VersionNotBumped, compare, not_bumped
 from kapdecide.core.errors import InvalidInputError
+from kapdecide.inputs.edits import ProfileEdit
 from kapdecide.inputs.profile import Profile
-from kapdecide.language.facts import Value
+from kapdecide.language.facts import FIELDS, Value
 from kapdecide.protocol.loader import LoadedProtocol
 
 
@@ -39,6 +40,12 @@ def read_report(data: Any, name: str) -> Report:
             f"{name} is not a kapdecide JSON report of this version ({exc.error_count()} schema errors)",
             hint="replay needs the JSON report (assess --format json) written by the same schema version",
         ) from None
+
+
+def receipt_edits(old: Report) -> list[ProfileEdit]:
+    """The what-if edits of the profile a report's receipt records (its names that are not fact
+    fields), to apply to the profile again before replaying."""
+    return [ProfileEdit(k, tuple(k.split(".")), v) for k, v in old.receipt.what_if_overrides.items() if k not in FIELDS]
 
 
 def receipt_as_of(old: Report) -> dt.date:
@@ -75,9 +82,11 @@ def replay(old: Report, profile: Profile, protocols: Sequence[LoadedProtocol], v
             causes.append(f"protocol {pid} changed: {before[pid].version} → {after[pid].version} {sha}")
     if r.kapdecide_version != version:
         causes.append(f"kapdecide version changed: {r.kapdecide_version} → {version}")
+    # names that are not fact fields are what-if edits of the profile, already applied to it (receipt_edits)
     overrides: dict[str, Value | None] = {
-        k: tuple(v) if isinstance(v, list) else v for k, v in r.what_if_overrides.items()
+        k: tuple(v) if isinstance(v, list) else v for k, v in r.what_if_overrides.items() if k in FIELDS
     }
-    new = assess(profile, protocols, receipt_as_of(old), overrides)
+    edits = {k: v for k, v in r.what_if_overrides.items() if k not in FIELDS}
+    new = assess(profile, protocols, receipt_as_of(old), overrides, edits=edits)
     change = compare(old, new, "profile")
     return ReplayResult(same=change is None, causes=causes, change=change, version_not_bumped=list(unbumped.values()))

@@ -1,6 +1,6 @@
 """The command line: arguments and I/O only. Each command calls one core function and a renderer.
 
-One module per command (``assess``, ``explain``, ``validate``, ``test``, ``diff``, ``replay``,
+One module per command (``assess``, ``explain``, ``validate``, ``test``, ``diff``, ``replay``, ``serve``,
 ``import_fhir``, ``schema``, ``vocab``), what they share in ``common``, and ``main``: the entry point, where
 every outcome is mapped to one exit code.
 """
@@ -16,6 +16,7 @@ from . import (  # noqa: F401 (they register)
     protocol_info,
     replay,
     schema,
+    serve,
     test,
     validate,
     vocab,

@@ -13,6 +13,7 @@ import click
 from kapdecide import pipeline, render
 from kapdecide.cli.common import (
     FAIL_ON,
+    INPUT_PATH,
     OutputError,
     as_of_option,
     checked_input,
@@ -31,18 +32,20 @@ from kapdecide.cli.common import (
     write_output,
 )
 from kapdecide.cli.group import cli
+from kapdecide.cli.many import assess_many
 from kapdecide.cli.pager import page, should_page
 from kapdecide.core.errors import ExitCode, InvalidInputError
 from kapdecide.render import REPORT_FORMAT_HELP, REPORT_FORMATS, ReportFormat
 
 
 @cli.command()
-@click.argument("profile", metavar="PROFILE", required=False)
+@click.argument("profile", metavar="[PROFILE]...", nargs=-1, type=INPUT_PATH)
 @protocols_option()
 @click.option(
     "--batch",
     "batch_path",
     metavar="FILE.jsonl",
+    type=INPUT_PATH,
     help="Assess one JSON profile per line (- for stdin); one JSON line out per line, in order.",
 )
 @click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True, help="Worker processes for --batch.")
@@ -88,7 +91,7 @@ from kapdecide.render import REPORT_FORMAT_HELP, REPORT_FORMATS, ReportFormat
 @click.option(
     "--explain", is_flag=True, help="Add why each rule did or did not fire, and what would change the answer."
 )
-@what_if_option("Re-run with a fact field overridden (repeatable; VALUE 'unknown' removes it). Marked HYPOTHETICAL.")
+@what_if_option()
 @click.option(
     "--details",
     "-v",
@@ -112,7 +115,7 @@ from kapdecide.render import REPORT_FORMAT_HELP, REPORT_FORMATS, ReportFormat
 )
 @color_option()
 def assess(
-    profile: str | None,
+    profile: tuple[str, ...],
     protocols_dir: str | None,
     batch_path: str | None,
     jobs: int,
@@ -129,22 +132,30 @@ def assess(
     no_pager: bool,
     hook_instance: str | None,
 ) -> int:
-    """Assess a patient profile (YAML or JSON file, or - for stdin), or a batch of them (--batch).
+    """Assess patient profiles, or a batch of them (--batch).
 
-    Example: kapdecide assess examples/precautions-alcohol.yaml --format json
+    Examples:
+
+    \b
+      kapdecide assess examples/precautions-alcohol.yaml
+      kapdecide assess - --format json --fail-on deferred < profile.yaml
+      kapdecide assess profile.yaml --what-if vitals.blood_pressure=128/78
+      kapdecide assess a.yaml b.yaml
+      kapdecide assess --batch profiles.jsonl --jobs 2 > reports.jsonl
     """
     from kapdecide.protocol.loader import default_protocol_dir, load_protocols
 
     set_zone(tz)
-    if (profile is None) == (batch_path is None):
+    if bool(profile) == (batch_path is not None):
         raise click.UsageError("give either PROFILE or --batch FILE.jsonl")
     if line_format != "full" and batch_path is None:
         raise click.UsageError("--line compact is for --batch; a single report is always full")
     if batch_path is not None:
-        _batch_usage(fmt, bool(explain or what_if or fail_on))
+        _batch_usage(bool(explain or what_if or fail_on), fmt)
         return _batch(batch_path, protocols_dir, jobs, as_of, output, line_format == "compact")
-    assert profile is not None
-    checked = checked_input(profile, as_of, input_format)
+    if len(profile) > 1:  # each in turn, one text report after another
+        return assess_many(profile, fmt, output)
+    checked = checked_input(profile[0], as_of, input_format, what_if)
     loaded = load_protocols([protocols_dir or default_protocol_dir()], open_cache())
     overrides = overrides_of(what_if)
     if fmt == "json" and checked.imported is None and not explain:
@@ -158,18 +169,12 @@ def assess(
     if fmt == "html":
         return _html(checked, loaded, overrides, explain, output, fail_on)
     report = pipeline.report(checked, loaded, overrides, explain=explain)
-
-    to_terminal = output in (None, "-")
-    text = render.render_report(
-        report, fmt, lambda buf: console_for(sys.stdout if to_terminal else buf, into=buf), details, hook_instance
-    )
-    if not (to_terminal and fmt == "text" and should_page(text, not no_pager) and page(text)):
-        write_output(text, output)
+    _write_report(report, fmt, output, details, hook_instance, no_pager)
     return exit_for(report.status, fail_on)
 
 
-def _batch_usage(fmt: ReportFormat, single_only: bool) -> None:
-    """Refuse what only a single PROFILE takes: --explain, --what-if, --fail-on, a --format but json."""
+def _batch_usage(single_only: bool, fmt: str) -> None:
+    """Refuse what --batch cannot do."""
     if single_only:
         raise click.UsageError("--explain, --what-if and --fail-on work on a single PROFILE, not --batch")
     ctx = click.get_current_context()
@@ -178,6 +183,18 @@ def _batch_usage(fmt: ReportFormat, single_only: bool) -> None:
             f"--batch writes one JSON report per line; --format {fmt} is for a single PROFILE "
             "(leave --format out, or give --format json)"
         )
+
+
+def _write_report(
+    report: Any, fmt: ReportFormat, output: str | None, details: bool, hook_instance: str | None, no_pager: bool
+) -> None:
+    """One rendered report to stdout (through the pager when long text meets a terminal) or --output."""
+    to_terminal = output in (None, "-")
+    text = render.render_report(
+        report, fmt, lambda buf: console_for(sys.stdout if to_terminal else buf, into=buf), details, hook_instance
+    )
+    if not (to_terminal and fmt == "text" and should_page(text, not no_pager) and page(text)):
+        write_output(text, output)
 
 
 def _html(
@@ -213,7 +230,7 @@ def _batch(
     tty = sys.stderr.isatty() and "NO_COLOR" not in os.environ
 
     def progress(c: Any) -> None:
-        sys.stderr.write(f"\r{c.lines} assessed · {c.invalid} invalid · {c.errors} errors")
+        sys.stderr.write(f"\r{c.progress()}\x1b[K")  # erase what a longer line left
         sys.stderr.flush()
 
     try:
@@ -234,12 +251,7 @@ def _batch(
         sink.discard()
     if tty:
         sys.stderr.write("\n")
-    more = "…" if counts.invalid > len(counts.invalid_lines) else ""
-    invalid = f" (lines {', '.join(map(str, counts.invalid_lines))}{more})" if counts.invalid else ""
-    sys.stderr.write(
-        f"batch: {counts.lines} line(s): {counts.ok} assessed, {counts.invalid} invalid{invalid}, "
-        f"{counts.errors} internal error(s)\n"
-    )
+    sys.stderr.write(counts.summary() + "\n")
     if counts.errors:
         return ExitCode.INTERNAL
     return ExitCode.INVALID_INPUT if counts.invalid else ExitCode.OK

@@ -215,26 +215,46 @@ class DateParam(click.ParamType):  # type: ignore[type-arg]  # generic from clic
 
 
 class WhatIfParam(click.ParamType):  # type: ignore[type-arg]
-    """``FIELD=VALUE``, typed by the fact field (``unknown`` makes the field unknown)."""
+    """``FIELD=VALUE``: a fact field, typed by the fact schema, or a profile path, applied to the profile
+    before validation (``unknown`` makes either unknown)."""
 
     name = "what-if"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> tuple[str, Any]:
-        """The value as its type, or a usage error naming the option."""
-        from kapdecide.language.facts import parse_fact_value
+        """The value as its type (a ProfileEdit for a profile path), or a usage error naming the option."""
+        from kapdecide.core.vocabulary import suggest
+        from kapdecide.inputs.edits import is_profile_path, parse_edit, profile_paths
+        from kapdecide.language.facts import FIELDS, parse_fact_value
 
         if isinstance(value, tuple):
             return value
         name, sep, text = str(value).partition("=")
+        name, text = name.strip(), text.strip()
         if not sep:
-            self.fail(f"{value!r}: expected FIELD=VALUE", param, ctx)
+            self.fail(f"{value!r}: expected FIELD=VALUE (a fact field or a profile path)", param, ctx)
         try:
-            return name.strip(), parse_fact_value(name.strip(), text.strip())
+            if name in FIELDS:  # a name that is both (vitals.heart_rate_bpm) is the fact, as before
+                return name, parse_fact_value(name, text)
+            if is_profile_path(name):
+                return name, parse_edit(name, text)
         except ValueError as exc:
             self.fail(str(exc), param, ctx)
+        parts = name.split(".")
+        whole = ".".join(parts[: next((i for i, p in enumerate(parts) if p.isdigit()), 0)])
+        if whole and is_profile_path(whole):  # an index into a list
+            self.fail(f"{name!r}: a list is replaced whole, e.g. --what-if '{whole}=[...]'", param, ctx)
+        hint = suggest(name, [*FIELDS, *profile_paths()])
+        self.fail(
+            f"{name!r} is neither a fact field (docs/reference.md) nor a profile path"
+            + (f"; did you mean {hint!r}?" if hint else ""),
+            param,
+            ctx,
+        )
 
 
 DATE = DateParam()
+#: A file argument (``-`` for stdin): a path for shell completion, read (and refused) by read_input.
+INPUT_PATH = click.Path(allow_dash=True, readable=False)
 WHAT_IF = WhatIfParam()
 _Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 
@@ -249,7 +269,13 @@ def as_of_option(help: str) -> _Decorator:
     return click.option("--as-of", "as_of", type=DATE, metavar="DATE", help=help)
 
 
-def what_if_option(help: str = "Override a fact field (repeatable; VALUE 'unknown' removes it).") -> _Decorator:
+WHAT_IF_HELP = (
+    "Re-run with a fact field (docs/reference.md) or a profile field overridden, e.g. vitals.blood_pressure=150/95 "
+    "or substance_use.alcohol.last_use=2026-11-18 (repeatable; VALUE 'unknown' removes it). Marked HYPOTHETICAL."
+)
+
+
+def what_if_option(help: str = WHAT_IF_HELP) -> _Decorator:
     """``--what-if FIELD=VALUE`` (repeatable), parsed into typed overrides."""
     return click.option("--what-if", "what_if", type=WHAT_IF, multiple=True, metavar="FIELD=VALUE", help=help)
 
@@ -270,23 +296,37 @@ def exit_for(status: str, fail_on: str | None) -> int:
 
 
 def overrides_of(what_if: tuple[tuple[str, Any], ...]) -> dict[str, Any]:
-    """The ``--what-if`` pairs as a mapping (a later value for a field wins)."""
-    return dict(what_if)
+    """The ``--what-if`` fact overrides as a mapping (a later value for a field wins)."""
+    from kapdecide.inputs.edits import ProfileEdit
+
+    return {k: v for k, v in what_if if not isinstance(v, ProfileEdit)}
 
 
-def checked_input(profile: str, as_of: dt.date | None, input_format: str = "auto") -> pipeline.Checked:
-    """The checked profile (from a profile file or a FHIR Bundle), with its unrecognised entries
-    warned about on stderr."""
+def edits_of(what_if: tuple[tuple[str, Any], ...]) -> list[Any]:
+    """The ``--what-if`` profile edits, in the order given."""
+    from kapdecide.inputs.edits import ProfileEdit
+
+    return [v for _, v in what_if if isinstance(v, ProfileEdit)]
+
+
+def checked_input(
+    profile: str, as_of: dt.date | None, input_format: str = "auto", what_if: tuple[tuple[str, Any], ...] = ()
+) -> pipeline.Checked:
+    """The checked profile (from a profile file or a FHIR Bundle, with the --what-if profile edits
+    applied), with its unrecognised entries warned about on stderr."""
     raw, name = read_input(profile)
-    checked = pipeline.from_bytes(raw, name, input_format=input_format, as_of=as_of, today=today())
-    warn_unrecognised(checked.profile, checked.smap)
+    edits = edits_of(what_if)
+    checked = pipeline.from_bytes(raw, name, input_format=input_format, as_of=as_of, today=today(), edits=edits)
+    warn_unrecognised(checked.profile, checked.smap, checked.edited_at)
     return checked
 
 
-def warn_unrecognised(model: Any, smap: Any) -> None:
-    """Entries the terminology does not recognise, located, on stderr (the report lists them too)."""
+def warn_unrecognised(model: Any, smap: Any, edited_at: Any = ()) -> None:
+    """Entries the terminology does not recognise, located (an edited one at its --what-if), on stderr
+    (the report lists them too)."""
+    from kapdecide.inputs.edits import relocate
     from kapdecide.inputs.resolution import resolve
 
     for r in resolve(model).review:
         p = smap.problem(r.path, "unrecognised-entry", r.message, severity="warning")
-        click.echo(p.format(), err=True)
+        click.echo(relocate([p], edited_at)[0].format(), err=True)

@@ -31,13 +31,16 @@ from kapdecide.cli.group import cli
 @format_option()
 @as_of_option("Date for profiles without assessed_on (default: today).")
 def diff(old: str, new: str, profiles_dir: str, fmt: str, as_of: dt.date | None) -> int:
-    """Show the clinical impact of a protocol change: every profile whose status, findings or options change.
+    """Show the clinical impact of a protocol change.
 
-    Exit 0 when nothing changes, 1 when a profile changes or a protocol's content changed while its
-    version did not ("bump the version"; any byte of the file counts, as in a report's receipt),
-    2 when a profile is invalid.
+    Every profile whose status, findings or options change. Exit 0 when nothing changes, 1 when a
+    profile changes or a protocol's content changed while its version did not ("bump the version";
+    any byte of the file counts, as in a report's receipt), 2 when a profile is invalid.
 
-    Example: kapdecide diff old-protocols/ protocols/ --profiles examples/
+    Example:
+
+    \b
+      kapdecide diff old-protocols/ protocols/ --profiles examples/
     """
     from kapdecide.authoring.diff import impact, profile_files
     from kapdecide.protocol.loader import load_protocols

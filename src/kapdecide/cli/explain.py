@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
 from kapdecide import pipeline
 from kapdecide.cli.common import (
+    INPUT_PATH,
     as_of_option,
     checked_input,
     console_for,
@@ -28,7 +29,7 @@ from kapdecide.cli.group import cli
 
 
 @cli.command()
-@click.argument("profile", metavar="PROFILE")
+@click.argument("profile", metavar="PROFILE", type=INPUT_PATH)
 @click.option(
     "--rule",
     "rules",
@@ -49,16 +50,22 @@ def explain(
     as_of: dt.date | None,
     what_if: tuple[tuple[str, Any], ...],
 ) -> int:
-    """Explain why rules did or did not fire for a profile: each condition leaf with its value.
+    """Explain why rules did or did not fire for a profile.
 
-    Without --rule, every rule that fired or could not be checked is explained.
+    Each condition leaf with the profile's value, the operator, the threshold and the result. Without
+    --rule, every rule that fired or could not be checked is explained.
 
-    Example: kapdecide explain examples/deferred-bp-alcohol.yaml --rule bp_above_hold_threshold
+    Examples:
+
+    \b
+      kapdecide explain examples/deferred-bp-alcohol.yaml
+      kapdecide explain examples/deferred-bp-alcohol.yaml --rule bp_above_hold_threshold
+      kapdecide explain profile.yaml --what-if vitals.blood_pressure=128/78 --format json
     """
     from kapdecide.assessment.explain import explain_rules
     from kapdecide.protocol.loader import default_protocol_dir, load_protocols
 
-    checked = checked_input(profile, as_of)
+    checked = checked_input(profile, as_of, what_if=what_if)
     day = checked.as_of
     loaded = load_protocols([protocols_dir or default_protocol_dir()], open_cache())
     overrides = overrides_of(what_if)
@@ -80,7 +87,8 @@ def explain(
                     "schema_version": "1.0",
                     "as_of": day.isoformat(),
                     "what_if_overrides": {
-                        k: list(v) if isinstance(v, tuple) else v for k, v in sorted(overrides.items())
+                        k: list(v) if isinstance(v, tuple) else v
+                        for k, v in sorted({**checked.edits, **overrides}.items())
                     },
                     "explanation": [e.model_dump(mode="json") for e in explanations],
                 }

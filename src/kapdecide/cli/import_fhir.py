@@ -14,12 +14,12 @@ from kapdecide.core.errors import ExitCode
 if TYPE_CHECKING:
     pass
 
-from kapdecide.cli.common import as_of_option, read_input, set_zone, today
+from kapdecide.cli.common import INPUT_PATH, as_of_option, read_input, set_zone, today
 from kapdecide.cli.group import cli
 
 
 @cli.command(name="import-fhir")
-@click.argument("bundle", metavar="BUNDLE")
+@click.argument("bundle", metavar="BUNDLE", type=INPUT_PATH)
 @as_of_option("Date the mapping is for (ages, recency; default: today).")
 @click.option("--tz", "tz", metavar="ZONE", default="UTC", show_default=True, help="Time zone of 'today' (see assess).")
 @click.option(
@@ -31,9 +31,14 @@ from kapdecide.cli.group import cli
     help="yaml: the profile, with warnings and unmapped codes as comments; json: all of it as data.",
 )
 def import_fhir(bundle: str, as_of: dt.date | None, fmt: str, tz: str) -> int:
-    """Print the profile a FHIR R4 Bundle maps to, so that the mapping can be checked and corrected.
+    """Print the profile a FHIR R4 Bundle maps to.
 
-    Example: kapdecide import-fhir patient-bundle.json > profile.yaml
+    So that the mapping can be checked and corrected (warnings and unmapped codes as comments).
+
+    Example:
+
+    \b
+      kapdecide import-fhir patient-bundle.json > profile.yaml
     """
     from kapdecide.inputs.yaml_source import SourceMap
 

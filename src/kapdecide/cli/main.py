@@ -51,6 +51,10 @@ def main(argv: list[str] | None = None) -> None:
         code = int(result) if isinstance(result, int) else ExitCode.OK
     except click.exceptions.Exit as exc:
         code = exc.exit_code
+    except SystemExit:
+        if not _click_saw_a_closed_pipe():
+            raise
+        code = ExitCode.OK
     except click.UsageError as exc:
         code = ExitCode.INVALID_INPUT
         where = exc.ctx.command_path if exc.ctx is not None else "kapdecide"
@@ -105,6 +109,16 @@ def _flushed(code: int) -> int:
         except OSError:
             pass
     return code
+
+
+def _click_saw_a_closed_pipe() -> bool:
+    """Whether click answered a closed pipe (EPIPE) itself with exit 1, wrapping the streams: the
+    reader going away (`| head`) is not a failure, so kapdecide ends quietly with 0 (as for
+    BrokenPipeError)."""
+    if not type(sys.stdout).__name__.endswith("PacifyFlushWrapper"):  # _PacifyFlushWrapper from click 8.2
+        return False
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return True
 
 
 def _terminated(signum: int, frame: object) -> None:

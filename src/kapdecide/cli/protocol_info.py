@@ -13,12 +13,17 @@ from kapdecide.core.errors import ExitCode
 @protocols_option()
 @format_option(help="text (a summary) or json (the header every `assess --batch --line compact` line refers to).")
 def protocol_info(protocols_dir: str | None, fmt: str) -> int:
-    """Show the protocols in use; as JSON, the constant part of compact batch lines.
+    """Show the protocols in use and the compact-line header.
 
-    A compact line (assess --batch --line compact) names the first 16 hex digits of this header's
-    header_sha256; kapdecide.assessment.compact.expand(line, header) gives the full report.
+    As JSON: the constant part of compact batch lines. A compact line (assess --batch --line
+    compact) names the first 16 hex digits of this header's header_sha256;
+    kapdecide.assessment.compact.expand(line, header) gives the full report.
 
-    Example: kapdecide protocol-info --format json > header.json
+    Examples:
+
+    \b
+      kapdecide protocol-info
+      kapdecide protocol-info --format json > header.json
     """
     from kapdecide.assessment.compact import header
     from kapdecide.protocol.loader import default_protocol_dir, load_protocols

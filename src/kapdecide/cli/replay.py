@@ -13,23 +13,27 @@ from kapdecide.core.errors import ExitCode, InvalidInputError
 if TYPE_CHECKING:
     pass
 
-from kapdecide.cli.common import console_for, format_option, open_cache, protocols_option, read_input
+from kapdecide.cli.common import INPUT_PATH, console_for, format_option, open_cache, protocols_option, read_input
 from kapdecide.cli.group import cli
 
 
 @cli.command()
-@click.argument("report_path", metavar="REPORT.json")
-@click.argument("profile", metavar="PROFILE")
+@click.argument("report_path", metavar="REPORT.json", type=INPUT_PATH)
+@click.argument("profile", metavar="PROFILE", type=INPUT_PATH)
 @protocols_option()
 @format_option()
 def replay(report_path: str, profile: str, protocols_dir: str | None, fmt: str) -> int:
-    """Re-run the assessment a JSON report records and confirm it, or show what changed and why.
+    """Re-run a JSON report's assessment and say what changed.
 
-    Exit 0 when the result is the same, 1 when it differs.
+    Confirms the same result (exit 0), or shows what changed and why (exit 1).
 
-    Example: kapdecide replay report.json examples/deferred-bp-alcohol.yaml
+    Example:
+
+    \b
+      kapdecide assess profile.yaml --format json > report.json
+      kapdecide replay report.json profile.yaml
     """
-    from kapdecide.authoring.replay import read_report, receipt_as_of
+    from kapdecide.authoring.replay import read_report, receipt_as_of, receipt_edits
     from kapdecide.authoring.replay import replay as run_replay
     from kapdecide.inputs.yaml_source import SourceError, decode, load
     from kapdecide.protocol.loader import default_protocol_dir, load_protocols
@@ -41,7 +45,7 @@ def replay(report_path: str, profile: str, protocols_dir: str | None, fmt: str) 
         raise InvalidInputError(f"{name} is not a JSON report", exc.problems) from None
     old = read_report(data, name)
     raw, label = read_input(profile)
-    checked = pipeline.from_bytes(raw, label, as_of=receipt_as_of(old), today=None)
+    checked = pipeline.from_bytes(raw, label, as_of=receipt_as_of(old), today=None, edits=receipt_edits(old))
     loaded = load_protocols([protocols_dir or default_protocol_dir()], open_cache())
     result = run_replay(old, checked.profile, loaded, __version__)
     if fmt == "json":

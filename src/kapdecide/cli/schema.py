@@ -14,9 +14,15 @@ from kapdecide.schema import SCHEMAS
 @cli.command()
 @click.argument("name", type=click.Choice(list(SCHEMAS)))
 def schema(name: str) -> int:
-    """Print the JSON Schema of the profile, a protocol file, the JSON report, or the compact line and its header.
+    """Print a JSON Schema: profile, protocol, report and more.
 
-    Example: kapdecide schema report > report.schema.json
+    NAME is profile, protocol, report, compact-line (a batch line written with --line compact) or
+    protocol-info (the header of compact lines).
+
+    Example:
+
+    \b
+      kapdecide schema report > report.schema.json
     """
     from kapdecide.render.json import dumps
     from kapdecide.schema import json_schema

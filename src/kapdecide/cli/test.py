@@ -33,17 +33,23 @@ from kapdecide.cli.group import cli
 def test_command(
     paths: tuple[str, ...], protocols_dir: str | None, fmt: str, show_coverage: bool, min_coverage: float | None
 ) -> int:
-    """Run protocol test cases (*.cases.yaml; default: the shipped protocols' tests/ folder).
+    """Run protocol test cases, with coverage.
 
-    Each cases file is run against the protocols beside it: the file or folder it names with
-    `protocols: PATH` (relative to the cases file), else the folder that holds its tests/ folder
+    PATH is a *.cases.yaml file or folder (default: the shipped protocols' tests/ folder). Each cases
+    file is run against the protocols beside it: the file or folder it names with `protocols: PATH`
+    (relative to the cases file), else the folder that holds its tests/ folder
     (PROTOCOLS/tests/NAME.cases.yaml tests PROTOCOLS/). --protocols runs every file against the
     protocols given instead. The first lines say which protocol files and versions were tested.
 
     Exit 0 when every case passes (todo cases may fail), 1 on any failure or coverage below
     --min-coverage, 2 when a cases file is invalid, 3 when its protocols cannot be loaded.
 
-    Example: kapdecide test --coverage --min-coverage 100
+    Examples:
+
+    \b
+      kapdecide test
+      kapdecide test --coverage --min-coverage 100
+      kapdecide test --format junit > results.xml
     """
     from kapdecide.authoring.cases import case_files, coverage, run_suite
     from kapdecide.protocol.loader import default_protocol_dir, load_protocols

@@ -40,15 +40,21 @@ _CODE_HELP = "(repeatable, or comma-separated)."
 @click.option("--select", multiple=True, metavar="CODE", callback=_codes, help=f"List only these codes {_CODE_HELP}")
 @click.option("--ignore", multiple=True, metavar="CODE", callback=_codes, help=f"Do not list these codes {_CODE_HELP}")
 def validate(paths: tuple[str, ...], fmt: str, quiet: bool, select: frozenset[str], ignore: frozenset[str]) -> int:
-    """Check protocol files (default: the shipped protocols); every problem in every file.
+    """Check protocol files: schema, semantics and lint.
 
-    Exit 0 when there is no error (warnings are listed), 1 when any file has an error.
+    Every problem in every file (default: the shipped protocols). Exit 0 when there is no error
+    (warnings are listed), 1 when any file has an error.
 
     --select and --ignore choose which problems are listed, never the exit code: an error that is
     not listed still exits 1 and is counted on stderr ("2 error(s) not listed"). Only warnings can
     be ignored; --ignore with an error code is refused.
 
-    Example: kapdecide validate protocols/ -q --ignore evidence-without-doi
+    Examples:
+
+    \b
+      kapdecide validate
+      kapdecide validate protocols/ --format json
+      kapdecide validate protocols/ -q --ignore evidence-without-doi
     """
     from kapdecide.core.codes import shown
     from kapdecide.protocol.loader import default_protocol_dir, protocol_files, validate_paths

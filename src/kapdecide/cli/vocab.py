@@ -15,12 +15,17 @@ from kapdecide.core.errors import ExitCode
 @click.argument("what", type=click.Choice(["substances", "conditions", "medications", "next-steps"]), required=False)
 @format_option()
 def vocab(what: str | None, fmt: str) -> int:
-    """List the words kapdecide knows: substances, conditions, medication classes, next steps.
+    """List the substances, conditions and other words known.
 
-    Without an argument, every list. Free text and codes are read too; an entry the tables do not
-    recognise is kept, reported and checked by hand.
+    Substances, conditions, medication classes and next steps; without an argument, every list.
+    Free text and codes are read too; an entry the tables do not recognise is kept, reported and
+    checked by hand.
 
-    Example: kapdecide vocab conditions
+    Examples:
+
+    \b
+      kapdecide vocab
+      kapdecide vocab conditions --format json
     """
     from kapdecide.reference import VOCAB_LISTS
     from kapdecide.reference import vocab as lists

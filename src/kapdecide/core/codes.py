@@ -12,7 +12,7 @@ from typing import Literal
 
 from kapdecide.core.errors import Problem
 
-Stage = Literal["input", "profile", "fhir", "batch", "protocol", "lint", "cases", "run"]
+Stage = Literal["input", "profile", "fhir", "batch", "protocol", "lint", "cases", "run", "service"]
 Severity = Literal["error", "warning"]
 
 
@@ -117,6 +117,23 @@ PROBLEM_CODES: dict[str, Code] = {
     "cases-without-protocols": Code(
         E, "cases", "a cases file outside PROTOCOLS/tests/ that names no `protocols:` (and no --protocols)"
     ),
+    # the CDS Hooks service (kapdecide serve): the error code of a JSON error response
+    "unauthorized": Code(E, "service", "401: no valid CDS Hooks JWT (the message names the check that failed)"),
+    "unknown-service": Code(E, "service", "404: no CDS Service (or endpoint) with this id"),
+    "method-not-allowed": Code(E, "service", "405: the endpoint does not take this HTTP method"),
+    "not-json": Code(E, "service", "400 (or 415): the body is not JSON, or not declared application/json"),
+    "request-too-large": Code(E, "service", "413: the body is over max_request_bytes"),
+    "hook-request-invalid": Code(E, "service", "400: not a valid CDS Hooks request (the problems list each field)"),
+    "hook-mismatch": Code(E, "service", "400: the request's hook is not the service's hook"),
+    "prefetch-invalid": Code(E, "service", "400: a prefetch value that is not a FHIR resource, Bundle or null"),
+    "prefetch-wrong-patient": Code(E, "service", "400: prefetch holds a Patient that is not context.patientId"),
+    "prefetch-missing": Code(E, "service", "412: the Patient is not in the prefetch and could not be fetched"),
+    "fhir-server-refused": Code(E, "service", "400: a fhirServer the service may not call (not https, not allowed)"),
+    "fhir-timeout": Code(E, "service", "504: the client's FHIR server did not answer in time"),
+    "busy": Code(E, "service", "503: no assessment slot free within queue_seconds; retry (Retry-After)"),
+    "timeout": Code(E, "service", "503: the assessment did not finish within request_timeout_seconds; retry"),
+    "feedback-invalid": Code(E, "service", "400: not a valid CDS Hooks feedback document"),
+    "feedback-not-stored": Code(E, "service", "503: the feedback log could not be written; retry"),
 }
 
 

@@ -13,21 +13,9 @@ from pydantic import BaseModel, ValidationError
 
 from kapdecide.core.errors import Problem
 from kapdecide.core.vocabulary import suggest
+from kapdecide.inputs.messages import CODES, RANGE_ERRORS, Context, message, slot_at
 from kapdecide.inputs.yaml_source import Path, SourceMap, format_path
 
-_RANGE_ERRORS = {
-    "greater_than",
-    "greater_than_equal",
-    "less_than",
-    "less_than_equal",
-    "too_long",
-    "too_short",
-    "string_too_long",
-    "string_too_short",
-}
-_CODES = {"missing": "missing-field", "literal_error": "not-in-vocabulary", "value_error": "invalid-value"}
-#: Profile sections whose words ``kapdecide vocab`` lists (for a value outside the vocabulary).
-_VOCAB_FOR = {"substance_use": "substances", "psychiatric": "conditions", "medical_conditions": "conditions"}
 #: Values never echoed in error messages, because they could identify the patient.
 IDENTIFYING = {"patient.ref"}
 
@@ -65,32 +53,46 @@ def resolve(loc: tuple[int | str, ...], data: Any, keep_missing: bool = False) -
 
 
 def pydantic_problems(exc: ValidationError, data: Any, smap: SourceMap, root: type[BaseModel]) -> list[Problem]:
-    """One located Problem per field in error (the first error where a union tried several types)."""
+    """One located Problem per field in error, saying what to write there (messages.py); where a union
+    tried several types, their errors are read together."""
+    grouped: dict[Path, list[dict[str, Any]]] = {}
     problems: dict[tuple[Path, str], Problem] = {}
     for err in exc.errors(include_url=False):
         etype = err["type"]
         path = resolve(err["loc"], data, keep_missing=etype in ("missing", "extra_forbidden"))
         if etype == "extra_forbidden":
-            key = str(path[-1]) if path else ""
-            allowed = _fields_at(root, path[:-1])
-            hint = suggest(key, allowed) if allowed else None
-            msg = f"unknown field {key!r}" + (f"; did you mean {hint!r}?" if hint else "")
-            if allowed and not hint:
-                msg += f" (allowed: {', '.join(allowed)})"
-            problems.setdefault((path, "unknown-field"), smap.problem(path, "unknown-field", msg, key=True))
-            continue
-        code = _CODES.get(etype, "out-of-range" if etype in _RANGE_ERRORS else "wrong-type")
-        msg = str(err["msg"]).removeprefix("Value error, ")
-        given = err.get("input")
-        if format_path(path) in IDENTIFYING:
-            msg += " (value not shown: it may identify the patient)"
-        elif etype not in ("value_error", "missing") and not isinstance(given, dict | list):
-            shown = repr(given)
-            msg += f" (got {shown if len(shown) <= 60 else shown[:57] + '...'})"
-        if code == "not-in-vocabulary" and path and path[0] in _VOCAB_FOR:
-            msg += f"; `kapdecide vocab {_VOCAB_FOR[str(path[0])]}` lists them"
-        problems.setdefault((path, "any"), smap.problem(path, code, msg, key=etype == "missing"))
+            problems.setdefault((path, "unknown-field"), _unknown_field(path, smap, root))
+        else:
+            grouped.setdefault(path, []).append(dict(err))
+    for path, errs in grouped.items():
+        first, etypes = errs[0], [e["type"] for e in errs]
+        code = CODES.get(first["type"], "out-of-range" if first["type"] in RANGE_ERRORS else "wrong-type")
+        msg = _message(path, etypes, first, smap, root)
+        problems.setdefault((path, "any"), smap.problem(path, code, msg, key=first["type"] == "missing"))
     return sorted(problems.values(), key=lambda p: (p.line or 0, p.col or 0, p.path, p.code))
+
+
+def _unknown_field(path: Path, smap: SourceMap, root: type[BaseModel]) -> Problem:
+    key = str(path[-1]) if path else ""
+    allowed = _fields_at(root, path[:-1])
+    hint = suggest(key, allowed) if allowed else None
+    msg = f"unknown field {key!r}" + (f"; did you mean {hint!r}?" if hint else "")
+    if allowed and not hint:
+        msg += f" (allowed: {', '.join(allowed)})"
+    return smap.problem(path, "unknown-field", msg, key=True)
+
+
+def _message(path: Path, etypes: list[str], err: dict[str, Any], smap: SourceMap, root: type[BaseModel]) -> str:
+    hide = format_path(path) in IDENTIFYING
+    slot = slot_at(root, path)
+    if slot is None:  # not a field of the model (cannot happen for a profile): pydantic's words
+        return str(err["msg"]).removeprefix("Value error, ")
+    msg = message(etypes, err, Context(path, slot, err.get("input"), smap.syntax == "json", hide))
+    if hide and err["type"] != "missing":
+        msg += " (value not shown: it may identify the patient)"
+    if err["type"] == "literal_error" and path[:1] == ("substance_use",) and path[-1:] == ("substance",):
+        msg += "; `kapdecide vocab substances` lists them"
+    return msg
 
 
 def _fields_at(root: type[BaseModel], parent: Path) -> list[str]:

@@ -47,7 +47,7 @@ def _iso_date(value: Any) -> dt.date:
     if isinstance(value, str) and _LOCAL_DATE.fullmatch(value.strip()):
         raise ValueError(f"{value!r} could be day/month or month/day: write dates as YYYY-MM-DD (e.g. 2026-11-21)")
     if not isinstance(value, str) or len(value) != 10:
-        raise ValueError("expected a date as YYYY-MM-DD")
+        raise ValueError(f"write the date as YYYY-MM-DD, e.g. 2026-11-21 (got {value!r:.40})")
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
@@ -59,7 +59,9 @@ def _iso_date_or_datetime(value: Any) -> dt.date:
     if isinstance(value, dt.date):
         return local_day(value) if isinstance(value, dt.datetime) else value
     if not isinstance(value, str) or not 8 <= len(value) <= 35:
-        raise ValueError("expected a date (YYYY-MM-DD) or date-time (YYYY-MM-DDTHH:MM)")
+        raise ValueError(
+            f"write a date as YYYY-MM-DD or a date-time as YYYY-MM-DDTHH:MM, e.g. 2026-11-21T09:10 (got {value!r:.40})"
+        )
     if len(value) <= 10:
         return _iso_date(value)
     try:
@@ -74,12 +76,14 @@ IsoDateOrDateTime = Annotated[dt.date, BeforeValidator(_iso_date_or_datetime)]
 
 def _number(value: Any) -> float | int:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"expected a number (got {value!r:.40})")
+        hint = " without quotes" if isinstance(value, str) and _NUMBER_TEXT.fullmatch(value.strip()) else ", e.g. 68.5"
+        raise ValueError(f"write a number{hint} (got {value!r:.40})")
     if isinstance(value, float) and not math.isfinite(value):
-        raise ValueError("expected a finite number")
+        raise ValueError(f"write a finite number, e.g. 68.5 (got {value!r})")
     return value
 
 
+_NUMBER_TEXT = re.compile(r"[-+]?\d+(\.\d+)?")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -114,6 +118,24 @@ Remission = Literal["none", "early", "sustained"]
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    NOUN: ClassVar[str] = ""
+    """The model in words, for error messages ("a blood-pressure reading")."""
+    EXAMPLE_FIELDS: ClassVar[tuple[str, ...]] = ()
+    """The fields an error message's example shows (default: the required ones, else the first three)."""
+
+
+def _recorded_list(example: list[Any]) -> Any:
+    """A list field where ``[]`` and ``none`` record "there is none" (absent or null: unknown)."""
+
+    def allow_word(schema: dict[str, Any]) -> None:
+        schema.setdefault("anyOf", []).append({"const": "none", "description": "The same as []: there is none."})
+
+    return Field(None, examples=[example], json_schema_extra=allow_word)
+
+
+#: ``none`` on a recorded list is exactly ``[]`` (inputs.messages.RECORDED_NONE_LISTS names the same lists).
+NoneIsEmpty = BeforeValidator(lambda value: [] if value == "none" else value)
+
 
 # ---------------------------------------------------------------- sections
 
@@ -121,14 +143,16 @@ class _Model(BaseModel):
 class Patient(_Model):
     """Who the patient is, as far as the protocols need: age, sex at birth, weight and its date."""
 
-    ref: ShortText | None = None
+    NOUN = "the patient section"
+    EXAMPLE_FIELDS = ("age", "sex_at_birth", "weight_kg")
+    ref: ShortText | None = Field(None, examples=["MRN-000123"])
     """Optional, opaque patient reference, echoed back in the report."""
-    age: Annotated[StrictInt, Field(ge=0, le=120)] | None = None
+    age: Annotated[StrictInt, Field(ge=0, le=120)] | None = Field(None, examples=[42])
     """Age in years (0-120; reference 0.4)."""
     sex_at_birth: Literal["female", "male", "intersex"] | None = None
-    weight_kg: Annotated[Number, Field(gt=0, le=650)] | None = None
+    weight_kg: Annotated[Number, Field(gt=0, le=650)] | None = Field(None, examples=[68.0])
     """Body weight in kg (>0; upper bound 650 kg is a DESIGN CHOICE above the heaviest recorded)."""
-    weight_lb: Annotated[Number, Field(ge=0.5, le=1433)] | None = None
+    weight_lb: Annotated[Number, Field(ge=0.5, le=1433)] | None = Field(None, examples=[150])
     """Body weight in pounds, for records kept in pounds: converted to kg (1 lb = 0.45359237 kg) and
     shown as both. Give weight_kg or weight_lb; both, when they disagree by more than 0.5 kg, is an
     error."""
@@ -158,8 +182,11 @@ class Patient(_Model):
 class Pregnancy(_Model):
     """Whether the patient is or could become pregnant, tests, breastfeeding."""
 
+    NOUN = "the pregnancy section"
+    EXAMPLE_FIELDS = ("can_become_pregnant", "status", "last_negative_test")
+
     can_become_pregnant: StrictBool | None = None
-    status: Literal["pregnant", "not_pregnant", "unknown"] | None = None
+    status: Literal["pregnant", "not_pregnant", "unknown"] | None = Field(None, examples=["not_pregnant"])
     """``unknown`` is the same as not recorded."""
     last_negative_test: IsoDate | None = None
     test_pending: StrictBool | None = None
@@ -169,9 +196,10 @@ class Pregnancy(_Model):
 class BloodPressureReading(_Model):
     """One seated blood-pressure reading with the time it was taken."""
 
-    systolic_mmhg: Annotated[StrictInt, Field(ge=50, le=300)]
+    NOUN = "a blood-pressure reading"
+    systolic_mmhg: Annotated[StrictInt, Field(ge=50, le=300)] = Field(examples=[140])
     """Systolic mmHg (50-300; reference 0.4)."""
-    diastolic_mmhg: Annotated[StrictInt, Field(ge=20, le=200)]
+    diastolic_mmhg: Annotated[StrictInt, Field(ge=20, le=200)] = Field(examples=[90])
     """Diastolic mmHg (20-200: DESIGN CHOICE, physiological range; reference 0.4 gives no limit)."""
     taken_at: IsoDateOrDateTime
     """Date or date-time of the reading."""
@@ -180,13 +208,18 @@ class BloodPressureReading(_Model):
 class Vitals(_Model):
     """Heart rate and blood-pressure readings."""
 
+    NOUN = "the vitals section"
+
     blood_pressure: Annotated[list[BloodPressureReading], Field(max_length=500)] | None = None
-    heart_rate_bpm: Annotated[StrictInt, Field(ge=20, le=250)] | None = None
+    heart_rate_bpm: Annotated[StrictInt, Field(ge=20, le=250)] | None = Field(None, examples=[78])
     """Resting heart rate, bpm (20-250; reference 0.4)."""
 
 
 class SubstanceUse(_Model):
     """One substance use disorder: severity, last use, withdrawal, intoxication, remission, treatment."""
+
+    NOUN = "a substance use disorder"
+    EXAMPLE_FIELDS = ("substance", "severity", "last_use")
 
     substance: Substance
     severity: Severity | None = None
@@ -198,13 +231,15 @@ class SubstanceUse(_Model):
     prescribed drug of the class means unknown."""
     withdrawal: Withdrawal | None = None
     intoxicated: StrictBool | None = None
-    ciwa_ar: Annotated[StrictInt, Field(ge=0, le=67)] | None = None
+    ciwa_ar: Annotated[StrictInt, Field(ge=0, le=67)] | None = Field(None, examples=[2])
     """CIWA-Ar score, 0-67 (alcohol withdrawal)."""
-    cows: Annotated[StrictInt, Field(ge=0, le=48)] | None = None
+    cows: Annotated[StrictInt, Field(ge=0, le=48)] | None = Field(None, examples=[3])
     """COWS score, 0-48 (opioid withdrawal)."""
     remission: Remission | None = None
-    treatment: Annotated[list[ShortText], Field(max_length=50)] | None = None
-    """Current medication treatment for this disorder by ingredient; [] = none."""
+    treatment: Annotated[Annotated[list[ShortText], Field(max_length=50)] | None, NoneIsEmpty] = _recorded_list(
+        ["naltrexone"]
+    )
+    """Current medication treatment for this disorder by ingredient; [] (or none) = none."""
 
 
 #: Code systems a coded entry may name: short names, or the FHIR system URIs (normalised to short names).
@@ -253,7 +288,7 @@ class _Coded(_Model):
 
     system: CodeSystem | None = None
     """Code system of ``code``: icd-10-cm, snomed or rxnorm (FHIR system URIs are accepted)."""
-    code: CodeText | None = None
+    code: CodeText | None = Field(None, examples=["58214004"])
     """The code in ``system`` (ICD-10-CM with or without the dot)."""
     display: ShortText | None = None
     """The code's display text, as the record shows it (used when the code is not recognised)."""
@@ -283,11 +318,15 @@ class PsychiatricEntry(_Coded):
     """A co-occurring psychiatric condition written as a mapping (a name, or a code)."""
 
     NAME_FIELD = "condition"
-    condition: NameText | None = None
+    EXAMPLE_FIELDS = ("condition",)
+    condition: NameText | None = Field(None, examples=["major_depressive_disorder"])
 
 
 class Psychiatric(_Model):
     """Psychiatric history: psychosis, bipolar disorder, mania, suicidality, co-occurring conditions."""
+
+    NOUN = "the psychiatric section"
+    EXAMPLE_FIELDS = ("psychotic_disorder", "bipolar_disorder", "suicidal_ideation")
 
     psychotic_disorder: Literal["none", "past", "active"] | None = None
     family_history_psychosis: StrictBool | None = None
@@ -298,10 +337,11 @@ class Psychiatric(_Model):
     last_suicidal_behavior: IsoDate | Literal["none"] | None = None
     """Date of the most recent suicidal behaviour (attempt, interrupted or aborted attempt, preparatory
     act), or none (never). Fills suicidal_behavior_past_3_months when that is not recorded."""
-    conditions: (
-        Annotated[list[Annotated[PsychiatricEntry, BeforeValidator(_named("condition"))]], Field(max_length=50)] | None
-    ) = None
-    """Co-occurring conditions: vocabulary slugs, names or codes; [] = none. An entry the terminology
+    conditions: Annotated[
+        Annotated[list[Annotated[PsychiatricEntry, BeforeValidator(_named("condition"))]], Field(max_length=50)] | None,
+        NoneIsEmpty,
+    ] = _recorded_list(["major_depressive_disorder", "ptsd"])
+    """Co-occurring conditions: vocabulary slugs, names or codes; [] (or none) = none. An entry the terminology
     does not recognise is kept and reported, and the status is never better than
     eligible_with_precautions."""
 
@@ -310,7 +350,8 @@ class MedicalCondition(_Coded):
     """A medical condition (slug, free text or code), with the details some rules need."""
 
     NAME_FIELD = "condition"
-    condition: NameText | None = None
+    EXAMPLE_FIELDS = ("condition", "date")
+    condition: NameText | None = Field(None, examples=["myocardial_infarction"])
     """A vocabulary slug or a name as the record writes it (or give system and code)."""
     date: IsoDate | None = None
     """Date of the event or diagnosis, where it matters (e.g. myocardial infarction)."""
@@ -328,22 +369,26 @@ class Medication(_Coded):
     """A current or proposed medication (ingredient, brand, free text or code)."""
 
     NAME_FIELD = "ingredient"
-    ingredient: NameText | None = None
+    EXAMPLE_FIELDS = ("ingredient", "dose")
+    ingredient: NameText | None = Field(None, examples=["lorazepam"])
     """The medication as written: ingredient, brand, salt, dose or combination (e.g. "Suboxone 8/2 mg")."""
-    dose: ShortText | None = None
+    dose: ShortText | None = Field(None, examples=["1 mg at night"])
 
 
 class Allergy(_Coded):
     """An allergy (agent, free text or code)."""
 
     NAME_FIELD = "agent"
-    agent: NameText | None = None
+    EXAMPLE_FIELDS = ("agent", "reaction")
+    agent: NameText | None = Field(None, examples=["ketamine"])
     """The allergen as written: ingredient, brand or salt (e.g. "Ketalar")."""
-    reaction: ShortText | None = None
+    reaction: ShortText | None = Field(None, examples=["rash"])
 
 
 class KetamineHistory(_Model):
     """Prior ketamine exposure and misuse."""
+
+    NOUN = "the ketamine_history section"
 
     prior_exposure: Literal["none", "medical", "nonmedical"] | None = None
     misuse: StrictBool | None = None
@@ -353,13 +398,16 @@ class KetamineHistory(_Model):
 class Screening(_Model):
     """Screening scores: PHQ-9, AUDIT, C-SSRS screen."""
 
-    phq9: Annotated[StrictInt, Field(ge=0, le=27)] | None = None
-    audit: Annotated[StrictInt, Field(ge=0, le=40)] | None = None
+    NOUN = "the screening section"
+    phq9: Annotated[StrictInt, Field(ge=0, le=27)] | None = Field(None, examples=[16])
+    audit: Annotated[StrictInt, Field(ge=0, le=40)] | None = Field(None, examples=[27])
     cssrs_screen: Literal["negative", "positive_passive", "positive_active"] | None = None
 
 
 class Context(_Model):
     """The setting and supports: preferred setting, support person, secure storage, a supervised dose tolerated."""
+
+    NOUN = "the context section"
 
     setting_preference: Literal["clinic", "at_home"] | None = None
     support_person_available: StrictBool | None = None
@@ -382,26 +430,38 @@ class Profile(_Model):
     patient: Patient | None = None
     pregnancy: Pregnancy | None = None
     vitals: Vitals | None = None
-    substance_use: Annotated[list[SubstanceUse], Field(max_length=20)] | None = None
+    substance_use: Annotated[Annotated[list[SubstanceUse], Field(max_length=20)] | None, NoneIsEmpty] = _recorded_list(
+        [{"substance": "alcohol", "severity": "severe", "last_use": "2026-11-03"}]
+    )
+    """Each substance use disorder; [] (or none) = none."""
     psychiatric: Psychiatric | None = None
-    medical_conditions: (
-        Annotated[list[Annotated[MedicalCondition, BeforeValidator(_named("condition"))]], Field(max_length=100)] | None
-    ) = None
-    medications: (
-        Annotated[list[Annotated[Medication, BeforeValidator(_named("ingredient"))]], Field(max_length=100)] | None
-    ) = None
+    medical_conditions: Annotated[
+        Annotated[list[Annotated[MedicalCondition, BeforeValidator(_named("condition"))]], Field(max_length=100)]
+        | None,
+        NoneIsEmpty,
+    ] = _recorded_list(["hypertension", {"condition": "myocardial_infarction", "date": "2025-06-21"}])
+    """Medical conditions (slugs, names or codes); [] (or none) = none."""
+    medications: Annotated[
+        Annotated[list[Annotated[Medication, BeforeValidator(_named("ingredient"))]], Field(max_length=100)] | None,
+        NoneIsEmpty,
+    ] = _recorded_list(["sertraline", {"ingredient": "lorazepam", "dose": "1 mg at night"}])
+    """Current medications (names, brands or codes); [] (or none) = none."""
     proposed_medications: (
         Annotated[list[Annotated[Medication, BeforeValidator(_named("ingredient"))]], Field(max_length=100)] | None
-    ) = None
+    ) = Field(None, examples=[["sertraline"]])
     """Medications ordered but not yet started (draft or proposed orders): checked for interactions
     like current medications and reported as proposed."""
-    allergies: Annotated[list[Annotated[Allergy, BeforeValidator(_named("agent"))]], Field(max_length=100)] | None = (
-        None
-    )
+    allergies: Annotated[
+        Annotated[list[Annotated[Allergy, BeforeValidator(_named("agent"))]], Field(max_length=100)] | None,
+        NoneIsEmpty,
+    ] = _recorded_list(["penicillin", {"agent": "ketamine", "reaction": "rash"}])
+    """Allergies (agents, brands or codes); [] (or none) = none."""
     ketamine_history: KetamineHistory | None = None
     screening: Screening | None = None
     context: Context | None = None
-    incomplete_lists: Annotated[list[IncompleteList], Field(max_length=5)] | None = None
+    incomplete_lists: Annotated[list[IncompleteList], Field(max_length=5)] | None = Field(
+        None, examples=[["medications"]]
+    )
     """Lists that hold what a source record shows rather than a complete answer (e.g. imported from
     FHIR): an item they do not list is unknown, not absent."""
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from kapdecide.inputs.messages import NONE_WORDS, recorded_none
 from kapdecide.inputs.terminology import (
     HISTORY_WORDS,
     DrugMatch,
@@ -21,7 +22,7 @@ from kapdecide.inputs.terminology import (
     match_drug,
     match_drug_text,
 )
-from kapdecide.inputs.yaml_source import Path
+from kapdecide.inputs.yaml_source import Path, format_path
 
 #: Concept kinds a condition list cannot carry by itself: the profile has a structured field for them.
 _FIELD_FOR: dict[str, str] = {
@@ -106,7 +107,7 @@ def _drug_review(where: str, path: Path, text: str, m: DrugMatch, what: str) -> 
         return None
     parts = ", ".join(repr(u) for u in m.unknown)
     known = f" (recognised: {', '.join(m.ingredients)})" if m.ingredients else ""
-    hint = f"; did you mean {m.suggestion!r}?" if m.suggestion else ""
+    hint = f"; did you mean {m.suggestion!r}?" if m.suggestion else _none_hint(path, text)
     checked = "not checked" if what == "allergy" else "not checked for interactions"
     return Review(
         where,
@@ -115,6 +116,14 @@ def _drug_review(where: str, path: Path, text: str, m: DrugMatch, what: str) -> 
         f"{what} {parts} not recognised{known}: {checked} — review by hand{hint}",
         m.suggestion,
     )
+
+
+def _none_hint(path: Path, text: str) -> str:
+    """An entry that says "none" is kept and reviewed (never read as "no allergies"): say how to record none."""
+    if text.strip().lower() not in NONE_WORDS:
+        return ""
+    where = format_path(path[:-1])
+    return f"; to record that there are none, write {where}: []" + (" (or none)" if recorded_none(path[:-1]) else "")
 
 
 _LAST: list[tuple[Any, Resolved]] = []
@@ -218,7 +227,7 @@ def _resolve_condition(r: Resolved, where: str, path: Path, entry: Any) -> None:
     notes = [c.value for c in cm.concepts if c.kind == "not_mapped"]
     if not cm.concepts or (notes and not cm.recognised):
         what = "; ".join(notes) if notes else "not recognised"
-        hint = f"; did you mean {cm.suggestion!r}?" if cm.suggestion else ""
+        hint = f"; did you mean {cm.suggestion!r}?" if cm.suggestion else _none_hint(path, text)
         r.review.append(Review(where, path, text, f"condition {text!r}: {what} — review by hand{hint}", cm.suggestion))
 
 

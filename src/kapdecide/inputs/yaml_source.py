@@ -60,6 +60,8 @@ class SourceMap:
     file: str
     values: dict[Path, tuple[int, int]] = field(default_factory=dict)
     keys: dict[Path, tuple[int, int]] = field(default_factory=dict)
+    syntax: str = "yaml"
+    """The input's syntax, ``yaml`` or ``json`` (error messages show examples in it)."""
 
     def locate(self, path: Path, *, key: bool = False) -> tuple[int | None, int | None]:
         """The position of ``path``, or of its nearest recorded ancestor."""
@@ -194,6 +196,7 @@ def load(text: str, file: str) -> tuple[Any, SourceMap]:
             _, smap = _load_yaml(text, file)
         except SourceError:
             smap = SourceMap(file)  # valid JSON that YAML cannot compose: positions unknown
+        smap.syntax = "json"
         return data, smap
     return _load_yaml(text, file)
 

@@ -17,6 +17,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from kapdecide.assessment.wording import show_value
 from kapdecide.render.plain import GRADE_LABEL, clinician_text, first_sentence, short_keys
 from kapdecide.render.summary import STATUS_LOOK, Summary, cited_evidence, summarise
 
@@ -95,7 +96,7 @@ def _header(console: Console, report: Report) -> None:
         + f" · receipt {report.receipt.sha256()[:12]}"
     )
     if report.what_if_overrides:
-        shown = ", ".join(f"{k}={v}" for k, v in report.what_if_overrides.items())
+        shown = ", ".join(f"{k}={show_value(v)}" for k, v in report.what_if_overrides.items())
         row(console, "", Text(f"HYPOTHETICAL — values overridden with --what-if: {shown}", style="bold reverse"), 0)
 
 

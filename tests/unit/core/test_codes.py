@@ -6,7 +6,7 @@ import ast
 from pathlib import Path
 
 from kapdecide.core.codes import PROBLEM_CODES
-from kapdecide.inputs.problems import _CODES
+from kapdecide.inputs.messages import CODES as _CODES
 
 ROOT = Path(__file__).resolve().parents[3]
 SRC = ROOT / "src" / "kapdecide"
