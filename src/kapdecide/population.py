@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from kapdecide.core.errors import KapdecideError
+from kapdecide.core.errors import ExitCode, KapdecideError
 
 if TYPE_CHECKING:
     import dask.bag
@@ -179,36 +179,51 @@ def screen(
     return dask.bag.from_delayed(parts) if parts else dask.bag.from_sequence([], npartitions=1)
 
 
-def _write_part(lines: list[str], path: str) -> int:
+def _write_part(lines: list[str], path: str) -> tuple[int, int, int]:
+    """Write one part whole (a temporary file renamed into place); its lines, invalid and errors."""
     tmp = f"{path}.tmp"
+    invalid = errors = 0
     with open(tmp, "w", encoding="utf-8", newline="\n") as f:
         for text in lines:
             f.write(text + "\n")
+            if text.startswith('{"line":'):  # an error record (a report starts with its schema_version or header)
+                if json.loads(text)["error"]["exit_code"] == ExitCode.INVALID_INPUT:
+                    invalid += 1
+                else:
+                    errors += 1
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
-    return len(lines)
+    return len(lines), invalid, errors
 
 
-def write(bag: dask.bag.Bag, directory: str | os.PathLike[str], *, expected: int | None = None) -> int:
+def write(bag: dask.bag.Bag, directory: str | os.PathLike[str], *, expected: int | None = None) -> dict[str, Any]:
     """Write the bag's lines as ``part-00000.jsonl``, ``part-00001.jsonl``, … in ``directory`` (new
-    or empty; on the workers, so on a cluster it must be a shared folder), each part written whole,
-    then ``manifest.json`` with each part's line count; read in name order, the parts are the
-    ``--batch`` output. Returns the number of lines; with ``expected``, fewer or more is an error."""
+    or empty; written by the workers, so on a cluster a folder they all share), each part whole, then
+    ``manifest.json``: the lines, invalid lines and internal errors in all and for each part. Read in
+    name order, the parts are the ``--batch`` output. Returns the manifest; with ``expected`` (the
+    input's line count), any other number of lines written is an error."""
     import dask
 
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
     if any(out.iterdir()):
-        raise PopulationError(f"output folder {out} is not empty: give a new or empty folder")
+        message = f"output folder {out} is not empty: give a new or empty folder"
+        raise PopulationError(message, exit_code=ExitCode.INVALID_INPUT, code="output-not-empty")
     names = [f"part-{i:05d}.jsonl" for i in range(bag.npartitions)]
     tasks = [
         dask.delayed(_write_part)(part, str(out / name)) for part, name in zip(bag.to_delayed(), names, strict=True)
     ]
-    counts: tuple[int, ...] = dask.compute(*tasks)
-    total = sum(counts)
+    counts: tuple[tuple[int, int, int], ...] = dask.compute(*tasks)
+    total = sum(c[0] for c in counts)
     if expected is not None and total != expected:
         raise PopulationError(f"{total} output line(s) for {expected} input line(s)")
-    manifest = {"lines": total, "parts": [{"file": n, "lines": c} for n, c in zip(names, counts, strict=True)]}
+    parts = [{"file": n, "lines": c[0], "invalid": c[1], "errors": c[2]} for n, c in zip(names, counts, strict=True)]
+    manifest = {
+        "lines": total,
+        "invalid": sum(c[1] for c in counts),
+        "errors": sum(c[2] for c in counts),
+        "parts": parts,
+    }
     (out / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
-    return total
+    return manifest

@@ -108,11 +108,12 @@ def test_a_local_cluster_of_two_worker_processes_gives_the_batch_output(registry
         written = population.write(bag, tmp_path / "out", expected=count)
         # every worker that assessed loaded the protocols once, for the one protocol set
         loaded = client.run(lambda: len(population._LOADED))
-    assert written == count
+    assert written["lines"] == count and written["invalid"] == len(BAD) and written["errors"] == 0
     parts = sorted((tmp_path / "out").glob("part-*.jsonl"))
     assert len(parts) == bag.npartitions
     assert b"".join(p.read_bytes() for p in parts) == expected["full"]
     manifest = json.loads((tmp_path / "out" / population.MANIFEST).read_text(encoding="utf-8"))
+    assert manifest == written
     assert manifest["lines"] == count == sum(p["lines"] for p in manifest["parts"])
     assert set(loaded.values()) <= {0, 1} and 1 in loaded.values()
 
@@ -162,3 +163,18 @@ def test_blocks_cut_at_line_ends_cover_each_line_once(tmp_path, size):
     got = dask.compute(*blocks, scheduler="sync")
     assert b"".join(got) == data
     assert sum(population.count_lines(b) for b in got) == 5
+
+
+def test_the_screen_command_writes_the_batch_output_in_parts(registry, tmp_path):
+    paths, expected, count = registry
+    out = tmp_path / "screened"
+    cmd = [sys.executable, "-m", "kapdecide", "screen", *paths, "--scheduler", "sync", "--as-of", AS_OF]
+    done = subprocess.run([*cmd, "--blocksize", "50000", "--output", str(out)], capture_output=True, timeout=120)
+    assert done.returncode == 2, done.stderr  # the bad lines are invalid input, as with --batch
+    parts = sorted(out.glob("part-*.jsonl"))
+    assert len(parts) > 3
+    assert b"".join(p.read_bytes() for p in parts) == expected["full"]
+    summary = f"screen: {count} line(s) in {len(parts)} part(s) in {out}: {len(BAD)} invalid, 0 internal error(s)\n"
+    assert done.stderr.decode("utf-8") == summary
+    again = subprocess.run([*cmd, "--output", str(out)], capture_output=True, timeout=120)
+    assert again.returncode == 2 and b"is not empty" in again.stderr
