@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from kapdecide.core.errors import ExitCode, KapdecideError
+from kapdecide.core.errors import ExitCode, InvalidInputError, KapdecideError
 
 if TYPE_CHECKING:
     import dask.bag
@@ -169,7 +169,10 @@ def screen(
     from dask.bytes import read_bytes
 
     run = settings(protocols_dir, as_of=as_of, line=line, tz=tz)
-    _, per_file = read_bytes(paths, delimiter=b"\n", blocksize=blocksize)
+    try:
+        _, per_file = read_bytes(paths, delimiter=b"\n", blocksize=blocksize)
+    except OSError as exc:  # no such file, or a glob that matches none
+        raise InvalidInputError(f"cannot read {paths}: {exc}") from None
     blocks = [b for file_blocks in per_file for b in file_blocks]
     counts: tuple[int, ...] = dask.compute(*[dask.delayed(count_lines, pure=True)(b) for b in blocks])
     parts, first = [], 1

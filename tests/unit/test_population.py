@@ -178,3 +178,10 @@ def test_the_screen_command_writes_the_batch_output_in_parts(registry, tmp_path)
     assert done.stderr.decode("utf-8") == summary
     again = subprocess.run([*cmd, "--output", str(out)], capture_output=True, timeout=120)
     assert again.returncode == 2 and b"is not empty" in again.stderr
+
+
+def test_a_path_that_names_no_file_is_invalid_input(tmp_path):
+    from kapdecide.core.errors import InvalidInputError
+
+    with dask.config.set(scheduler="sync"), pytest.raises(InvalidInputError, match="cannot read"):
+        population.screen([str(tmp_path / "none-*.jsonl")])
