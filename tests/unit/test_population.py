@@ -108,6 +108,12 @@ def test_a_local_cluster_of_two_worker_processes_gives_the_batch_output(registry
         written = population.write(bag, tmp_path / "out", expected=count)
         # every worker that assessed loaded the protocols once, for the one protocol set
         loaded = client.run(lambda: len(population._LOADED))
+
+        # a worker process killed mid-screening (as a crash of the C engine would): Dask reruns its
+        # tasks, and the result is whole and the same, never short
+        future = client.compute(bag)
+        _kill_a_busy_worker(client)
+        assert _joined(future.result()) == expected["full"]
     assert written["lines"] == count and written["invalid"] == len(BAD) and written["errors"] == 0
     parts = sorted((tmp_path / "out").glob("part-*.jsonl"))
     assert len(parts) == bag.npartitions
@@ -116,6 +122,35 @@ def test_a_local_cluster_of_two_worker_processes_gives_the_batch_output(registry
     assert manifest == written
     assert manifest["lines"] == count == sum(p["lines"] for p in manifest["parts"])
     assert set(loaded.values()) <= {0, 1} and 1 in loaded.values()
+
+
+def _kill_a_busy_worker(client) -> None:
+    """SIGKILL the process of a worker that holds a task of the screening."""
+    import signal
+    import time
+
+    deadline = time.monotonic() + 30
+    while not any(client.processing().values()):
+        assert time.monotonic() < deadline, "no task started"
+        time.sleep(0.01)
+    busy = next(address for address, tasks in client.processing().items() if tasks)
+    os.kill(client.run(os.getpid, workers=[busy])[busy], signal.SIGKILL)
+
+
+def test_a_worker_that_dies_more_often_than_dask_retries_fails_the_screening(registry):
+    distributed = pytest.importorskip("distributed")
+    paths, _, _ = registry
+    with (
+        dask.config.set({"distributed.scheduler.allowed-failures": 0}),
+        distributed.LocalCluster(
+            n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        future = client.compute(population.screen(paths, as_of=dt.date.fromisoformat(AS_OF)))
+        _kill_a_busy_worker(client)
+        with pytest.raises(distributed.KilledWorker):
+            future.result()
 
 
 def test_a_partition_that_does_not_give_every_line_fails(registry):
