@@ -1,8 +1,8 @@
 """The command line: arguments and I/O only. Each command calls one core function and a renderer.
 
 One module per command (``assess``, ``explain``, ``validate``, ``test``, ``diff``, ``replay``, ``serve``,
-``import_fhir``, ``schema``, ``vocab``), what they share in ``common``, and ``main``: the entry point, where
-every outcome is mapped to one exit code.
+``screen``, ``import_fhir``, ``schema``, ``vocab``), what they share in ``common``, and ``main``: the entry
+point, where every outcome is mapped to one exit code.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from . import (  # noqa: F401 (they register)
     protocol_info,
     replay,
     schema,
+    screen,
     serve,
     test,
     validate,

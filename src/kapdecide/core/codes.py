@@ -69,6 +69,10 @@ PROBLEM_CODES: dict[str, Code] = {
     # batch records
     "empty-line": Code(E, "batch", "an empty batch line"),
     "worker-died": Code(E, "batch", "the process assessing the line died; retry the line alone"),
+    "population-error": Code(
+        E, "batch", "`screen`: a worker saw other protocol files or kapdecide version, or a partition lost a line"
+    ),
+    "output-not-empty": Code(E, "batch", "`screen`: the output folder is not new or empty"),
     "internal-error": Code(E, "run", "kapdecide failed unexpectedly; no assessment was made"),
     "engine-disagreement": Code(E, "run", "the rules engine and the evaluator disagree; no assessment"),
     "engine-error": Code(E, "run", "the rules engine failed or returned a truncated result"),
