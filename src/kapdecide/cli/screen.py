@@ -51,11 +51,17 @@ def screen(
     tz: str,
     blocksize: int,
 ) -> int:
-    """Screen a registry: every line of the JSONL files (globs and fsspec URLs too), read one after
-    another and numbered 1..N across them, assessed on a Dask cluster; the output parts, read in name
-    order, are the lines `assess --batch` writes. Needs: pip install 'kapdecide[population]'.
+    """Screen a registry of JSONL profiles on a Dask cluster.
 
-    Example: kapdecide screen 'registry/*.jsonl' --workers 2 --output screened/
+    Every line of the files (globs and fsspec URLs too), read one after another and numbered 1..N
+    across them, is assessed; the output parts, read in name order, are the lines `assess --batch`
+    writes. Needs: pip install 'kapdecide[population]'.
+
+    Examples:
+
+    \b
+      kapdecide screen 'registry/*.jsonl' --workers 2 --output screened/
+      kapdecide screen 'registry/*.jsonl' --scheduler tcp://10.0.0.5:8786 --output /shared/screened/
     """
     try:
         import dask
