@@ -22,12 +22,14 @@ from kapdecide.cli.common import (
     emit,
     exit_for,
     format_option,
+    line_option,
     open_cache,
     overrides_of,
     protocols_option,
     set_zone,
     temp_beside,
     today,
+    tz_option,
     what_if_option,
     write_output,
 )
@@ -49,14 +51,9 @@ from kapdecide.render import REPORT_FORMAT_HELP, REPORT_FORMATS, ReportFormat
     help="Assess one JSON profile per line (- for stdin); one JSON line out per line, in order.",
 )
 @click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True, help="Worker processes for --batch.")
-@click.option(
-    "--line",
-    "line_format",
-    type=click.Choice(["full", "compact"]),
-    default="full",
-    show_default=True,
-    help="--batch: each line the full report, or compact (patient-specific parts only; the protocol-constant "
-    "rest is in `kapdecide protocol-info`; about 6x smaller).",
+@line_option(
+    "--batch: each line the full report, or compact (patient-specific parts only; the protocol-constant "
+    "rest is in `kapdecide protocol-info`; about 6x smaller)."
 )
 @format_option(REPORT_FORMATS, f"Output format: {REPORT_FORMAT_HELP}.")
 @click.option(
@@ -69,14 +66,9 @@ from kapdecide.render import REPORT_FORMAT_HELP, REPORT_FORMATS, ReportFormat
 @as_of_option(
     "Assessment date; wins over the profile's (or each batch line's) assessed_on. Default: assessed_on, else today."
 )
-@click.option(
-    "--tz",
-    "tz",
-    metavar="ZONE",
-    default="UTC",
-    show_default=True,
-    help="Time zone of 'today' and of the as-of day's end: time stamps with an offset are read as instants "
-    "and fall on their day in this zone (IANA name, e.g. Europe/London).",
+@tz_option(
+    "Time zone of 'today' and of the as-of day's end: time stamps with an offset are read as instants "
+    "and fall on their day in this zone (IANA name, e.g. Europe/London)."
 )
 @click.option("--output", "-o", metavar="FILE", help="Write the report to FILE (atomically) instead of stdout.")
 @click.option(

@@ -264,6 +264,18 @@ def protocols_option(help: str = "Protocol folder or file (default: the shipped 
     return click.option("--protocols", "protocols_dir", type=click.Path(file_okay=True, dir_okay=True), help=help)
 
 
+def line_option(help: str) -> _Decorator:
+    """``--line full|compact``: each batch line the full report, or compact (``assessment.compact``)."""
+    return click.option(
+        "--line", "line_format", type=click.Choice(["full", "compact"]), default="full", show_default=True, help=help
+    )
+
+
+def tz_option(help: str = "Time zone of 'today' (IANA name, e.g. Europe/London).") -> _Decorator:
+    """``--tz ZONE``, the time zone of 'today' and of dates read from time stamps."""
+    return click.option("--tz", "tz", metavar="ZONE", default="UTC", show_default=True, help=help)
+
+
 def as_of_option(help: str) -> _Decorator:
     """``--as-of DATE`` as a date."""
     return click.option("--as-of", "as_of", type=DATE, metavar="DATE", help=help)

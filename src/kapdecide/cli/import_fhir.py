@@ -14,14 +14,14 @@ from kapdecide.core.errors import ExitCode
 if TYPE_CHECKING:
     pass
 
-from kapdecide.cli.common import INPUT_PATH, as_of_option, read_input, set_zone, today
+from kapdecide.cli.common import INPUT_PATH, as_of_option, read_input, set_zone, today, tz_option
 from kapdecide.cli.group import cli
 
 
 @cli.command(name="import-fhir")
 @click.argument("bundle", metavar="BUNDLE", type=INPUT_PATH)
 @as_of_option("Date the mapping is for (ages, recency; default: today).")
-@click.option("--tz", "tz", metavar="ZONE", default="UTC", show_default=True, help="Time zone of 'today' (see assess).")
+@tz_option("Time zone of 'today' (see assess).")
 @click.option(
     "--format",
     "fmt",

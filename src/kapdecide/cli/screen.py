@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from kapdecide.cli.common import as_of_option, protocols_option
+from kapdecide.cli.common import as_of_option, line_option, protocols_option, tz_option
 from kapdecide.cli.group import cli
 from kapdecide.core.errors import ExitCode
 
@@ -27,16 +27,9 @@ from kapdecide.core.errors import ExitCode
     help="A running Dask scheduler (tcp://HOST:8786), a local cluster of --workers processes, or sync (one process).",
 )
 @click.option("--workers", type=click.IntRange(1, 256), help="--scheduler local: worker processes [default: the cores]")
-@click.option(
-    "--line",
-    "line_format",
-    type=click.Choice(["full", "compact"]),
-    default="full",
-    show_default=True,
-    help="Each line the full report, or compact (as `assess --batch --line`).",
-)
+@line_option("Each line the full report, or compact (as `assess --batch --line`).")
 @as_of_option("Assessment date; wins over each line's assessed_on. Default: assessed_on, else today.")
-@click.option("--tz", default="UTC", show_default=True, metavar="ZONE", help="Time zone of 'today' (IANA name).")
+@tz_option("Time zone of 'today' (IANA name).")
 @click.option(
     "--blocksize", type=click.IntRange(1), default=1 << 20, show_default=True, help="Input bytes per partition."
 )

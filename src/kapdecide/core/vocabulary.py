@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
+from typing import Literal, get_args
 
-SUBSTANCES = (
+#: The substances a use disorder is recorded for (profile ``substance_use[].substance``).
+Substance = Literal[
     "alcohol",
     "opioids",
     "cocaine",
@@ -23,7 +25,8 @@ SUBSTANCES = (
     "hallucinogens",
     "ketamine",
     "other",
-)
+]
+SUBSTANCES: tuple[Substance, ...] = get_args(Substance)
 SEVERITIES = ("mild", "moderate", "severe")
 WITHDRAWAL_STATES = ("none", "active", "completed")
 REMISSION_STATES = ("none", "early", "sustained")

@@ -29,6 +29,7 @@ from pydantic import (
 
 from kapdecide.core.clock import local_day
 from kapdecide.core.errors import InvalidInputError
+from kapdecide.core.vocabulary import Substance
 from kapdecide.inputs.problems import pydantic_problems
 from kapdecide.inputs.yaml_source import MAX_PROFILE_BYTES, SourceError, SourceMap, decode, load
 
@@ -97,19 +98,6 @@ def _plain_text(value: str) -> str:
 Number = Annotated[float | int, BeforeValidator(_number)]
 ShortText = Annotated[StrictStr, Field(max_length=200), AfterValidator(_plain_text)]
 
-Substance = Literal[
-    "alcohol",
-    "opioids",
-    "cocaine",
-    "methamphetamine",
-    "other_stimulants",
-    "cannabis",
-    "nicotine",
-    "sedatives",
-    "hallucinogens",
-    "ketamine",
-    "other",
-]
 Severity = Literal["mild", "moderate", "severe"]
 Withdrawal = Literal["none", "active", "completed"]
 Remission = Literal["none", "early", "sustained"]

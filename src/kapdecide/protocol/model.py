@@ -12,7 +12,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
 
 from kapdecide.core.contract import RuleKind
-from kapdecide.inputs.profile import Substance, _iso_date
+from kapdecide.core.vocabulary import Substance
+from kapdecide.inputs.profile import _iso_date
 from kapdecide.language.conditions import Condition
 
 Slug = Annotated[StrictStr, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]

@@ -34,7 +34,7 @@ from kapdecide.render.cds_text import (
     units,
 )
 from kapdecide.render.plain import clinician_text
-from kapdecide.render.summary import Summary, summarise
+from kapdecide.render.summary import Summary, patient_facts, summarise
 
 if TYPE_CHECKING:
     from kapdecide.assessment.report import EvidenceRef, Finding, Report
@@ -121,22 +121,7 @@ def status_card(report: Report, s: Summary, drafts: Sequence[DraftOrder], floor:
 
 
 def _patient_line(report: Report) -> str:
-    p = report.patient
-    who = [f"Patient {code(report.patient_ref)}" if report.patient_ref else "Patient (no reference)"]
-    who.append(f"{p.age} y" if p.age is not None else "age not recorded")
-    who.append(md(p.sex_at_birth) if p.sex_at_birth else "sex at birth not recorded")
-    if p.weight_kg is None:
-        who.append("weight not recorded")
-    else:
-        who.append(f"{p.weight_kg:g} kg ({f'weighed {p.weight_date}' if p.weight_date else 'no date'})")
-    bp = p.blood_pressure
-    if bp is None:
-        who.append("BP not recorded")
-    else:
-        mean = f" (mean of {bp.readings})" if bp.readings > 1 else ""
-        used = "" if bp.used else f", {bp.days_old} days old: not used"
-        who.append(f"BP {bp.systolic_mmhg}/{bp.diastolic_mmhg}{mean} on {bp.taken_on}{used}")
-    return " · ".join(who)
+    return " · ".join(patient_facts(report, ref=code, word=md))
 
 
 def _delete_drafts(report: Report, drafts: Sequence[DraftOrder]) -> list[dict[str, Any]]:

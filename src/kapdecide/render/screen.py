@@ -19,7 +19,7 @@ from rich.text import Text
 
 from kapdecide.assessment.wording import show_value
 from kapdecide.render.plain import GRADE_LABEL, clinician_text, first_sentence, short_keys
-from kapdecide.render.summary import STATUS_LOOK, Summary, cited_evidence, summarise
+from kapdecide.render.summary import STATUS_LOOK, Summary, cited_evidence, patient_facts, summarise
 
 if TYPE_CHECKING:
     from kapdecide.assessment.report import Finding, OptionOut, Report, SessionChecklist
@@ -74,21 +74,7 @@ def _next_steps(console: Console, s: Summary) -> None:
 
 def _header(console: Console, report: Report) -> None:
     console.print(Text("kapdecide · decision support for clinician review, not an order", style="bold"))
-    p = report.patient
-    who = [f"Patient {report.patient_ref}" if report.patient_ref else "Patient (no reference)"]
-    who.append(f"{p.age} y" if p.age is not None else "age not recorded")
-    who.append(p.sex_at_birth or "sex at birth not recorded")
-    if p.weight_kg is None:
-        who.append("weight not recorded")
-    else:
-        who.append(f"{p.weight_kg:g} kg ({f'weighed {p.weight_date}' if p.weight_date else 'no date'})")
-    bp = p.blood_pressure
-    if bp is None:
-        who.append("BP not recorded")
-    else:
-        mean = f" (mean of {bp.readings})" if bp.readings > 1 else ""
-        used = "" if bp.used else f", {bp.days_old} days old: not used"
-        who.append(f"BP {bp.systolic_mmhg}/{bp.diastolic_mmhg}{mean} on {bp.taken_on}{used}")
+    who = patient_facts(report)
     row(console, "", escape(" · ".join(who)), indent=0)
     refs = ", ".join(f"{x.id} {x.version}" for x in report.protocols)
     console.print(

@@ -8,6 +8,7 @@ choose it.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -162,3 +163,25 @@ def cited_evidence(report: Report) -> list[EvidenceRef]:
         for e in group:
             seen.setdefault(e.id, e)
     return list(seen.values())
+
+
+def patient_facts(report: Report, ref: Callable[[str], str] = str, word: Callable[[str], str] = str) -> list[str]:
+    """The header's facts in words: patient, age, sex, the weight the doses use and its date, the
+    blood pressure the rules read (or why none). ``ref`` and ``word`` quote the free text and the
+    recorded word for the output's markup."""
+    p = report.patient
+    who = [f"Patient {ref(report.patient_ref)}" if report.patient_ref else "Patient (no reference)"]
+    who.append(f"{p.age} y" if p.age is not None else "age not recorded")
+    who.append(word(p.sex_at_birth) if p.sex_at_birth else "sex at birth not recorded")
+    if p.weight_kg is None:
+        who.append("weight not recorded")
+    else:
+        who.append(f"{p.weight_kg:g} kg ({f'weighed {p.weight_date}' if p.weight_date else 'no date'})")
+    bp = p.blood_pressure
+    if bp is None:
+        who.append("BP not recorded")
+    else:
+        mean = f" (mean of {bp.readings})" if bp.readings > 1 else ""
+        used = "" if bp.used else f", {bp.days_old} days old: not used"
+        who.append(f"BP {bp.systolic_mmhg}/{bp.diastolic_mmhg}{mean} on {bp.taken_on}{used}")
+    return who
