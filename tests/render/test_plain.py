@@ -6,12 +6,7 @@ import pytest
 
 from kapdecide.render.plain import (
     clinician_text,
-    condition_words,
-    first_sentence,
     inline_citations,
-    plain_value,
-    plain_word,
-    rule_test_words,
     short_keys,
 )
 
@@ -49,35 +44,3 @@ def test_short_keys() -> None:
     assert short_keys([]) == ""
     assert short_keys(["A-1"]) == "[A-1]"
     assert short_keys(["A-1", "B", "C"]) == "[A-1+2]"
-
-
-def test_first_sentence() -> None:
-    assert first_sentence("Continue; no change.") == "Continue; no change."
-    assert first_sentence("Do this now. Then that.") == "Do this now."
-    assert (
-        first_sentence("Breath alcohol 0.00 before dosing. Tell the patient.") == "Breath alcohol 0.00 before dosing."
-    )
-
-
-def test_values_and_tests_in_words() -> None:
-    """What the chart report's findings table shows: a value as recorded and the test it met."""
-    assert plain_word("active_with_plan") == "active, with a plan"
-    assert plain_word("cyp_inhibitor") == "cyp inhibitor"
-    assert plain_value(["antihypertensive", "cyp_inhibitor"]) == "antihypertensive, cyp inhibitor"
-    assert (plain_value(True), plain_value(None), plain_value(84.5), plain_value([])) == (
-        "yes",
-        "unknown",
-        "84.5",
-        "none",
-    )
-    assert rule_test_words(">=", 140) == "≥ 140"
-    assert rule_test_words("includes", "cyp_inhibitor") == "includes cyp inhibitor"
-    assert rule_test_words("is_known", None) == "is recorded"
-
-
-def test_a_printed_condition_reads_as_words() -> None:
-    assert condition_words("acutely intoxicated is yes") == "acutely intoxicated"
-    assert (
-        condition_words("pregnancy test pending is yes or mania is active")
-        == "pregnancy test pending or mania is active"
-    )

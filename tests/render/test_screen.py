@@ -232,3 +232,12 @@ def test_no_color_wins_over_a_terminal() -> None:
     assert "ELIGIBLE" in shown and "\x1b[" not in shown
     coloured = _on_a_terminal(["assess", "examples/eligible-cocaine.yaml"], _env(KAPDECIDE_PAGER="cat"))
     assert "\x1b[" in coloured
+
+
+def test_a_precaution_shows_its_whole_action(protocols: list[LoadedProtocol]) -> None:
+    # the benzodiazepine action's first sentence is "Record the dose in diazepam equivalents."; the
+    # instruction that matters ("do not stop abruptly") comes after it and must be on the screen
+    text = render.render_report(
+        _report(ROOT / "examples" / "precautions-alcohol-benzodiazepine.yaml", protocols), "text"
+    )
+    assert "do not stop abruptly" in " ".join(text.split())

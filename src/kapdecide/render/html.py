@@ -26,7 +26,6 @@ from kapdecide.render.plain import (
     GRADE_LABEL,
     clinician_text,
     condition_words,
-    first_sentence,
     plain_value,
     plain_word,
     rule_test_words,
@@ -86,7 +85,6 @@ def environment() -> Environment:
     )
     env.filters.update(
         clean=clinician_text,
-        first_sentence=first_sentence,
         show=plain_value,
         word=plain_word,
         label=label,

@@ -28,7 +28,6 @@ _DISAGREEMENT = re.compile(r"\bDISAGREEMENT\b\s*[:;,]?\s*")
 _INLINE_CITES = re.compile(r"\s*((?:\[[A-Z][A-Z0-9-]*\])+)")
 #: a slug standing alone; inside a profile path (vitals.blood_pressure) it names a field and stays
 _SLUG = re.compile(r"(?<![.\w\[])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![\w.\]])")
-_SENTENCE_END = re.compile(r"(?<=[a-z0-9)%])\.\s+(?=[A-Z])")
 
 
 def clinician_text(text: str) -> str:
@@ -64,12 +63,6 @@ def short_keys(ids: Sequence[str]) -> str:
     if not ids:
         return ""
     return f"[{ids[0]}{f'+{len(ids) - 1}' if len(ids) > 1 else ''}]"
-
-
-def first_sentence(text: str) -> str:
-    """The first sentence of ``text`` (all of it when it is one sentence)."""
-    parts = _SENTENCE_END.split(text, maxsplit=1)
-    return parts[0] if len(parts) == 1 else parts[0] + "."
 
 
 def plain_value(value: Any) -> str:

@@ -18,7 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from kapdecide.assessment.wording import show_value
-from kapdecide.render.plain import GRADE_LABEL, clinician_text, first_sentence, short_keys
+from kapdecide.render.plain import GRADE_LABEL, clinician_text, short_keys
 from kapdecide.render.summary import STATUS_LOOK, Summary, cited_evidence, patient_facts, summarise
 
 if TYPE_CHECKING:
@@ -175,7 +175,7 @@ def _review(console: Console, s: Summary, details: bool) -> None:
                 row(console, "→", escape(clinician_text(f.action)), indent=4)
                 continue
             body = Text(f.title, style="bold")
-            body.append(f" → {first_sentence(clinician_text(f.action))} ")
+            body.append(f" → {clinician_text(f.action)} ")
             body.append(short_keys([e.id for e in f.evidence]), style="dim")
             row(console, f"[cyan]{KIND_MARK[f.kind]}[/]", body)
     if not s.notes:
