@@ -35,7 +35,7 @@ from pydantic import BaseModel
 t.append(time.perf_counter())
 from kapdecide.inputs.profile import validate_profile_data
 t.append(time.perf_counter())
-from kapdecide.assessment.assess import assess_data, compile_protocol
+from kapdecide.assessment.assess import assess, compile_protocol
 from kapdecide.protocol.loader import default_protocol_dir, load_protocols
 from kapdecide.protocol.cache import default_cache
 from kapdecide.render.json import dumps
@@ -49,7 +49,7 @@ raw = open({str(PROFILE)!r}, "rb").read()
 data, smap = load(decode(raw, "p", 1 << 20), "p")
 profile = validate_profile_data(data, smap)
 t.append(time.perf_counter())
-report = assess_data(profile, loaded, profile.assessed_on)
+report = assess(profile, loaded, profile.assessed_on)
 t.append(time.perf_counter())
 text = dumps(report)
 t.append(time.perf_counter())

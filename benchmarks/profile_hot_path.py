@@ -21,7 +21,7 @@ from typing import Any
 
 from pydantic_core import to_json
 
-from kapdecide.assessment.assess import assess_data, compile_protocol, profile_sha256
+from kapdecide.assessment.assess import assess, compile_protocol, profile_sha256
 from kapdecide.batch import assess_line
 from kapdecide.inputs.consistency import check_consistency
 from kapdecide.inputs.profile import validate_profile_data
@@ -76,9 +76,9 @@ def stages(lines: list[str]) -> list[tuple[str, float]]:
     out.append(("durable-rules engine (4 rulesets)", t))
     t, _ = timed(profile_sha256, profiles)
     out.append(("receipt: canonical profile sha256", t))
-    t, _ = timed(lambda p: assess_data(p, protocols, day), profiles, keep=False)
-    out.append(("assess_data() in all (the rows above + building the report)", t))
-    reports = [assess_data(p, protocols, day) for p in profiles[:500]]
+    t, _ = timed(lambda p: assess(p, protocols, day), profiles, keep=False)
+    out.append(("assess() in all (the rows above + building the report)", t))
+    reports = [assess(p, protocols, day) for p in profiles[:500]]
     t, _ = timed(to_json, reports)
     t = t * n / len(reports)  # timed() divides by the whole count
     out.append(("write the report line (pydantic-core JSON)", t))

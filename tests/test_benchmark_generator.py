@@ -66,7 +66,7 @@ def test_every_profile_is_valid_and_consistent(profiles: list[dict[str, Any]]) -
 def test_profiles_reach_varied_statuses(profiles: list[dict[str, Any]]) -> None:
     protocols = load_protocols([default_protocol_dir()])
     statuses = Counter(
-        assess(validate_profile_data(data, SourceMap("x")), protocols, gen.DEFAULT_AS_OF).status for data in profiles
+        assess(validate_profile_data(data, SourceMap("x")), protocols, gen.DEFAULT_AS_OF)["status"] for data in profiles
     )
     assert len(statuses) >= 4, statuses
 

@@ -233,15 +233,3 @@ def report(
 
         out = with_explanation(out, checked.profile, protocols, checked.as_of, overrides)
     return out
-
-
-def report_data(
-    checked: Checked, protocols: Sequence[LoadedProtocol], overrides: Mapping[str, Value | None] | None = None
-) -> dict[str, Any]:
-    """The report as JSON-ready data, without building the report models (the fast path of a JSON
-    report from a profile file; the same bytes as ``report``, tests/unit/assessment/test_assessment.py)."""
-    from kapdecide.assessment.assess import assess_data
-
-    if checked.imported is not None:
-        return report(checked, protocols, overrides).model_dump(mode="json")
-    return assess_data(checked.profile, protocols, checked.as_of, overrides, edits=checked.edits)

@@ -24,17 +24,24 @@ def json_schema(name: str) -> dict[str, Any]:
         from kapdecide.inputs.profile import Profile as model
     elif name == "protocol":
         from kapdecide.protocol.model import Protocol as model  # type: ignore[assignment]
-    elif name == "report":
-        from kapdecide.assessment.report import Report as model  # type: ignore[assignment]
+    elif name == "report":  # a TypedDict: the report is plain data, declared once
+        from pydantic import TypeAdapter
+
+        from kapdecide.assessment.report import Report
+
+        return _finish(TypeAdapter(Report).json_schema(by_alias=True), "Report")
     elif name == "compact-line":
         from kapdecide.assessment.compact_schema import CompactLine as model  # type: ignore[assignment]
     elif name == "protocol-info":
         from kapdecide.assessment.compact_schema import ProtocolInfo as model  # type: ignore[assignment]
     else:
         raise ValueError(f"unknown schema {name!r}; choose one of {', '.join(SCHEMAS)}")
-    schema = model.model_json_schema(by_alias=True)
+    return _finish(model.model_json_schema(by_alias=True), model.__name__)
+
+
+def _finish(schema: dict[str, Any], top: str) -> dict[str, Any]:
     docs = field_docs()
-    _describe(schema, docs.get(model.__name__, {}))
+    _describe(schema, docs.get(top, {}))
     for def_name, definition in schema.get("$defs", {}).items():
         _describe(definition, docs.get(def_name, {}))
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
@@ -61,9 +68,15 @@ def field_docs() -> dict[str, dict[str, str]]:
         tree = ast.parse(inspect.getsource(module))
         for node in tree.body:
             cls = getattr(module, node.name, None) if isinstance(node, ast.ClassDef) else None
-            if not (isinstance(node, ast.ClassDef) and isinstance(cls, type) and issubclass(cls, BaseModel)):
+            if not (isinstance(node, ast.ClassDef) and isinstance(cls, type)):
                 continue
-            fields = cls.model_fields
+            fields: dict[str, Any]
+            if issubclass(cls, BaseModel):
+                fields = dict(cls.model_fields)
+            elif hasattr(cls, "__required_keys__"):  # a TypedDict (the report): keys are their own aliases
+                fields = dict.fromkeys(cls.__annotations__)
+            else:
+                continue
             docs: dict[str, str] = {}
             for before, after in zip(node.body, node.body[1:], strict=False):
                 if (
@@ -75,6 +88,7 @@ def field_docs() -> dict[str, dict[str, str]]:
                     and isinstance(after.value.value, str)
                 ):
                     field = fields[before.target.id]
-                    docs[field.alias or before.target.id] = inspect.cleandoc(after.value.value)
+                    alias = field.alias if field is not None else None
+                    docs[alias or before.target.id] = inspect.cleandoc(after.value.value)
             out[node.name] = docs
     return out

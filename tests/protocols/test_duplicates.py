@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
-from kapdecide.assessment.assess import assess_data
+from kapdecide.assessment.assess import assess as assess_report
 from kapdecide.inputs.fhir import map_bundle
 from kapdecide.inputs.profile import validate_profile_data
 from kapdecide.inputs.yaml_source import SourceMap
@@ -29,7 +29,7 @@ PROTOCOLS = load_protocols([default_protocol_dir()])
 def assess(**changes: Any) -> dict[str, Any]:
     data = copy.deepcopy(BASE)
     data.update(changes)
-    return assess_data(validate_profile_data(data, SourceMap("case.yaml")), PROTOCOLS, AS_OF)
+    return assess_report(validate_profile_data(data, SourceMap("case.yaml")), PROTOCOLS, AS_OF)
 
 
 def rules(report: dict[str, Any]) -> set[str]:
@@ -99,6 +99,6 @@ def test_fhir_a_recent_mi_and_an_old_inactive_undated_one() -> None:
     }
     imported = map_bundle(bundle, AS_OF)
     profile = validate_profile_data(imported.profile, SourceMap("fhir"))
-    r = assess_data(profile, PROTOCOLS, AS_OF)
+    r = assess_report(profile, PROTOCOLS, AS_OF)
     assert "recent_acute_coronary_event" in rules(r)
     assert r["status"] == "contraindicated"

@@ -56,8 +56,8 @@ def test_every_rule_fires_and_has_a_near_miss(protocols: list[LoadedProtocol]) -
     for case in CASES:
         report = run_case(case, protocols).report
         assert report is not None, case.model.name
-        fired |= {f.rule_id for f in report.findings}
-        offered |= {o.option_id for o in report.options if o.state == "offered"}
+        fired |= {f["rule_id"] for f in report["findings"]}
+        offered |= {o["option_id"] for o in report["options"] if o["state"] == "offered"}
     expected_absent = {rid for c in CASES for rid in c.model.expect.absent}
     expected_fired = {rid for c in CASES for rid in c.model.expect.findings}
     rules = {r.id for lp in protocols for r in lp.protocol.rules}

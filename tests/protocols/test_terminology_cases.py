@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 import yaml
 
-from kapdecide.assessment.assess import assess_data
+from kapdecide.assessment.assess import assess as assess_report
 from kapdecide.core.errors import InvalidInputError
 from kapdecide.inputs.consistency import check_consistency
 from kapdecide.inputs.profile import validate_profile_data
@@ -44,7 +44,7 @@ def assess(**changes: Any) -> dict[str, Any]:
     problems = check_consistency(profile, AS_OF, smap)
     if problems:
         raise InvalidInputError("contradiction", problems)
-    return assess_data(profile, PROTOCOLS, AS_OF)
+    return assess_report(profile, PROTOCOLS, AS_OF)
 
 
 def rules(report: dict[str, Any]) -> set[str]:

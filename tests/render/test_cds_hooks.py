@@ -21,7 +21,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from kapdecide import pipeline
-from kapdecide.assessment.report import InputSource, Report
+from kapdecide.assessment.report import Finding, InputSource, Report, receipt_sha256
 from kapdecide.core.contract import DISCLAIMER
 from kapdecide.inputs.yaml_source import SourceMap
 from kapdecide.protocol.loader import LoadedProtocol, load_protocols
@@ -111,8 +111,8 @@ def check_response(report: Report, doc: dict[str, Any], validator: Draft202012Va
     assert 1 <= len(cards) <= 6
     assert ORDER.match(_topics(cards)), _topics(cards)
     status = cards[0]
-    assert _ext(status)["card"] == "status" and _ext(status)["status"] == report.status
-    assert SEVERITY[status["indicator"]] >= SEVERITY[STATUS_INDICATOR[report.status]]
+    assert _ext(status)["card"] == "status" and _ext(status)["status"] == report["status"]
+    assert SEVERITY[status["indicator"]] >= SEVERITY[STATUS_INDICATOR[report["status"]]]
     assert all(SEVERITY[status["indicator"]] >= SEVERITY[c["indicator"]] for c in cards)
     # the first card after a client's (stable) sort by indicator, most urgent first
     assert sorted(cards, key=lambda c: -SEVERITY[c["indicator"]])[0] is status
@@ -127,12 +127,12 @@ def check_response(report: Report, doc: dict[str, Any], validator: Draft202012Va
         assert card["source"]["label"].startswith("kapdecide ")
         assert "url" not in card["source"]  # no docs_url configured: no source.url
         assert all(link["url"].startswith("https://doi.org/10.") for link in card.get("links", []))
-        assert _ext(card)["receipt_sha256"] == report.receipt.sha256()
+        assert _ext(card)["receipt_sha256"] == receipt_sha256(report["receipt"])
     # every finding has a place: its own card, or the rest card (missing-data findings: the data card)
     placed = {_ext(c).get("rule_id") for c in cards} | {
         f["rule_id"] for c in cards for f in _ext(c).get("findings", [])
     }
-    assert {f.rule_id for f in report.findings if f.kind != "required_data"} <= placed
+    assert {f["rule_id"] for f in report["findings"] if f["kind"] != "required_data"} <= placed
 
 
 @pytest.mark.parametrize("name", EXAMPLES)
@@ -150,10 +150,12 @@ def test_real_fhir_sample_response(name: str, validator: Draft202012Validator) -
     report = _report_of(SAMPLES / name)
     doc = cds_response(report, hook_instance=HOOK)
     check_response(report, doc, validator)
-    src = report.input_source
+    src = report["input_source"]
     assert src is not None
     has_import_card = any(_ext(c)["card"] == "import-warnings" for c in doc["cards"])
-    assert has_import_card is bool(src.warnings or [u for u in src.unmapped if "Observation/" not in str(u.resource)])
+    assert has_import_card is bool(
+        src["warnings"] or [u for u in src["unmapped"] if "Observation/" not in str(u["resource"])]
+    )
 
 
 def test_examples_and_samples_found() -> None:
@@ -175,25 +177,28 @@ def test_uuids_differ_across_hook_instances_and_repeat_within_one() -> None:
     assert build_response(report, HOOK) == cds_response(report, hook_instance=HOOK)
     r1, r2 = build_response(report), json.loads(render_cds_hooks(report))
     assert r1["cards"][0]["uuid"] != r2["cards"][0]["uuid"]
-    assert _ext(r1["cards"][0])["receipt_sha256"] == _ext(r2["cards"][0])["receipt_sha256"] == report.receipt.sha256()
+    assert (
+        _ext(r1["cards"][0])["receipt_sha256"]
+        == _ext(r2["cards"][0])["receipt_sha256"]
+        == receipt_sha256(report["receipt"])
+    )
 
 
 def test_status_card_raised_to_the_most_severe_card() -> None:
     report = _report_of(ROOT / "examples" / "eligible-cocaine.yaml")
-    assert report.status == "eligible"
+    assert report["status"] == "eligible"
     calm = cds_response(report, hook_instance=HOOK)["cards"]
     assert calm[0]["indicator"] == "info"
-    warned = report.model_copy(
-        update={
-            "input_source": InputSource(
-                format="fhir-r4",
-                patient_id="p1",
-                resources_read=3,
-                warnings=["the Patient is recorded as deceased: this record cannot describe a patient to assess"],
-                unmapped=[],
-            )
-        }
-    )
+    warned: Report = {
+        **report,
+        "input_source": InputSource(
+            format="fhir-r4",
+            patient_id="p1",
+            resources_read=3,
+            warnings=["the Patient is recorded as deceased: this record cannot describe a patient to assess"],
+            unmapped=[],
+        ),
+    }
     cards = cds_response(warned, hook_instance=HOOK)["cards"]
     assert [c["indicator"] for c in cards if _ext(c)["card"] == "import-warnings"] == ["critical"]
     assert cards[0]["indicator"] == "critical"
@@ -202,20 +207,22 @@ def test_status_card_raised_to_the_most_severe_card() -> None:
 
 def test_many_findings_still_six_cards(validator: Draft202012Validator) -> None:
     report = _report_of(ROOT / "examples" / "contraindicated-pregnancy.yaml")
-    blocking = [f for f in report.findings if f.kind == "contraindication"]
-    extra = [blocking[0].model_copy(update={"rule_id": f"extra_{i}", "title": f"Extra {i}"}) for i in range(5)]
+    blocking = [f for f in report["findings"] if f["kind"] == "contraindication"]
+    extra: list[Finding] = [{**blocking[0], "rule_id": f"extra_{i}", "title": f"Extra {i}"} for i in range(5)]
     source = InputSource(format="fhir-r4", patient_id="p", resources_read=1, warnings=["a warning"], unmapped=[])
-    crowded = report.model_copy(update={"findings": [*report.findings, *extra], "input_source": source})
+    crowded: Report = {**report, "findings": [*report["findings"], *extra], "input_source": source}
     doc = cds_response(crowded, hook_instance=HOOK)
     check_response(crowded, doc, validator)
     topics = _topics(doc["cards"])
     assert topics == "status contraindication contraindication other-findings data-to-confirm import-warnings"
     rest = next(c for c in doc["cards"] if _ext(c)["card"] == "other-findings")
     assert rest["indicator"] == "critical" and rest["summary"].startswith("Also review (4 more contraindications")
-    without_tail = report.model_copy(update={"findings": [*blocking, *extra], "unrecognised": []})
-    without_tail = without_tail.model_copy(
-        update={"medications": report.medications.model_copy(update={"not_checked": []})}
-    )
+    without_tail: Report = {
+        **report,
+        "findings": [*blocking, *extra],
+        "unrecognised": [],
+        "medications": {**report["medications"], "not_checked": []},
+    }
     cards = cds_response(without_tail, hook_instance=HOOK)["cards"]
     assert _topics(cards) == "status contraindication contraindication contraindication other-findings"
 
@@ -226,7 +233,9 @@ def test_status_summary_is_the_headline_under_140() -> None:
     for name in EXAMPLES:
         report = _report_of(ROOT / "examples" / name)
         summary = cds_response(report, hook_instance=HOOK)["cards"][0]["summary"]
-        label = {"eligible_with_precautions": "Eligible with precautions"}.get(report.status, report.status.title())
+        label = {"eligible_with_precautions": "Eligible with precautions"}.get(
+            report["status"], report["status"].title()
+        )
         assert summary.startswith(f"{label} — ")
         assert summarise(report).headline.startswith(summary[len(label) + 3 :].rstrip("…"))
         assert len(summary) < 140
@@ -282,7 +291,7 @@ def test_data_card_lists_every_item_in_plain_words() -> None:
     pregnancy = _report_of(ROOT / "examples" / "contraindicated-pregnancy.yaml")
     cards = cds_response(pregnancy, hook_instance=HOOK)["cards"]
     data = next(c for c in cards if _ext(c)["card"] == "data-to-confirm")
-    assert [u.path for u in pregnancy.unrecognised] == _ext(data)["unrecognised"]
+    assert [u["path"] for u in pregnancy["unrecognised"]] == _ext(data)["unrecognised"]
     assert "Not recognised, review by hand" in data["detail"]
 
 
@@ -290,10 +299,10 @@ def test_options_card_has_doses_and_checklist() -> None:
     report = _report_of(ROOT / "examples" / "precautions-alcohol.yaml")
     card = cds_response(report, hook_instance=HOOK)["cards"][-1]
     assert _ext(card)["card"] == "options" and card["indicator"] == "info"
-    offered = [o for o in report.options if o.state == "offered"]
-    assert [o["option_id"] for o in _ext(card)["options"]] == [o.option_id for o in offered]
+    offered = [o for o in report["options"] if o["state"] == "offered"]
+    assert [o["option_id"] for o in _ext(card)["options"]] == [o["option_id"] for o in offered]
     for o in offered:
-        assert o.dose is not None and o.dose.text.split(" (weight ")[0] in card["detail"]
+        assert o["dose"] is not None and o["dose"]["text"].split(" (weight ")[0] in card["detail"]
     assert "**Session checklist**" in card["detail"] and "Do not dose if:" in card["detail"]
     assert "GRADE low" in card["summary"] and "mg)" in card["summary"]
     assert "overrideReasons" not in card
@@ -328,7 +337,7 @@ def test_import_warnings_card_for_two_patients_and_pregnancy_on_a_male() -> None
 def test_delete_suggestion_for_a_draft_ketamine_order(validator: Draft202012Validator) -> None:
     draft = medreq("6130", "draft", display="ketamine 50 MG/ML Injectable Solution", id="draft-ket")
     report = _bundle_report(bundle(cond("77386006"), draft))  # pregnant: contraindicated
-    assert report.status == "contraindicated"
+    assert report["status"] == "contraindicated"
     order = DraftOrder(id="draft-ket", display="ketamine 50 MG/ML Injectable Solution")
     doc = cds_response(report, hook_instance=HOOK, draft_orders=[order])
     check_response(report, doc, validator)

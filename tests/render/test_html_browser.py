@@ -74,7 +74,7 @@ def printed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, tupl
             page.write_text(html.replace("</style>", f"{rule}\n</style>", 1), encoding="utf-8")
             jobs.append([f"--print-to-pdf={folder / f'{paper}.pdf'}", page.as_uri()])
         jobs.append([f"--screenshot={folder / 'page.png'}", "--window-size=1024,1400", (folder / "a4.html").as_uri()])
-        out[name] = (STATUS_LOOK[report.status][0], folder)
+        out[name] = (STATUS_LOOK[report["status"]][0], folder)
     with ThreadPoolExecutor(max_workers=2) as pool:
         list(pool.map(lambda a: _chromium(*a), jobs))
     yield out

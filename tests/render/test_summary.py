@@ -49,7 +49,7 @@ def test_the_headline_is_the_most_important_action(name: str, headline: str, pro
 
 def test_urgent_findings_come_first(protocols: list[LoadedProtocol]) -> None:
     s = _summary("deferred-suicidality-alcohol", protocols)
-    assert s.urgent and s.blocking[0].urgent
+    assert s.urgent and s.blocking[0]["urgent"]
 
 
 def test_a_stale_reading_is_folded_into_one_item(protocols: list[LoadedProtocol]) -> None:

@@ -22,6 +22,7 @@ from svc_helpers import (
     searchset,
 )
 
+from kapdecide.assessment.report import receipt_sha256
 from kapdecide.core.contract import DISCLAIMER
 from kapdecide.core.errors import InvalidInputError
 from kapdecide.inputs.fhir import observation_codes as oc
@@ -112,9 +113,9 @@ def test_the_report_is_the_pipelines(make_client: Client, token: Callable[..., s
     assert client.post(PV, json=body, headers=_auth(token)).status_code == 200
     bundle = assemble(body["prefetch"], PATIENT_ID).bundle
     checked = pipeline.from_data(bundle, SourceMap("x"), today=dt.datetime.now(dt.UTC).date())
-    expected = pipeline.report(checked, protocols).receipt.sha256()
+    expected = receipt_sha256(pipeline.report(checked, protocols)["receipt"])
     line = audit_lines(Path(client.app.state.service.config.audit_log).parent)[-1]  # type: ignore[attr-defined]
-    assert line["receipt_sha256"] == expected and line["report_status"] == pipeline.report(checked, protocols).status
+    assert line["receipt_sha256"] == expected and line["report_status"] == pipeline.report(checked, protocols)["status"]
 
 
 def test_order_sign_with_a_ketamine_draft_for_a_minor_suggests_removing_it(
@@ -386,6 +387,6 @@ def test_missing_prefetch_keys_are_named_in_the_import_warnings(protocols: list[
         "allergies",
     ]
     report = Assessor(protocols).assess(assembled.bundle, assembled.notes).report
-    assert report.input_source is not None
-    (note,) = [w for w in report.input_source.warnings if w.startswith("prefetch not provided")]
+    assert report["input_source"] is not None
+    (note,) = [w for w in report["input_source"]["warnings"] if w.startswith("prefetch not provided")]
     assert "medicationRequests" in note and "conditions" not in note  # null is an answer: no data

@@ -38,11 +38,11 @@ def test_engine_agrees_with_evaluator_on_generated_profiles(data: dict[str, obje
     assert check_consistency(profile, AS_OF, smap) == []
     report = assess(profile, PROTOCOLS, AS_OF)  # raises EngineDisagreementError on any mismatch
     # Fail safe: anything unknown or missing can never leave the status eligible.
-    if report.not_checked or report.missing_data or report.stale_data:
-        assert STATUS_ORDER.index(report.status) <= STATUS_ORDER.index("incomplete")
+    if report["not_checked"] or report["missing_data"] or report["stale_data"]:
+        assert STATUS_ORDER.index(report["status"]) <= STATUS_ORDER.index("incomplete")
     # No option is offered unless the status allows it.
-    if report.status not in ("eligible", "eligible_with_precautions"):
-        assert not [o for o in report.options if o.state == "offered"]
-    for o in report.options:
-        if o.state == "offered":
-            assert o.grade and o.evidence
+    if report["status"] not in ("eligible", "eligible_with_precautions"):
+        assert not [o for o in report["options"] if o["state"] == "offered"]
+    for o in report["options"]:
+        if o["state"] == "offered":
+            assert o["grade"] and o["evidence"]

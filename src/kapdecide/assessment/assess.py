@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from kapdecide import __version__
 from kapdecide.assessment.compiled import CompiledProtocol, compile_protocol, guarded_truths
@@ -29,10 +29,23 @@ from kapdecide.protocol.loader import LoadedProtocol
 from kapdecide.protocol.model import Rule
 
 if TYPE_CHECKING:
-    from kapdecide.assessment.report import Report
+    from kapdecide.assessment.report import (
+        DerivedValue,
+        Finding,
+        NextStep,
+        NotChecked,
+        OptionOut,
+        ProtocolRef,
+        Receipt,
+        Report,
+        SessionChecklist,
+        StaleItem,
+        SubstanceEvidenceOut,
+        UnrecognisedEntry,
+    )
     from kapdecide.inputs.profile import Profile
 
-__all__ = ["STATUS_ORDER", "Status", "assess", "assess_data", "compile_protocol"]
+__all__ = ["STATUS_ORDER", "Status", "assess", "compile_protocol"]
 
 KIND_STATUS: dict[str, Status] = {
     "contraindication": "contraindicated",
@@ -69,33 +82,17 @@ def assess(
     *,
     edits: Mapping[str, Any] | None = None,
 ) -> Report:
-    """Assess ``profile`` on ``as_of`` against validated protocols.
+    """Assess ``profile`` on ``as_of`` against validated protocols: the report, as JSON-ready data.
 
     ``overrides`` replaces fact values (None makes a fact unknown) for what-if questions; the report
     lists them, so a hypothetical result is never mistaken for the patient's. ``edits`` are the
-    what-if edits already applied to ``profile`` (path -> value), listed with them.
-    """
-    from kapdecide.assessment.report import Report
-
-    return Report.model_validate(assess_data(profile, protocols, as_of, overrides, edits=edits))
-
-
-def assess_data(
-    profile: Profile,
-    protocols: Sequence[LoadedProtocol],
-    as_of: dt.date,
-    overrides: Mapping[str, Value | None] | None = None,
-    *,
-    edits: Mapping[str, Any] | None = None,
-) -> Data:
-    """``assess`` as the report's JSON-ready data (what ``Report.model_dump(mode="json")`` gives).
-
-    Parts that depend on the protocol alone are shared between reports: treat the result as read-only.
+    what-if edits already applied to ``profile`` (path -> value), listed with them. Parts that depend
+    on the protocol alone are shared between reports: treat the result as read-only.
     """
     acc = _Results(profile, as_of, overrides or {}, res_.resolve(profile))
     for lp in protocols:
         acc.evaluate(compile_protocol(lp))
-    unrecognised = [r.data() for r in acc.resolved.review]
+    unrecognised = cast("list[UnrecognisedEntry]", [r.data() for r in acc.resolved.review])
     status = _status(acc.findings, acc.not_checked, acc.stale, bool(unrecognised))
     options, checklists = acc.options(status, _weight_text(profile, acc.overrides))
     acc.findings.sort(key=lambda x: (KIND_ORDER[x["kind"]], not x["urgent"], x["protocol_id"], x["rule_id"]))
@@ -104,7 +101,7 @@ def assess_data(
         {fld for x in acc.not_checked for fld in x["needs"]}
         | {t["field"] for x in acc.findings if x["kind"] == "required_data" for t in x["triggered_by"]}
     )
-    refs: list[Data] = [lp.ref_data() for lp in protocols]
+    refs = cast("list[ProtocolRef]", [lp.ref_data() for lp in protocols])
     overrides_out = _shown_overrides(edits or {}, acc.overrides)
     return {
         "schema_version": SCHEMA_VERSION,
@@ -138,7 +135,7 @@ def assess_data(
     }
 
 
-def _receipt(profile: Profile, refs: list[Data], as_of: dt.date, overrides: Data) -> Data:
+def _receipt(profile: Profile, refs: list[ProtocolRef], as_of: dt.date, overrides: Data) -> Receipt:
     """What the report was computed from (``kapdecide replay`` re-runs it)."""
     return {
         "profile_sha256": profile_sha256(profile),
@@ -155,7 +152,7 @@ def _shown_overrides(edits: Mapping[str, Any], overrides: Mapping[str, Value | N
     return {k: list(v) if isinstance(v, tuple) else v for k, v in sorted(shown.items())}
 
 
-def _next_steps(findings: list[Data], status: Status) -> list[Data]:
+def _next_steps(findings: list[Finding], status: Status) -> list[NextStep]:
     step_ids = list(dict.fromkeys(step for x in findings for step in x["next_steps"]))
     if status == "incomplete" and "collect_missing_data" not in step_ids:
         step_ids.append("collect_missing_data")
@@ -177,13 +174,13 @@ class _Results:
         self, profile: Profile, as_of: dt.date, overrides: Mapping[str, Value | None], resolved: res_.Resolved
     ):
         self.profile, self.as_of, self.overrides, self.resolved = profile, as_of, overrides, resolved
-        self.findings: list[Data] = []
-        self.not_checked: list[Data] = []
-        self.stale: list[Data] = []
-        self.substance_out: dict[str, Data] = {}
+        self.findings: list[Finding] = []
+        self.not_checked: list[NotChecked] = []
+        self.stale: list[StaleItem] = []
+        self.substance_out: dict[str, SubstanceEvidenceOut] = {}
         self.standard_care: list[str] = []
         self.facts: Facts = {}
-        self.derived: dict[str, Data] = {}
+        self.derived: dict[str, DerivedValue] = {}
         self.option_inputs: list[tuple[CompiledProtocol, Facts, dict[str, Truth]]] = []
 
     def evaluate(self, cp: CompiledProtocol) -> None:
@@ -198,7 +195,9 @@ class _Results:
         self.facts = {**fact_set.values, **self.facts}
         for d in fact_set.derived:
             if d.field not in self.overrides:
-                self.derived.setdefault(d.field, {"field": d.field, "value": d.value, "reason": d.reason})
+                self.derived.setdefault(
+                    d.field, {"field": d.field, "value": cast("str | int | float | bool", d.value), "reason": d.reason}
+                )
         truths = guarded_truths(cp, fact_set.values)
         self._stale(fact_set.stale)
         self._unresolved(cp, fact_set)
@@ -264,14 +263,14 @@ class _Results:
                     }
                 )
 
-    def options(self, status: Status, weight: str) -> tuple[list[Data], list[Data]]:
+    def options(self, status: Status, weight: str) -> tuple[list[OptionOut], list[SessionChecklist]]:
         """Every option's state (and dose where offered), and the session checklists of the offered ones."""
         support: dict[tuple[str, str], list[str]] = {}
         for finding in self.findings:
             for oid in finding["strengthens"] if finding["kind"] == "info" else []:
                 support.setdefault((finding["protocol_id"], oid), []).append(finding["rule_id"])
-        options: list[Data] = []
-        checklists: list[Data] = []
+        options: list[OptionOut] = []
+        checklists: list[SessionChecklist] = []
         for cp, f, truths in self.option_inputs:
             rows = [
                 row
@@ -304,7 +303,7 @@ def profile_sha256(profile: Profile) -> str:
 
 #: Findings already built, by (protocol, rule, truth, the values the finding reads): a batch meets
 #: the same few shapes again and again. Bounded; the dicts are shared, so reports treat them as read-only.
-_FINDINGS: dict[tuple[object, ...], Data] = {}
+_FINDINGS: dict[tuple[object, ...], Finding] = {}
 _FINDINGS_MAX = 4096
 _READS: dict[tuple[int, str], tuple[str, ...]] = {}
 
@@ -319,7 +318,7 @@ def _reads(cp: CompiledProtocol, rule: Rule) -> tuple[str, ...]:
     return found
 
 
-def finding_data(cp: CompiledProtocol, rule: Rule, facts: Facts, t: Truth) -> Data:
+def finding_data(cp: CompiledProtocol, rule: Rule, facts: Facts, t: Truth) -> Finding:
     """A rule that fired, as report data (memoised on the values it reads)."""
     # the value's type is part of the key: an open list (OpenList) and a complete one are equal tuples
     key = (id(cp), rule.id, t, *((type(val := facts.get(f)), val) for f in _reads(cp, rule)))
@@ -331,7 +330,7 @@ def finding_data(cp: CompiledProtocol, rule: Rule, facts: Facts, t: Truth) -> Da
     return found
 
 
-def _build_finding(cp: CompiledProtocol, rule: Rule, facts: Facts, t: Truth) -> Data:
+def _build_finding(cp: CompiledProtocol, rule: Rule, facts: Facts, t: Truth) -> Finding:
     return {
         "rule_id": rule.id,
         "protocol_id": cp.protocol.id,
@@ -350,7 +349,9 @@ def _build_finding(cp: CompiledProtocol, rule: Rule, facts: Facts, t: Truth) -> 
     }
 
 
-def _status(findings: list[Data], not_checked: list[Data], stale: list[Data], unrecognised: bool) -> Status:
+def _status(
+    findings: list[Finding], not_checked: list[NotChecked], stale: list[StaleItem], unrecognised: bool
+) -> Status:
     raised = {KIND_STATUS[f["kind"]] for f in findings if f["kind"] in KIND_STATUS}
     if not_checked or stale:
         raised.add("incomplete")

@@ -9,14 +9,14 @@ it on every example and on generated profiles), so a reader can always rebuild t
 How it stays exact: each object in the report's lists is compared, field by field, with a template
 built from the protocol by the same functions that build the report, with no patient data. A line
 item carries its template's key (``$t``) and only the fields whose values differ; an item with no
-template is carried whole. Field order comes from the report models, the one definition of the report.
+template is carried whole. Field order comes from the report's TypedDicts, its one declaration.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from kapdecide import __version__
@@ -41,11 +41,9 @@ LISTS = {
 
 
 def _orders() -> dict[str, list[str]]:
-    from pydantic import BaseModel
-
     from kapdecide.assessment import report as r
 
-    models: dict[str, type[BaseModel]] = {
+    models: dict[str, type] = {
         "report": r.Report,
         "finding": r.Finding,
         "not_checked": r.NotChecked,
@@ -54,10 +52,10 @@ def _orders() -> dict[str, list[str]]:
         "checklist": r.SessionChecklist,
         "receipt": r.Receipt,
     }
-    return {kind: list(model.model_fields) for kind, model in models.items()}
+    return {kind: list(model.__annotations__) for kind, model in models.items()}
 
 
-def _key(kind: str, item: Data) -> str:
+def _key(kind: str, item: Mapping[str, Any]) -> str:
     if kind in ("finding", "not_checked"):
         return f"{item['protocol_id']}/{item['rule_id']}"
     if kind == "option":
@@ -129,11 +127,11 @@ def _sha256(data: Data) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _diff(item: Data, template: Data) -> Data:
+def _diff(item: Mapping[str, Any], template: Data) -> Data:
     return {k: val for k, val in item.items() if k not in template or not (val is template[k] or val == template[k])}
 
 
-def compact(report: Data, head: Data) -> Data:
+def compact(report: Mapping[str, Any], head: Data) -> Data:
     """``report`` (JSON-ready data) as a compact line against ``head``."""
     templates = head["templates"]
     out: Data = {"header": head["header_sha256"][:16]}

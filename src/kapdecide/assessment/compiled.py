@@ -4,7 +4,7 @@ that the engine fires exactly the rules the independent evaluator finds true (el
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from kapdecide.core.errors import EngineDisagreementError
 from kapdecide.core.operators import Truth
@@ -16,7 +16,7 @@ from kapdecide.protocol.loader import LoadedProtocol
 from kapdecide.protocol.model import Evidence, Protocol, Rule
 
 if TYPE_CHECKING:
-    pass
+    from kapdecide.assessment.report import EvidenceRef, SessionChecklist, SubstanceEvidenceOut
 
 
 @dataclass
@@ -24,7 +24,7 @@ class CompiledProtocol:
     """A protocol with its engine rulesets and evaluator closures, built once per process.
 
     It also keeps the report parts that depend on the protocol alone (evidence lists, substance
-    evidence, session checklists): report models are immutable, so every report can share them.
+    evidence, session checklists): reports are read-only, so every report can share them.
     """
 
     loaded: LoadedProtocol
@@ -33,9 +33,9 @@ class CompiledProtocol:
     conditions: dict[str, Compiled]
     freshness: dict[str, int]
     rule_keys: list[tuple[Rule, str]]
-    evidence_refs: dict[tuple[str, ...], list[dict[str, Any]]] = field(default_factory=dict)
-    substance_outs: dict[str, dict[str, Any]] = field(default_factory=dict)
-    checklists: dict[tuple[str, ...], dict[str, Any]] = field(default_factory=dict)
+    evidence_refs: dict[tuple[str, ...], list[EvidenceRef]] = field(default_factory=dict)
+    substance_outs: dict[str, SubstanceEvidenceOut] = field(default_factory=dict)
+    checklists: dict[tuple[str, ...], SessionChecklist] = field(default_factory=dict)
 
     @property
     def protocol(self) -> Protocol:

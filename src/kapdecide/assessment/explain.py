@@ -138,8 +138,8 @@ def what_would_change(
     base = dict(overrides or {})
     seen: set[tuple[str, ...]] = set()
     out: list[WhatIf] = []
-    given = {f.rule_id for f in report.findings}
-    for field in report.missing_data:
+    given = {f["rule_id"] for f in report["findings"]}
+    for field in report["missing_data"]:
         if field not in FIELDS:
             continue
         fields, name = FIELD_GROUPS.get(field, ((field,), label(field)))
@@ -161,8 +161,8 @@ def what_would_change(
             scenarios.append(
                 Scenario(
                     values={k: list(x) if isinstance(x, tuple) else x for k, x in values.items()},
-                    status=result.status,
-                    findings=sorted({f.rule_id for f in result.findings} - given),
+                    status=result["status"],
+                    findings=sorted({f["rule_id"] for f in result["findings"]} - given),
                 )
             )
         out.append(WhatIf(fields=list(fields), label=name, scenarios=scenarios))
@@ -177,9 +177,8 @@ def with_explanation(
     overrides: Mapping[str, Value | None] | None = None,
 ) -> Report:
     """The report with ``explanation`` and ``what_would_change`` filled in."""
-    return report.model_copy(
-        update={
-            "explanation": explain_rules(profile, protocols, as_of, overrides),
-            "what_would_change": what_would_change(report, profile, protocols, as_of, overrides),
-        }
-    )
+    return {
+        **report,
+        "explanation": explain_rules(profile, protocols, as_of, overrides),
+        "what_would_change": what_would_change(report, profile, protocols, as_of, overrides),
+    }

@@ -7,7 +7,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Literal
 
 from kapdecide.assessment.compiled import CompiledProtocol, exclusion_key
-from kapdecide.assessment.wording import Data, evidence_list, fill
+from kapdecide.assessment.wording import evidence_list, fill
 from kapdecide.core.contract import Status
 from kapdecide.core.operators import Truth
 from kapdecide.language.conditions import describe
@@ -16,6 +16,7 @@ from kapdecide.language.facts import Facts, text_list
 from kapdecide.protocol.model import GRADE_ORDER, Option, Regimen, SessionPlan
 
 if TYPE_CHECKING:
+    from kapdecide.assessment.report import DoseOut, OptionOut, SessionChecklist
     from kapdecide.inputs.profile import Profile
 
 #: Why no option is offered while the status is not eligible (stated once per option row).
@@ -27,7 +28,7 @@ STATUS_OPTION_REASON: dict[str, str] = {
 
 
 def _float(x: float | None) -> float | None:
-    # The models hold floats: an integer from the protocol is written 5.0, as model_dump writes it.
+    # The report declares floats: an integer from the protocol is written 5.0 (the contract test checks it).
     return None if x is None else float(x)
 
 
@@ -42,7 +43,7 @@ def weight_note(profile: Profile) -> str:
     return f"weight {shown}, {when}"
 
 
-def _dose(reg: Regimen, facts: Facts, weight: str) -> Data:
+def _dose(reg: Regimen, facts: Facts, weight: str) -> DoseOut:
     d = reg.dose
     weight_kg = facts.get("patient.weight_kg")
     computed: float | None = None
@@ -77,7 +78,7 @@ def _dose(reg: Regimen, facts: Facts, weight: str) -> Data:
     }
 
 
-def checklist(cp: CompiledProtocol, plan: SessionPlan, offered: list[str]) -> Data:
+def checklist(cp: CompiledProtocol, plan: SessionPlan, offered: list[str]) -> SessionChecklist:
     """The session checklist for the offered options (built once per protocol and set of options)."""
     found = cp.checklists.get(tuple(offered))
     if found is None:
@@ -85,7 +86,7 @@ def checklist(cp: CompiledProtocol, plan: SessionPlan, offered: list[str]) -> Da
     return found
 
 
-def build_checklist(cp: CompiledProtocol, plan: SessionPlan, offered: list[str]) -> Data:
+def build_checklist(cp: CompiledProtocol, plan: SessionPlan, offered: list[str]) -> SessionChecklist:
     """The session checklist of a protocol for the options ``offered``."""
     rules = {r.id: r for r in cp.protocol.rules}
     return {
@@ -120,7 +121,7 @@ def option_rows(
     status: Status,
     support: dict[tuple[str, str], list[str]],
     weight: str,
-) -> list[Data]:
+) -> list[OptionOut]:
     """An option's rows for this patient: offered or not, why, and doses."""
     status_reason = STATUS_OPTION_REASON.get(status)
     exclusions: list[str] = []
@@ -135,7 +136,7 @@ def option_rows(
             exclusions.append(f"Could not check ({', '.join(needs)}): {fill(x.reason, facts)}")
     substances = text_list(facts, "substance_use.substances")
     conditions = text_list(facts, "psychiatric.conditions")
-    rows = []
+    rows: list[OptionOut] = []
     for reg in option.regimens:
         pool = substances if reg.substance is not None else conditions
         indication = reg.substance or reg.condition
@@ -165,7 +166,7 @@ def option_row(
     weight: str,
     state: Literal["offered", "excluded", "not_applicable"],
     reasons_: list[str],
-) -> Data:
+) -> OptionOut:
     """One option row: for one regimen (indication) of the option, or, with no regimen, not applicable."""
     return {
         "option_id": option.id,
@@ -191,7 +192,7 @@ def option_row(
     }
 
 
-def option_order(o: Data) -> tuple[bool, int, str, str, str]:
+def option_order(o: OptionOut) -> tuple[bool, int, str, str, str]:
     """Offered first, then by grade and id."""
     state = {"offered": 0, "excluded": 1, "not_applicable": 2}[o["state"]]
     grade = GRADE_ORDER.get(o["grade"] or "", 9)

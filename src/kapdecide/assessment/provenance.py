@@ -54,16 +54,16 @@ def _keys(field: str, threshold: object, provenance: Mapping[str, list[str]]) ->
 def sources_for(finding: Finding, provenance: Mapping[str, list[str]]) -> list[str]:
     """Resources behind a finding's triggering values (sorted, unique)."""
     refs: set[str] = set()
-    for t in finding.triggered_by:
-        for key in _keys(t.field, t.threshold, provenance):
+    for t in finding["triggered_by"]:
+        for key in _keys(t["field"], t["threshold"], provenance):
             refs.update(provenance.get(key, ()))
     return sorted(refs)
 
 
 def annotate(report: Report, provenance: Mapping[str, list[str]], source: InputSource) -> Report:
     """The report with each finding's FHIR sources and the input summary."""
-    findings = [f.model_copy(update={"sources": sources_for(f, provenance)}) for f in report.findings]
-    return report.model_copy(update={"findings": findings, "input_source": source})
+    findings: list[Finding] = [{**f, "sources": sources_for(f, provenance)} for f in report["findings"]]
+    return {**report, "findings": findings, "input_source": source}
 
 
 def input_source(
@@ -76,6 +76,13 @@ def input_source(
         resources_read=resources_read,
         warnings=list(warnings),
         unmapped=[
-            UnmappedCode(**{k: u.get(k) for k in ("resource", "system", "code", "display", "reason")}) for u in unmapped
+            UnmappedCode(
+                resource=u.get("resource"),
+                system=u.get("system"),
+                code=u.get("code"),
+                display=u.get("display"),
+                reason=u.get("reason"),
+            )
+            for u in unmapped
         ],
     )

@@ -1,15 +1,18 @@
-"""The report model: the JSON a program reads (``kapdecide schema report`` publishes its schema).
+"""The report: the JSON a program reads, declared once (``kapdecide schema report`` publishes its schema).
 
-``assessment.assess_data`` builds the report as plain data in these models' field order;
-``assessment.assess`` validates it into a ``Report`` for callers that want the models. This module
-is imported only by them: a JSON report is written without building the models.
+The report is plain JSON-ready data typed by these TypedDicts: ``assessment.assess`` builds it (mypy
+holds the builder to the keys and types here), every renderer reads it, and its JSON Schema is
+generated from the same classes through pydantic. There is no second copy to keep in step, and no
+validation or model building on the way out. Parts that depend on the protocol alone are shared
+between reports: treat a report as read-only and copy (``{**report, ...}``) to change it.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, NotRequired, cast
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict, Field, with_config
+from typing_extensions import TypedDict
 
 from kapdecide.core.contract import ExplainedKind, RuleKind, Status
 
@@ -17,11 +20,11 @@ if TYPE_CHECKING:
     from kapdecide.protocol.loaded import LoadedProtocol
 
 
-class _Out(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+_CLOSED = ConfigDict(extra="forbid")
 
 
-class Trigger(_Out):
+@with_config(_CLOSED)
+class Trigger(TypedDict):
     """A profile value behind a finding: the field, its value, the test and the result."""
 
     field: str
@@ -31,7 +34,8 @@ class Trigger(_Out):
     result: Literal["true", "false", "unknown"]
 
 
-class EvidenceRef(_Out):
+@with_config(_CLOSED)
+class EvidenceRef(TypedDict):
     """A cited source: citation, DOI or identifier, design and size."""
 
     id: str
@@ -42,7 +46,8 @@ class EvidenceRef(_Out):
     participants: int | None
 
 
-class Finding(_Out):
+@with_config(_CLOSED)
+class Finding(TypedDict):
     """A rule whose condition is true for this profile."""
 
     rule_id: str
@@ -58,11 +63,12 @@ class Finding(_Out):
     evidence: list[EvidenceRef]
     next_steps: list[str]
     strengthens: list[str]
-    sources: list[str] = []
+    sources: NotRequired[Annotated[list[str], Field(default=[])]]
     """For FHIR input: the resources (``ResourceType/id``) the triggering values came from."""
 
 
-class BloodPressureUsed(_Out):
+@with_config(_CLOSED)
+class BloodPressureUsed(TypedDict):
     """The blood pressure the assessment read: the mean of the latest day's readings."""
 
     systolic_mmhg: int
@@ -75,7 +81,8 @@ class BloodPressureUsed(_Out):
     """False when the reading is too old for the protocol (stale) and was not used."""
 
 
-class BloodPressureReadingOut(_Out):
+@with_config(_CLOSED)
+class BloodPressureReadingOut(TypedDict):
     """One recorded blood-pressure reading."""
 
     systolic_mmhg: int
@@ -83,7 +90,8 @@ class BloodPressureReadingOut(_Out):
     taken_on: str
 
 
-class PatientSummary(_Out):
+@with_config(_CLOSED)
+class PatientSummary(TypedDict):
     """The header facts a clinician checks first: who, and on which weight and blood pressure."""
 
     age: int | None
@@ -96,7 +104,8 @@ class PatientSummary(_Out):
     """Every recorded reading, oldest first."""
 
 
-class DataToCollect(_Out):
+@with_config(_CLOSED)
+class DataToCollect(TypedDict):
     """A missing or could-not-check item, as the profile field to record and the question to ask."""
 
     path: str
@@ -106,7 +115,8 @@ class DataToCollect(_Out):
     """The fact fields it supplies (as in missing_data)."""
 
 
-class NotChecked(_Out):
+@with_config(_CLOSED)
+class NotChecked(TypedDict):
     """A safety rule whose condition is unknown: it could not be checked, and counts as missing data."""
 
     rule_id: str
@@ -117,7 +127,8 @@ class NotChecked(_Out):
     message: str
 
 
-class StaleItem(_Out):
+@with_config(_CLOSED)
+class StaleItem(TypedDict):
     """Dated data too old for the protocol: not used."""
 
     source: str
@@ -127,7 +138,8 @@ class StaleItem(_Out):
     message: str
 
 
-class CheckedMedication(_Out):
+@with_config(_CLOSED)
+class CheckedMedication(TypedDict):
     """A recorded medication as read: its ingredients and interaction classes."""
 
     ingredient: str
@@ -142,7 +154,8 @@ class CheckedMedication(_Out):
     """Named only by a proposed medication (draft or proposed order)."""
 
 
-class DerivedValue(_Out):
+@with_config(_CLOSED)
+class DerivedValue(TypedDict):
     """A value the profile did not record but kapdecide derived (e.g. remission none when the last use
     is within 90 days): recording the field overrides it."""
 
@@ -151,7 +164,8 @@ class DerivedValue(_Out):
     reason: str
 
 
-class UnrecognisedEntry(_Out):
+@with_config(_CLOSED)
+class UnrecognisedEntry(TypedDict):
     """A medication, allergy or condition the terminology tables do not recognise: kept, reported, and
     never read as absent. While any is listed the status is at best eligible_with_precautions."""
 
@@ -162,7 +176,8 @@ class UnrecognisedEntry(_Out):
     suggestion: str | None
 
 
-class Medications(_Out):
+@with_config(_CLOSED)
+class Medications(TypedDict):
     """The medications section: what was checked for interactions, and what could not be."""
 
     recorded: bool
@@ -171,7 +186,8 @@ class Medications(_Out):
     message: str
 
 
-class TrialOut(_Out):
+@with_config(_CLOSED)
+class TrialOut(TypedDict):
     """A trial behind a substance statement."""
 
     evidence_id: str
@@ -182,7 +198,8 @@ class TrialOut(_Out):
     outcome: str
 
 
-class SubstanceEvidenceOut(_Out):
+@with_config(_CLOSED)
+class SubstanceEvidenceOut(TypedDict):
     """The evidence for ketamine in one of the patient's substances."""
 
     substance: str
@@ -194,7 +211,8 @@ class SubstanceEvidenceOut(_Out):
     evidence: list[EvidenceRef]
 
 
-class DoseOut(_Out):
+@with_config(_CLOSED)
+class DoseOut(TypedDict):
     """A regimen's dose for this patient."""
 
     description: str
@@ -209,7 +227,8 @@ class DoseOut(_Out):
     text: str
 
 
-class OptionOut(_Out):
+@with_config(_CLOSED)
+class OptionOut(TypedDict):
     """One option for one indication: offered or excluded, with the reasons and the evidence."""
 
     option_id: str
@@ -230,11 +249,12 @@ class OptionOut(_Out):
     monitoring: list[str]
     evidence: list[EvidenceRef]
     note: str | None
-    supported_by: list[str] = []
+    supported_by: NotRequired[Annotated[list[str], Field(default=[])]]
     """Info findings (rule ids) that strengthen the case for this option, e.g. treatment-resistant depression."""
 
 
-class PreDoseCheck(_Out):
+@with_config(_CLOSED)
+class PreDoseCheck(TypedDict):
     """A check before each dose, from the protocol's own rules."""
 
     rule_id: str
@@ -243,7 +263,8 @@ class PreDoseCheck(_Out):
     action: str
 
 
-class HoldOut(_Out):
+@with_config(_CLOSED)
+class HoldOut(TypedDict):
     """A reason to hold a dose on the day."""
 
     id: str
@@ -252,7 +273,8 @@ class HoldOut(_Out):
     evidence: list[str]
 
 
-class SessionChecklist(_Out):
+@with_config(_CLOSED)
+class SessionChecklist(TypedDict):
     """Generated from the protocol's session plan and its own rules, so decision and monitoring agree."""
 
     protocol_id: str
@@ -267,14 +289,16 @@ class SessionChecklist(_Out):
     evidence: list[EvidenceRef]
 
 
-class NextStep(_Out):
+@with_config(_CLOSED)
+class NextStep(TypedDict):
     """A next step with its plain label."""
 
     id: str
     label: str
 
 
-class LeafExplanation(_Out):
+@with_config(_CLOSED)
+class LeafExplanation(TypedDict):
     """One test of a condition with the profile's value and its result."""
 
     path: str
@@ -286,7 +310,8 @@ class LeafExplanation(_Out):
     result: Literal["true", "false", "unknown"]
 
 
-class RuleExplanation(_Out):
+@with_config(_CLOSED)
+class RuleExplanation(TypedDict):
     """Why a rule (or an option exclusion) did or did not fire."""
 
     protocol_id: str
@@ -298,7 +323,8 @@ class RuleExplanation(_Out):
     leaves: list[LeafExplanation]
 
 
-class Scenario(_Out):
+@with_config(_CLOSED)
+class Scenario(TypedDict):
     """One value of unknown data and the status it would give."""
 
     values: dict[str, Any]
@@ -307,7 +333,8 @@ class Scenario(_Out):
     """Findings (rule ids) this scenario adds to those of the profile as given."""
 
 
-class WhatIf(_Out):
+@with_config(_CLOSED)
+class WhatIf(TypedDict):
     """What would change the answer if an unknown field (or field group) were known."""
 
     fields: list[str]
@@ -315,7 +342,8 @@ class WhatIf(_Out):
     scenarios: list[Scenario]
 
 
-class ProtocolRef(_Out):
+@with_config(_CLOSED)
+class ProtocolRef(TypedDict):
     """Id, version, title and sha256 of a protocol used."""
 
     id: str
@@ -324,7 +352,8 @@ class ProtocolRef(_Out):
     sha256: str
 
 
-class UnmappedCode(_Out):
+@with_config(_CLOSED)
+class UnmappedCode(TypedDict):
     """A FHIR code the importer does not know: reported, never guessed."""
 
     resource: str | None
@@ -334,7 +363,8 @@ class UnmappedCode(_Out):
     reason: str | None
 
 
-class InputSource(_Out):
+@with_config(_CLOSED)
+class InputSource(TypedDict):
     """Where the profile came from when it was not given directly (FHIR R4 Bundle)."""
 
     format: Literal["fhir-r4"]
@@ -345,12 +375,7 @@ class InputSource(_Out):
     """Codes the FHIR mapping does not know: reported, never guessed."""
 
 
-def protocol_ref(lp: LoadedProtocol) -> ProtocolRef:
-    """Id, version, title and sha256 of a loaded protocol, as reports and receipts carry them."""
-    return ProtocolRef.model_validate(lp.ref_data())
-
-
-class Receipt(_Out):
+class Receipt(TypedDict):
     """What the report was computed from, so that it can be replayed and audited."""
 
     profile_sha256: str
@@ -361,17 +386,9 @@ class Receipt(_Out):
     as_of: str
     what_if_overrides: dict[str, Any]
 
-    def sha256(self) -> str:
-        """sha256 of the receipt as sorted, compact JSON: one id for "this profile, these protocols,
-        this date", printed short in the text and HTML headers and in the service's audit log."""
-        import hashlib
-        import json
 
-        data = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-        return hashlib.sha256(data.encode()).hexdigest()
-
-
-class Report(_Out):
+@with_config(_CLOSED)
+class Report(TypedDict):
     """The assessment report (``kapdecide schema report`` publishes its JSON Schema)."""
 
     schema_version: str
@@ -382,7 +399,7 @@ class Report(_Out):
     assessed_on: str
     patient_ref: str | None
     patient: PatientSummary
-    input_line: int | None = None
+    input_line: NotRequired[Annotated[int | None, Field(default=None)]]
     """In a batch: the input line this report answers (1-based; lines are framed on LF only), so that a
     caller can always pair reports with patients. None for a single report."""
     status: Status
@@ -407,9 +424,38 @@ class Report(_Out):
     standard_care: list[str]
     next_steps: list[NextStep]
     receipt: Receipt
-    input_source: InputSource | None = None
+    input_source: NotRequired[Annotated[InputSource | None, Field(default=None)]]
     """Set for FHIR input: the Bundle's patient, mapping warnings and unmapped codes."""
-    explanation: list[RuleExplanation] | None = None
+    explanation: NotRequired[Annotated[list[RuleExplanation] | None, Field(default=None)]]
     """With --explain: every rule and option exclusion, each condition leaf with value, operator, threshold, result."""
-    what_would_change: list[WhatIf] | None = None
+    what_would_change: NotRequired[Annotated[list[WhatIf] | None, Field(default=None)]]
     """With --explain: for each unknown that blocks the decision, the status under representative values."""
+
+
+def protocol_ref(lp: LoadedProtocol) -> ProtocolRef:
+    """Id, version, title and sha256 of a loaded protocol, as reports and receipts carry them."""
+    return cast("ProtocolRef", lp.ref_data())
+
+
+def receipt_sha256(receipt: Receipt) -> str:
+    """sha256 of the receipt as sorted, compact JSON: one id for "this profile, these protocols,
+    this date", printed short in the text and HTML headers and in the service's audit log."""
+    import hashlib
+    import json
+
+    data = json.dumps(receipt, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(data.encode()).hexdigest()
+
+
+_ADAPTER: Any = None
+
+
+def validate_report(data: Any) -> Report:
+    """``data`` checked against the report's declaration (extra keys refused, defaults filled): for
+    reports read back from outside (``replay``) and for the contract tests, never on the way out."""
+    global _ADAPTER
+    if _ADAPTER is None:
+        from pydantic import TypeAdapter
+
+        _ADAPTER = TypeAdapter(Report)
+    return cast("Report", _ADAPTER.validate_python(data))

@@ -6,17 +6,17 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from kapdecide.assessment.compiled import CompiledProtocol
-from kapdecide.assessment.wording import Data, evidence_list
+from kapdecide.assessment.wording import evidence_list
 from kapdecide.core import vocabulary as v
 from kapdecide.inputs import resolution as res_
 from kapdecide.inputs import terminology as term
 from kapdecide.language.facts import Facts, text_list
 
 if TYPE_CHECKING:
-    pass
+    from kapdecide.assessment.report import CheckedMedication, Medications, SubstanceEvidenceOut
 
 
-def substance_out(cp: CompiledProtocol, substance: str) -> Data:
+def substance_out(cp: CompiledProtocol, substance: str) -> SubstanceEvidenceOut:
     """A substance's evidence section (built once per protocol and shared)."""
     found = cp.substance_outs.get(substance)
     if found is None:
@@ -24,7 +24,7 @@ def substance_out(cp: CompiledProtocol, substance: str) -> Data:
     return found
 
 
-def _build_substance_out(cp: CompiledProtocol, substance: str) -> Data:
+def _build_substance_out(cp: CompiledProtocol, substance: str) -> SubstanceEvidenceOut:
     se = next(s for s in cp.protocol.substances if s.substance == substance)
     label = substance.replace("_", " ")
     if se.insufficient_evidence:
@@ -55,7 +55,7 @@ def _build_substance_out(cp: CompiledProtocol, substance: str) -> Data:
     }
 
 
-def patient_substances(facts: Facts, known: dict[str, Data]) -> list[Data]:
+def patient_substances(facts: Facts, known: dict[str, SubstanceEvidenceOut]) -> list[SubstanceEvidenceOut]:
     """The evidence sections for the patient's substances."""
     out = []
     for s in text_list(facts, "substance_use.substances") or ():
@@ -76,7 +76,7 @@ def patient_substances(facts: Facts, known: dict[str, Data]) -> list[Data]:
     return out
 
 
-def medications_checked(facts: Facts, resolved: res_.Resolved) -> Data:
+def medications_checked(facts: Facts, resolved: res_.Resolved) -> Medications:
     """The medications section: what was checked, under which names, and what could not be."""
     recorded = "medications.ingredients" in facts
     proposed = list(text_list(facts, "medications.proposed") or ())
@@ -97,7 +97,7 @@ def medications_checked(facts: Facts, resolved: res_.Resolved) -> Data:
             written.setdefault(i, [])
             if text not in written[i]:
                 written[i].append(text)
-    checked = []
+    checked: list[CheckedMedication] = []
     for n in [*(text_list(facts, "medications.ingredients") or ()), *proposed]:
         classes: list[str] = list(term.ingredient_classes(n))
         interacting = [c for c in classes if c not in v.RECOGNISED_ONLY_CLASSES]

@@ -1,11 +1,9 @@
 """The report's words and small parts: a value as a clinician reads it, filled placeholders, a rule's
 triggering values, evidence references (built once per protocol and shared).
 
-The report is built as plain JSON-ready data (``Data``), in the models' field order, and becomes a
-``Report`` only for callers that want the models: a batch line or a JSON report is written straight
-from the data (building ~30 models per report was a third of the batch's time).
-tests/unit/assessment/test_assessment.py checks that the data validates as a Report and dumps back to the same
-bytes."""
+The report is plain JSON-ready data typed by the TypedDicts of ``assessment.report`` (its one
+declaration); every renderer reads it as built (building ~30 models per report was a third of the
+batch's time)."""
 
 from __future__ import annotations
 
@@ -20,7 +18,7 @@ from kapdecide.language.evaluator import LeafResult
 from kapdecide.language.facts import Facts
 
 if TYPE_CHECKING:
-    pass
+    from kapdecide.assessment.report import EvidenceRef, Trigger
 
 #: ``{field}`` in a protocol text: replaced by the profile's value
 PLACEHOLDER = re.compile(r"\{([a-z0-9_.]+)\}")
@@ -59,7 +57,7 @@ def truth_word(t: Truth) -> Literal["true", "false", "unknown"]:
 Data = dict[str, Any]
 
 
-def trigger_data(r: LeafResult) -> Data:
+def trigger_data(r: LeafResult) -> Trigger:
     """One triggering test as report data."""
     value = list(r.value) if isinstance(r.value, tuple) else r.value
     return {
@@ -71,13 +69,13 @@ def trigger_data(r: LeafResult) -> Data:
     }
 
 
-def evidence_list(cp: CompiledProtocol, ids: Sequence[str]) -> list[Data]:
+def evidence_list(cp: CompiledProtocol, ids: Sequence[str]) -> list[EvidenceRef]:
     """Evidence references for these ids (built once per protocol and shared)."""
     key = tuple(ids)
     found = cp.evidence_refs.get(key)
     if found is not None:
         return found
-    out = []
+    out: list[EvidenceRef] = []
     for eid in ids:
         e = cp.evidence[eid]
         out.append(

@@ -61,11 +61,11 @@ def run_case(case: Case, protocols: Sequence[LoadedProtocol]) -> CaseResult:
     result.as_of = as_of
     e = case.model.expect
     result.failures.extend(_unknown_ids(e, protocols))
-    fired = {f.rule_id for f in report.findings}
-    unchecked = {n.rule_id for n in report.not_checked}
-    offered = {o.option_id for o in report.options if o.state == "offered"}
-    if report.status != e.status:
-        result.failures.append(f"status: expected {e.status}, got {report.status}")
+    fired = {f["rule_id"] for f in report["findings"]}
+    unchecked = {n["rule_id"] for n in report["not_checked"]}
+    offered = {o["option_id"] for o in report["options"] if o["state"] == "offered"}
+    if report["status"] != e.status:
+        result.failures.append(f"status: expected {e.status}, got {report['status']}")
     for rid in e.findings:
         if rid not in fired:
             state = "could not be checked" if rid in unchecked else "not reported"
@@ -78,7 +78,7 @@ def run_case(case: Case, protocols: Sequence[LoadedProtocol]) -> CaseResult:
             result.failures.append(f"not_checked {rid}: expected could-not-be-checked")
     for oid in e.offered:
         if oid not in offered:
-            why = "; ".join(r for o in report.options if o.option_id == oid for r in o.reasons)
+            why = "; ".join(r for o in report["options"] if o["option_id"] == oid for r in o["reasons"])
             result.failures.append(f"option {oid}: expected offered, not offered ({why or 'not applicable'})")
     for oid in e.not_offered:
         if oid in offered:
@@ -269,8 +269,8 @@ def _coverage(lp: LoadedProtocol, results: Sequence[CaseResult]) -> Coverage:
     for r in results:
         if r.report is None or r.profile is None or r.as_of is None:
             continue
-        fired |= {f.rule_id for f in r.report.findings if f.protocol_id == p.id}
-        offered |= {o.option_id for o in r.report.options if o.protocol_id == p.id and o.state == "offered"}
+        fired |= {f["rule_id"] for f in r.report["findings"] if f["protocol_id"] == p.id}
+        offered |= {o["option_id"] for o in r.report["options"] if o["protocol_id"] == p.id and o["state"] == "offered"}
         facts = build_facts(r.profile, r.as_of, freshness).values
         for name, leaf in named:
             leaves[name].add(evaluate_leaf(leaf, facts))

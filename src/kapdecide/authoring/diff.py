@@ -69,11 +69,11 @@ class Impact(_Out):
 def not_bumped(old: Sequence[ProtocolRef], new: Sequence[ProtocolRef]) -> list[VersionNotBumped]:
     """Protocols (by id) whose file's sha256 differs while the version is the same: a report's
     receipt names a protocol by id and version, so two different contents must not share them."""
-    before = {r.id: r for r in old}
+    before = {r["id"]: r for r in old}
     return [
-        VersionNotBumped(id=r.id, version=r.version, old_sha256=before[r.id].sha256, new_sha256=r.sha256)
-        for r in sorted(new, key=lambda r: r.id)
-        if r.id in before and before[r.id].version == r.version and before[r.id].sha256 != r.sha256
+        VersionNotBumped(id=r["id"], version=r["version"], old_sha256=before[r["id"]]["sha256"], new_sha256=r["sha256"])
+        for r in sorted(new, key=lambda r: r["id"])
+        if r["id"] in before and before[r["id"]]["version"] == r["version"] and before[r["id"]]["sha256"] != r["sha256"]
     ]
 
 
@@ -84,21 +84,21 @@ def profile_files(folder: FsPath) -> list[FsPath]:
 
 def compare(old: Report, new: Report, name: str) -> ProfileChange | None:
     """What differs between two reports on the same profile, or None."""
-    f_old, f_new = {f.rule_id for f in old.findings}, {f.rule_id for f in new.findings}
-    n_old, n_new = {n.rule_id for n in old.not_checked}, {n.rule_id for n in new.not_checked}
-    o_old = {(o.option_id, o.indication): o.state for o in old.options}
-    o_new = {(o.option_id, o.indication): o.state for o in new.options}
+    f_old, f_new = {f["rule_id"] for f in old["findings"]}, {f["rule_id"] for f in new["findings"]}
+    n_old, n_new = {n["rule_id"] for n in old["not_checked"]}, {n["rule_id"] for n in new["not_checked"]}
+    o_old = {(o["option_id"], o["indication"]): o["state"] for o in old["options"]}
+    o_new = {(o["option_id"], o["indication"]): o["state"] for o in new["options"]}
     options = [
         OptionChange(option_id=k[0], indication=k[1], old=o_old.get(k), new=o_new.get(k))
         for k in sorted(set(o_old) | set(o_new), key=lambda k: (k[0], k[1] or ""))
         if o_old.get(k) != o_new.get(k)
     ]
-    if old.status == new.status and f_old == f_new and n_old == n_new and not options:
+    if old["status"] == new["status"] and f_old == f_new and n_old == n_new and not options:
         return None
     return ProfileChange(
         profile=name,
-        old_status=old.status,
-        new_status=new.status,
+        old_status=old["status"],
+        new_status=new["status"],
         findings_added=sorted(f_new - f_old),
         findings_removed=sorted(f_old - f_new),
         not_checked_added=sorted(n_new - n_old),

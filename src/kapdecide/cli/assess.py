@@ -150,19 +150,11 @@ def assess(
     checked = checked_input(profile[0], as_of, input_format, what_if)
     loaded = load_protocols([protocols_dir or default_protocol_dir()], open_cache())
     overrides = overrides_of(what_if)
-    if fmt == "json" and checked.imported is None and not explain:
-        # The common integration call: the report's data is written as is, without building the
-        # report models (the same bytes; tests/unit/assessment/test_assessment.py checks it).
-        from kapdecide.render.json import dumps
-
-        data = pipeline.report_data(checked, loaded, overrides)
-        write_output(dumps(data), output)
-        return exit_for(data["status"], fail_on)
     if fmt == "html":
         return _html(checked, loaded, overrides, explain, output, fail_on)
     report = pipeline.report(checked, loaded, overrides, explain=explain)
     _write_report(report, fmt, output, details, hook_instance, no_pager)
-    return exit_for(report.status, fail_on)
+    return exit_for(report["status"], fail_on)
 
 
 def _batch_usage(single_only: bool, fmt: str) -> None:
@@ -201,7 +193,7 @@ def _html(
 
     report, html = chart_report(checked, loaded, overrides, explain=explain)
     write_output(html, output)
-    return exit_for(report.status, fail_on)
+    return exit_for(report["status"], fail_on)
 
 
 def _batch(

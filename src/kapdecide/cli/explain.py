@@ -71,10 +71,10 @@ def explain(
     overrides = overrides_of(what_if)
     if not rules:
         report = pipeline.report(checked, loaded, overrides)
-        ids = [f.rule_id for f in report.findings] + [n.rule_id for n in report.not_checked]
+        ids = [f["rule_id"] for f in report["findings"]] + [n["rule_id"] for n in report["not_checked"]]
         rules = tuple(dict.fromkeys(i for i in ids if not i.startswith("entries:")))
     explanations = explain_rules(checked.profile, loaded, day, overrides, rules)
-    known = {e.rule_id for e in explanations}
+    known = {e["rule_id"] for e in explanations}
     unknown = [r for r in rules if r not in known]
     if unknown:
         raise InvalidInputError(f"no rule or option exclusion named {', '.join(unknown)} in these protocols")
@@ -90,7 +90,7 @@ def explain(
                         k: list(v) if isinstance(v, tuple) else v
                         for k, v in sorted({**checked.edits, **overrides}.items())
                     },
-                    "explanation": [e.model_dump(mode="json") for e in explanations],
+                    "explanation": explanations,
                 }
             )
         )

@@ -55,8 +55,10 @@ def replay(report_path: str, profile: str, protocols_dir: str | None, fmt: str) 
     else:
         out = console_for(sys.stdout)
         if result.same:
-            offered = sum(o.state == "offered" for o in old.options)
-            out.print(f"Same result: status {old.status}, {len(old.findings)} findings, {offered} option(s) offered.")
+            offered = sum(o["state"] == "offered" for o in old["options"])
+            out.print(
+                f"Same result: status {old['status']}, {len(old['findings'])} findings, {offered} option(s) offered."
+            )
         else:
             from kapdecide.authoring.diff import Impact
             from kapdecide.render.text import render_impact
@@ -66,7 +68,7 @@ def replay(report_path: str, profile: str, protocols_dir: str | None, fmt: str) 
             from kapdecide.assessment.report import protocol_ref
 
             now = [protocol_ref(lp) for lp in loaded]
-            render_impact(Impact(old=old.protocols, new=now, profiles=1, changed=changed), out)
+            render_impact(Impact(old=old["protocols"], new=now, profiles=1, changed=changed), out)
         for cause in result.causes:
             out.print(f"  because: {cause}")
     return ExitCode.OK if result.same else ExitCode.FINDINGS

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from kapdecide import __version__
+from kapdecide.assessment.report import receipt_sha256
 from kapdecide.render.cds_text import (
     DEFAULT_NAMESPACE,
     DEFAULT_OVERRIDE_REASONS,
@@ -135,7 +136,7 @@ class Maker:
         self.report = report
         self.config = config
         self.hook_instance = hook_instance
-        self.receipt = report.receipt.sha256()
+        self.receipt = receipt_sha256(report["receipt"])
 
     def uuid(self, key: str) -> str:
         """uuid5 of (hookInstance, receipt sha256, key)."""
@@ -146,21 +147,21 @@ class Maker:
         r, cfg = self.report, self.config
         label = f"kapdecide {__version__}"
         if card.protocols:
-            label += " · " + ", ".join(f"{p.id} {p.version}" for p in card.protocols)
-        url = cfg.docs_url.replace("{protocol}", card.protocols[0].id) if cfg.docs_url and card.protocols else None
+            label += " · " + ", ".join(f"{p['id']} {p['version']}" for p in card.protocols)
+        url = cfg.docs_url.replace("{protocol}", card.protocols[0]["id"]) if cfg.docs_url and card.protocols else None
         reasons = cfg.override_reasons.get(card.topic, ()) if card.overrides else ()
         ext = {
             "card": card.topic,
-            "status": r.status,
+            "status": r["status"],
             **card.ext,
-            "protocol": [{"id": p.id, "version": p.version, "sha256": p.sha256} for p in card.protocols],
+            "protocol": [{"id": p["id"], "version": p["version"], "sha256": p["sha256"]} for p in card.protocols],
             "receipt_sha256": self.receipt,
-            "profile_sha256": r.receipt.profile_sha256,
+            "profile_sha256": r["receipt"]["profile_sha256"],
         }
         out = {
             "uuid": self.uuid(card.key),
             "summary": summary_text(card.summary),
-            "detail": "\n\n".join([*card.detail, f"*{md(r.disclaimer)}*"]),
+            "detail": "\n\n".join([*card.detail, f"*{md(r['disclaimer'])}*"]),
             "indicator": card.indicator,
             "source": {
                 "label": label,

@@ -88,14 +88,14 @@ def bullets(items: Iterable[str]) -> str:
 
 def trigger(t: Trigger) -> str:
     """A triggering value: the field, its value and the test it met."""
-    op = OPERATORS[t.operator].sign if t.operator in OPERATORS else t.operator
-    threshold = "" if t.threshold is None else f" {show_value(t.threshold)}"
-    return f"{code(t.field)} = {md(show_value(t.value))} (test: {md(op + threshold)} → {t.result})"
+    op = OPERATORS[t["operator"]].sign if t["operator"] in OPERATORS else t["operator"]
+    threshold = "" if t["threshold"] is None else f" {show_value(t['threshold'])}"
+    return f"{code(t['field'])} = {md(show_value(t['value']))} (test: {md(op + threshold)} → {t['result']})"
 
 
 def cite_keys(evidence: Sequence[EvidenceRef]) -> str:
     """The short citation key of a finding (``[ACC-AHA-2017+5]``), escaped for markdown."""
-    return md(short_keys([e.id for e in evidence]))
+    return md(short_keys([e["id"] for e in evidence]))
 
 
 def doi_url(doi: str) -> str:
@@ -108,12 +108,12 @@ def evidence_md(evidence: Sequence[EvidenceRef]) -> list[str]:
     if not evidence:
         return []
     items = []
-    for e in {e.id: e for e in evidence}.values():
-        line = f"- **{md(e.id)}**: {cmd(e.citation)}"
-        if e.doi:
-            line += f" [doi:{md(e.doi)}]({doi_url(e.doi)})"
-        elif e.identifier:
-            line += f" ({md(e.identifier)})"
+    for e in {e["id"]: e for e in evidence}.values():
+        line = f"- **{md(e['id'])}**: {cmd(e['citation'])}"
+        if e["doi"]:
+            line += f" [doi:{md(e['doi'])}]({doi_url(e['doi'])})"
+        elif e["identifier"]:
+            line += f" ({md(e['identifier'])})"
         items.append(line)
     return ["**Sources:**\n" + "\n".join(items)]
 

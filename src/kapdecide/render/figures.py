@@ -155,7 +155,9 @@ def bp_figure(recorded: Sequence[BloodPressureReadingOut], chart: ChartInputs) -
     """The readings by date (oldest first, as the report lists them), or None when none was recorded."""
     if not recorded:
         return None
-    readings = [_Reading(dt.date.fromisoformat(r.taken_on), r.systolic_mmhg, r.diastolic_mmhg) for r in recorded]
+    readings = [
+        _Reading(dt.date.fromisoformat(r["taken_on"]), r["systolic_mmhg"], r["diastolic_mmhg"]) for r in recorded
+    ]
     sc, shown = _bp_scale(readings, chart)
     cutoff = stale_x = None
     if chart.cutoff is not None:
@@ -237,22 +239,22 @@ def ladders(what_would_change: list[WhatIf] | None, titles: dict[str, str] | Non
     titles = titles or {}
     out = []
     for w in what_would_change or []:
-        n = max(len(w.scenarios), 1)
+        n = max(len(w["scenarios"]), 1)
         gap = 14.0
         step_w = round((WIDTH - gap * (n - 1)) / n, 1)
         steps = tuple(
             Step(
                 x=round(i * (step_w + gap), 1),
                 width=step_w,
-                value="/".join(plain_value(val) for val in sc.values.values()),
-                status=sc.status,
-                label=status_word(sc.status),
-                added=", ".join(titles.get(f, plain_word(f)) for f in sc.findings),
-                added_count=len(sc.findings),
+                value="/".join(plain_value(val) for val in sc["values"].values()),
+                status=sc["status"],
+                label=status_word(sc["status"]),
+                added=", ".join(titles.get(f, plain_word(f)) for f in sc["findings"]),
+                added_count=len(sc["findings"]),
             )
-            for i, sc in enumerate(w.scenarios)
+            for i, sc in enumerate(w["scenarios"])
         )
-        out.append(Ladder(w.label, WIDTH, 64, steps))
+        out.append(Ladder(w["label"], WIDTH, 64, steps))
     return tuple(out)
 
 

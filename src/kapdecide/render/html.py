@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
+from kapdecide.assessment.report import receipt_sha256
 from kapdecide.language.facts import label
 from kapdecide.render import figures
 from kapdecide.render.chart import ChartInputs
@@ -35,7 +36,7 @@ from kapdecide.render.summary import STATUS_LOOK, cited_evidence, summarise
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
-    from kapdecide.assessment.report import Finding, Report
+    from kapdecide.assessment.report import Finding, Report, Trigger
     from kapdecide.language.facts import Value
     from kapdecide.pipeline import Checked
     from kapdecide.protocol.loaded import LoadedProtocol
@@ -60,8 +61,8 @@ MAX_HAND_CHECKS = 2
 MAX_NAMED = 3
 
 
-def _test(t: Any) -> str:
-    return rule_test_words(t.operator, t.threshold)
+def _test(t: Trigger) -> str:
+    return rule_test_words(t["operator"], t["threshold"])
 
 
 def _doi_url(doi: str) -> str:
@@ -101,7 +102,7 @@ def _sections(report: Report) -> list[tuple[str, list[Finding]]]:
     """Findings by kind, most severe first, urgent ones first within a kind."""
     out = []
     for kind, title in KIND_TITLE.items():
-        items = sorted((f for f in report.findings if f.kind == kind), key=lambda f: not f.urgent)
+        items = sorted((f for f in report["findings"] if f["kind"] == kind), key=lambda f: not f["urgent"])
         if items:
             out.append((title, items))
     return out
@@ -109,23 +110,23 @@ def _sections(report: Report) -> list[tuple[str, list[Finding]]]:
 
 def header_facts(report: Report) -> dict[str, str]:
     """The header's weight and blood pressure in words, from ``report.patient``."""
-    p = report.patient
-    if p.weight_kg is None:
+    p = report["patient"]
+    if p["weight_kg"] is None:
         weight = "not recorded"
     else:
-        when = f"weighed {p.weight_date}" if p.weight_date else "date of weighing not recorded"
-        weight = f"{p.weight_kg:g} kg, {when}"
-    bp = p.blood_pressure
+        when = f"weighed {p['weight_date']}" if p["weight_date"] else "date of weighing not recorded"
+        weight = f"{p['weight_kg']:g} kg, {when}"
+    bp = p["blood_pressure"]
     if bp is None:
         used = "not recorded"
     else:
-        mean = f"mean of {bp.readings} readings" if bp.readings > 1 else "1 reading"
-        value = f"{bp.systolic_mmhg}/{bp.diastolic_mmhg} mmHg"
-        used = f"{value} ({mean}, {bp.taken_on})"
-        if not bp.used:  # too old for the protocol (a stale item says its limit), or --what-if made it unknown
-            stale = [s for s in report.stale_data if s.source == "blood_pressure"]
-            why = f"is {stale[0].days_old} days old, over the {stale[0].max_age_days}-day limit" if stale else ""
-            used = f"none used: the latest ({value}, {bp.taken_on}) {why or 'is set aside by --what-if'}"
+        mean = f"mean of {bp['readings']} readings" if bp["readings"] > 1 else "1 reading"
+        value = f"{bp['systolic_mmhg']}/{bp['diastolic_mmhg']} mmHg"
+        used = f"{value} ({mean}, {bp['taken_on']})"
+        if not bp["used"]:  # too old for the protocol (a stale item says its limit), or --what-if made it unknown
+            stale = [s for s in report["stale_data"] if s["source"] == "blood_pressure"]
+            why = f"is {stale[0]['days_old']} days old, over the {stale[0]['max_age_days']}-day limit" if stale else ""
+            used = f"none used: the latest ({value}, {bp['taken_on']}) {why or 'is set aside by --what-if'}"
     return {"weight": weight, "bp_used": used}
 
 
@@ -133,13 +134,13 @@ def _hand_checks(report: Report) -> list[tuple[str, str]]:
     """What to check by hand (the screen shows the same, never behind --details): entries not
     recognised, medications not recorded, values derived rather than recorded."""
     out = []
-    if report.unrecognised:
-        entries = "; ".join(f"{u.entry} ({u.path})" for u in report.unrecognised[:MAX_NAMED])
-        more = len(report.unrecognised) - MAX_NAMED
+    if report["unrecognised"]:
+        entries = "; ".join(f"{u['entry']} ({u['path']})" for u in report["unrecognised"][:MAX_NAMED])
+        more = len(report["unrecognised"]) - MAX_NAMED
         out.append(("Not recognised: review by hand", entries + (f"; and {more} more" if more > 0 else "")))
-    if not report.medications.recorded:
-        out.append(("Medications", clinician_text(report.medications.message)))
-    out += [("Derived, not recorded", clinician_text(d.reason)) for d in report.derived]
+    if not report["medications"]["recorded"]:
+        out.append(("Medications", clinician_text(report["medications"]["message"])))
+    out += [("Derived, not recorded", clinician_text(d["reason"])) for d in report["derived"]]
     return out
 
 
@@ -148,8 +149,8 @@ def render_html(report: Report, chart: ChartInputs | None = None) -> str:
     protocols' thresholds and freshness limit, dates of last use; without it they are left out)."""
     from kapdecide.assessment.options import STATUS_OPTION_REASON
 
-    chart = chart or ChartInputs(as_of=dt.date.fromisoformat(report.assessed_on))
-    receipt = report.receipt.sha256()
+    chart = chart or ChartInputs(as_of=dt.date.fromisoformat(report["assessed_on"]))
+    receipt = receipt_sha256(report["receipt"])
     s = summarise(report)
     review = MAX_REVIEW_BESIDE_BLOCKERS if s.blocking or s.to_collect else MAX_REVIEW
     return (
@@ -158,18 +159,18 @@ def render_html(report: Report, chart: ChartInputs | None = None) -> str:
         .render(
             r=report,
             s=s,
-            look=STATUS_LOOK[report.status],
+            look=STATUS_LOOK[report["status"]],
             head=header_facts(report),
             hand_checks=_hand_checks(report),
             chart=chart,
-            bp=figures.bp_figure(report.patient.blood_pressure_readings, chart),
-            ladders=figures.ladders(report.what_would_change, dict(chart.rule_titles)),
+            bp=figures.bp_figure(report["patient"]["blood_pressure_readings"], chart),
+            ladders=figures.ladders(report["what_would_change"], dict(chart.rule_titles)),
             uses=figures.use_figure(chart),
             sections=_sections(report),
-            options=[o for o in report.options if o.state != "not_applicable"],
-            shared_reason=STATUS_OPTION_REASON.get(report.status, ""),
-            evidence=sorted(cited_evidence(report), key=lambda e: e.id),
-            option_titles={o.option_id: clinician_text(o.title) for o in report.options},
+            options=[o for o in report["options"] if o["state"] != "not_applicable"],
+            shared_reason=STATUS_OPTION_REASON.get(report["status"], ""),
+            evidence=sorted(cited_evidence(report), key=lambda e: e["id"]),
+            option_titles={o["option_id"]: clinician_text(o["title"]) for o in report["options"]},
             rule_titles=dict(chart.rule_titles),
             limits={"blocking": MAX_BLOCKING, "collect": MAX_COLLECT, "review": review, "hand": MAX_HAND_CHECKS},
             receipt=receipt,
@@ -192,5 +193,5 @@ def chart_report(
 
     report = pipeline.report(checked, protocols, overrides, explain=True)
     if not explain:
-        report = report.model_copy(update={"explanation": None})
+        report = {**report, "explanation": None}
     return report, render_html(report, chart_inputs(checked.profile, protocols, checked.as_of))

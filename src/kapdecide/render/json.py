@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from kapdecide.core.contract import DISCLAIMER, SCHEMA_VERSION
 from kapdecide.core.errors import EXIT_MEANING, ExitCode, KapdecideError, Problem
 
-if TYPE_CHECKING:  # types only: an error or a problem list is printed without building the report models
+if TYPE_CHECKING:  # types only: an error or a problem list is printed without importing the assessment
     from kapdecide.assessment.report import Report
     from kapdecide.authoring.cases import Coverage, Suite
 
@@ -20,7 +20,7 @@ def dumps(data: Any) -> str:
 
 def render_report(report: Report) -> str:
     """The report as JSON (fields in model order; lists are already in a fixed order)."""
-    return dumps(report.model_dump(mode="json"))
+    return dumps(report)
 
 
 def render_error(error: KapdecideError | None, exit_code: int, message: str | None = None) -> str:
@@ -81,7 +81,7 @@ def render_suite(suite: Suite, coverages: list[Coverage] | None) -> str:
                     "file": r.case.file,
                     "line": r.case.line,
                     "outcome": r.outcome,
-                    "status": r.report.status if r.report else None,
+                    "status": r.report["status"] if r.report else None,
                     "error": r.error,
                     "failures": r.failures,
                 }

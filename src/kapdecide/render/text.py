@@ -9,7 +9,7 @@ from rich.markup import escape
 
 from kapdecide.core.errors import KapdecideError, Problem
 
-if TYPE_CHECKING:  # imported for types only: `validate` prints problems without building the report models
+if TYPE_CHECKING:  # imported for types only: `validate` prints problems without importing the assessment
     from kapdecide.assessment.report import Report, RuleExplanation
     from kapdecide.authoring.cases import Coverage, Suite
     from kapdecide.authoring.diff import Impact
@@ -29,17 +29,17 @@ def render_report(report: Report, console: Console, details: bool = False) -> No
 
 def render_what_would_change(report: Report, console: Console) -> None:
     """With --explain: for each blocking unknown, the status under representative values."""
-    if not report.what_would_change:
+    if not report["what_would_change"]:
         return
     console.print("[bold]What would change the answer[/]")
-    for w in report.what_would_change:
+    for w in report["what_would_change"]:
         parts = [
-            "/".join(_value(x) for x in sc.values.values())
-            + f" → {sc.status}"
-            + (f" (+{', '.join(sc.findings)})" if sc.findings else "")
-            for sc in w.scenarios
+            "/".join(_value(x) for x in sc["values"].values())
+            + f" → {sc['status']}"
+            + (f" (+{', '.join(sc['findings'])})" if sc["findings"] else "")
+            for sc in w["scenarios"]
         ]
-        console.print(f"  {escape(w.label)} unknown: " + escape("; ".join(parts)), soft_wrap=True)
+        console.print(f"  {escape(w['label'])} unknown: " + escape("; ".join(parts)), soft_wrap=True)
 
 
 def render_details_extra(report: Report, console: Console) -> None:
@@ -47,9 +47,9 @@ def render_details_extra(report: Report, console: Console) -> None:
     from kapdecide.render.plain import clinician_text
     from kapdecide.render.screen import row
 
-    if report.medications.recorded:
-        row(console, "", "[bold]Medications:[/] " + escape(clinician_text(report.medications.message)), indent=0)
-    for care in report.standard_care:
+    if report["medications"]["recorded"]:
+        row(console, "", "[bold]Medications:[/] " + escape(clinician_text(report["medications"]["message"])), indent=0)
+    for care in report["standard_care"]:
         row(console, "", "[bold]Standard care (always):[/] " + escape(clinician_text(care)), indent=0)
 
 
@@ -127,22 +127,22 @@ def render_explanation(explanations: list[RuleExplanation], console: Console) ->
 
     console.print("[bold]Explanation[/] [dim](rule → result; leaf: value  operator threshold → result)[/]")
     for e in explanations:
-        row(console, _RESULT_MARK[e.result], f"{escape(e.rule_id)} [dim]({e.kind})[/] {escape(e.title)}")
-        for leaf in e.leaves:
-            threshold = "" if leaf.threshold is None else f" {_value(leaf.threshold)}"
+        row(console, _RESULT_MARK[e["result"]], f"{escape(e['rule_id'])} [dim]({e['kind']})[/] {escape(e['title'])}")
+        for leaf in e["leaves"]:
+            threshold = "" if leaf["threshold"] is None else f" {_value(leaf['threshold'])}"
             row(
                 console,
                 "",
-                f"{escape(leaf.label)} = {escape(_value(leaf.value))}  {escape(leaf.operator)}"
-                f"{escape(threshold)} → {_RESULT_MARK[leaf.result]} [dim]{escape(leaf.field)}[/]",
+                f"{escape(leaf['label'])} = {escape(_value(leaf['value']))}  {escape(leaf['operator'])}"
+                f"{escape(threshold)} → {_RESULT_MARK[leaf['result']]} [dim]{escape(leaf['field'])}[/]",
                 indent=6,
             )
 
 
 def render_impact(result: Impact, console: Console) -> None:
     """``kapdecide diff``: one block per changed profile."""
-    old = ", ".join(f"{p.id} {p.version}" for p in result.old) or "-"
-    new = ", ".join(f"{p.id} {p.version}" for p in result.new) or "-"
+    old = ", ".join(f"{p['id']} {p['version']}" for p in result.old) or "-"
+    new = ", ".join(f"{p['id']} {p['version']}" for p in result.new) or "-"
     console.print(
         f"[bold]{escape(old)} → {escape(new)}[/]: {len(result.changed)} of {result.profiles} profile(s) change"
     )

@@ -26,6 +26,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from kapdecide.assessment.report import receipt_sha256
 from kapdecide.core.errors import KapdecideError
 from kapdecide.service.assessor import Assessed, Assessor
 from kapdecide.service.auth import Verifier
@@ -131,8 +132,8 @@ class Endpoints:
             return assessed, json.dumps(doc, ensure_ascii=False, allow_nan=False).encode("utf-8"), len(doc["cards"])
 
         assessed, body, cards = await self.in_worker(job)
-        audit["report_status"] = assessed.report.status
-        audit["receipt_sha256"] = assessed.report.receipt.sha256()
+        audit["report_status"] = assessed.report["status"]
+        audit["receipt_sha256"] = receipt_sha256(assessed.report["receipt"])
         audit["cards"] = cards
         return Response(body, 200, _NO_STORE, "application/json")
 

@@ -56,11 +56,9 @@ class Assessor:
         checked = pipeline.from_data(bundle, SourceMap("<prefetch> (mapped from FHIR)"), today=clock.today())
         with self._lock:
             report = pipeline.report(checked, self.protocols)
-        if notes and report.input_source is not None:
-            source = report.input_source
-            report = report.model_copy(
-                update={"input_source": source.model_copy(update={"warnings": [*source.warnings, *notes]})}
-            )
+        if notes and report["input_source"] is not None:
+            source = report["input_source"]
+            report = {**report, "input_source": {**source, "warnings": [*source["warnings"], *notes]}}
         drafts: list[DraftOrder] = []
         if checked.imported is not None and draft_refs:
             for key, refs in sorted(checked.imported.provenance.items()):

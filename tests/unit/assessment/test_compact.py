@@ -33,8 +33,8 @@ def _bytes(data: Any) -> str:
 def _full(raw: bytes, name: str) -> dict[str, Any]:
     checked = pipeline.from_bytes(raw, name, today=AS_OF)
     if checked.imported is None:
-        return pipeline.report_data(checked, PROTOCOLS)
-    return pipeline.report(checked, PROTOCOLS).model_dump(mode="json")
+        return pipeline.report(checked, PROTOCOLS)
+    return pipeline.report(checked, PROTOCOLS)
 
 
 def _round_trip(full: dict[str, Any]) -> dict[str, Any]:
@@ -68,7 +68,7 @@ def test_generated_profiles_expand_exactly(data: dict[str, Any]) -> None:
         checked = pipeline.from_data(data, SourceMap("<generated>"), today=AS_OF)
     except InvalidInputError:
         return
-    full = pipeline.report_data(checked, PROTOCOLS)
+    full = pipeline.report(checked, PROTOCOLS)
     assert _bytes(_round_trip(full)) == _bytes(full)
 
 

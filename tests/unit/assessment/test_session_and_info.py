@@ -104,48 +104,48 @@ def _profile(**overrides: object) -> Profile:
 
 def test_info_finding_does_not_change_status_and_strengthens_option(protocol_dir: Path) -> None:
     report = assess(_profile(), load_protocols([protocol_dir]), AS_OF)
-    assert report.status == "eligible"
-    assert [f.rule_id for f in report.findings] == ["depression_note"]
-    iv = next(o for o in report.options if o.option_id == "iv")
-    assert iv.state == "offered" and iv.supported_by == ["depression_note"]
+    assert report["status"] == "eligible"
+    assert [f["rule_id"] for f in report["findings"]] == ["depression_note"]
+    iv = next(o for o in report["options"] if o["option_id"] == "iv")
+    assert iv["state"] == "offered" and iv["supported_by"] == ["depression_note"]
 
 
 def test_unknown_info_condition_is_neither_reported_nor_missing(protocol_dir: Path) -> None:
     report = assess(_profile(psychiatric=None), load_protocols([protocol_dir]), AS_OF)
-    assert report.findings == [] and report.not_checked == [] and report.status == "eligible"
+    assert report["findings"] == [] and report["not_checked"] == [] and report["status"] == "eligible"
 
 
 def test_insufficient_evidence_option_is_listed_never_offered(protocol_dir: Path) -> None:
     report = assess(_profile(), load_protocols([protocol_dir]), AS_OF)
-    row = next(o for o in report.options if o.option_id == "psycholytic")
-    assert row.state == "excluded"
-    assert row.reasons == ["Insufficient evidence: no trial shows benefit in any substance use disorder."]
+    row = next(o for o in report["options"] if o["option_id"] == "psycholytic")
+    assert row["state"] == "excluded"
+    assert row["reasons"] == ["Insufficient evidence: no trial shows benefit in any substance use disorder."]
 
 
 def test_session_checklist_prints_the_rules_own_thresholds(protocol_dir: Path) -> None:
     report = assess(_profile(), load_protocols([protocol_dir]), AS_OF)
-    (checklist,) = report.session_checklists
-    assert checklist.applies_to == ["iv"]
-    (pre,) = checklist.pre_dose
-    assert pre.rule_id == "bp_hold"
-    assert pre.do_not_dose_if == "mean systolic BP (mmHg) ≥ 140 or mean diastolic BP (mmHg) ≥ 90"
-    assert checklist.pre_dose_checks == ["Breath alcohol 0.00"]
-    assert [h.id for h in checklist.in_session_holds] == ["bp_in_session"]
-    assert checklist.observation_minutes == 120
+    (checklist,) = report["session_checklists"]
+    assert checklist["applies_to"] == ["iv"]
+    (pre,) = checklist["pre_dose"]
+    assert pre["rule_id"] == "bp_hold"
+    assert pre["do_not_dose_if"] == "mean systolic BP (mmHg) ≥ 140 or mean diastolic BP (mmHg) ≥ 90"
+    assert checklist["pre_dose_checks"] == ["Breath alcohol 0.00"]
+    assert [h["id"] for h in checklist["in_session_holds"]] == ["bp_in_session"]
+    assert checklist["observation_minutes"] == 120
 
 
 def test_no_checklist_when_nothing_is_offered(protocol_dir: Path) -> None:
     high = {"blood_pressure": [{"systolic_mmhg": 150, "diastolic_mmhg": 80, "taken_at": "2026-11-21"}]}
     report = assess(_profile(vitals=high), load_protocols([protocol_dir]), AS_OF)
-    assert report.status == "deferred"
-    assert report.session_checklists == []
+    assert report["status"] == "deferred"
+    assert report["session_checklists"] == []
 
 
 def test_trials_are_reported_per_substance(protocol_dir: Path) -> None:
     report = assess(_profile(), load_protocols([protocol_dir]), AS_OF)
-    (alcohol,) = report.substances
-    (trial,) = alcohol.trials
-    assert (trial.evidence_id, trial.participants) == ("KARE-2022", 96)
+    (alcohol,) = report["substances"]
+    (trial,) = alcohol["trials"]
+    assert (trial["evidence_id"], trial["participants"]) == ("KARE-2022", 96)
 
 
 def test_describe_reads_like_a_checklist() -> None:

@@ -324,7 +324,7 @@ def test_none_means_exactly_the_same_as_an_empty_list(name: str, syntax: str) ->
         else:
             raw = json.dumps(data).encode()
         checked = pipeline.from_bytes(raw, f"p.{syntax}", today=DAY)
-        return json.dumps(pipeline.report_data(checked, loaded), sort_keys=True)
+        return json.dumps(pipeline.report(checked, loaded), sort_keys=True)
 
     written_none, empty = report("none"), report([])
     assert written_none == empty  # the same report, so the same receipt (profile_sha256) too

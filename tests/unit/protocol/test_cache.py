@@ -32,7 +32,7 @@ def _report(protocol_dir: Path, cache: ProtocolCache | None) -> str:
     text = (ROOT / "examples" / "deferred-bp-alcohol.yaml").read_text()
     data, smap = load(text, "p.yaml")
     profile = validate_profile_data(data, smap)
-    return assess(profile, load_protocols([protocol_dir], cache), DAY).model_dump_json()
+    return json.dumps(assess(profile, load_protocols([protocol_dir], cache), DAY))
 
 
 def _entries(cache: ProtocolCache) -> list[Path]:
@@ -161,7 +161,7 @@ def _forge(cache: ProtocolCache, protocol: Path) -> None:
 def _pregnant_status(protocol_dir: Path, cache: ProtocolCache | None) -> str:
     text = (ROOT / "examples" / "contraindicated-pregnancy.yaml").read_text()
     data, smap = load(text, "p.yaml")
-    return assess(validate_profile_data(data, smap), load_protocols([protocol_dir], cache), DAY).status
+    return assess(validate_profile_data(data, smap), load_protocols([protocol_dir], cache), DAY)["status"]
 
 
 @pytest.mark.parametrize("mode", [0o775, 0o757])

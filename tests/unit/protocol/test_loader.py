@@ -50,7 +50,7 @@ def test_mini_protocol_is_valid() -> None:
     assert len(lp.sha256) == 64
     from kapdecide.assessment.report import protocol_ref
 
-    assert protocol_ref(lp).model_dump() == {"id": "mini", "version": "0.1.0", "title": "Mini", "sha256": lp.sha256}
+    assert protocol_ref(lp) == {"id": "mini", "version": "0.1.0", "title": "Mini", "sha256": lp.sha256}
 
 
 def test_there_is_a_fixture_for_each_class_of_mistake() -> None:
