@@ -35,6 +35,8 @@ from kapdecide.language.facts import Facts
 CHUNK = 48
 END = "__end__"
 _ABANDON_LIMIT = 900  # sids per ruleset before rebuilding (the engine allows 1,024 live sessions)
+#: Engine answers kept per ruleset, by the exact fact text it was sent (bounded; cleared when full).
+_MEMO_MAX = 4096
 # A JSON string (left alone), or an integer mantissa followed by an exponent (rewritten).
 _STRING_OR_EXP_INT = re.compile(r'"(?:[^"\\]|\\.)*"|(?<![\d.])(-?\d+)([eE])')
 
@@ -180,6 +182,11 @@ class _Ruleset:
         self._sid_n = 0
         self.fields = tested_fields(definition)
         self._keys = tuple((f, json.dumps(f) + ":") for f in sorted(self.fields))
+        # The same fact text always gets the same answer from the same ruleset, and most rulesets
+        # test few, coarse fields (classes, flags, vocabularies), so a batch sends the same text
+        # again and again: the engine's answer for it is kept. The guard still compares that
+        # answer with the evaluator's for every profile.
+        self._memo: dict[str, list[str]] = {}
 
     def _abandon(self) -> None:
         # A session the engine failed in is corrupt: never touch it again (pitfall P2).
@@ -190,9 +197,18 @@ class _Ruleset:
 
     def fired(self, encoded: Mapping[str, str]) -> list[str]:
         """The rules that fire for one fact, given as ``encode_facts`` text; only tested fields are sent."""
+        body = ",".join([key + text for name, key in self._keys if (text := encoded.get(name)) is not None])
+        found = self._memo.get(body)
+        if found is None:
+            found = self._run(body)
+            if len(self._memo) >= _MEMO_MAX:
+                self._memo.clear()
+            self._memo[body] = found
+        return found
+
+    def _run(self, body: str) -> list[str]:
         dre = self._dre
         sid = f"p{self._sid_n}"
-        body = ",".join([key + text for name, key in self._keys if (text := encoded.get(name)) is not None])
         frame = f'"sid":"{sid}"'
         batch = f'[{{{frame},"id":"s"}},{{{body},{frame},"id":"f"}},{{"{END}":1,{frame},"id":"e"}}]'
         try:

@@ -126,6 +126,26 @@ def test_more_rules_than_one_chunk() -> None:
     assert engine.fired({}) == set()
 
 
+def test_the_same_fact_text_is_answered_once_per_ruleset(monkeypatch: pytest.MonkeyPatch) -> None:
+    import kapdecide.engine as engine_module
+
+    engine = compile_rules([leaf("patient.age", ">=", 65), leaf("medications.classes", "contains", "opioid")])
+    sent: list[str] = []
+    for rs in engine._rulesets:
+        run = rs._run
+        monkeypatch.setattr(rs, "_run", lambda body, run=run: sent.append(body) or run(body))
+    old: Facts = {"patient.age": 70, "medications.classes": ("opioid",)}
+    assert engine.fired(old) == engine.fired(dict(old)) == {"r0", "r1"}
+    first = len(sent)
+    assert engine.fired({**old, "patient.age": 30}) == {"r1"}  # a new value is asked, not guessed
+    assert len(sent) == first + 1 and '"patient.age":30' in sent[-1]
+    assert engine.fired(old) == {"r0", "r1"} and len(sent) == first + 1
+    monkeypatch.setattr(engine_module, "_MEMO_MAX", 3)
+    for age in range(10):
+        assert engine.fired({"patient.age": age}) == ({"r0"} if age >= 65 else set())
+    assert all(len(rs._memo) <= 3 for rs in engine._rulesets)  # bounded
+
+
 def test_empty_engine_and_rule_without_branches() -> None:
     assert Engine([]).fired({"patient.age": 3}) == set()
     engine = Engine([EngineRule("never", ()), EngineRule("always", ((),))])

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 from kapdecide.assessment.wording import show_value
@@ -30,6 +31,7 @@ _INLINE_CITES = re.compile(r"\s*((?:\[[A-Z][A-Z0-9-]*\])+)")
 _SLUG = re.compile(r"(?<![.\w\[])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![\w.\]])")
 
 
+@lru_cache(maxsize=4096)  # protocol texts recur in every report: the CDS Hooks cards word ~150 per call
 def clinician_text(text: str) -> str:
     """``text`` without author tags or inline citation brackets, with slugs in plain words."""
     text = _TAG_ALONE.sub("", text)
