@@ -145,6 +145,12 @@ async def load(url: str, body: bytes, tokens: list[str], clients: int) -> tuple[
         return latencies, time.perf_counter() - started
 
 
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds a process has used so far (its threads included)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_mib(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -178,7 +184,10 @@ def measure(requests: int, soak: int, cold_runs: int) -> dict[str, Any]:
         try:
             asyncio.run(load(url, body, signer.tokens(20), 1))  # warm-up
             for clients in (1, 8, 32):
-                lat, wall = asyncio.run(load(url, body, signer.tokens(requests), clients))
+                tokens = signer.tokens(requests)
+                server0, client0 = cpu_s(proc.pid), time.process_time()
+                lat, wall = asyncio.run(load(url, body, tokens, clients))
+                server_cpu, client_cpu = cpu_s(proc.pid) - server0, time.process_time() - client0
                 out["levels"].append(
                     {
                         "clients": clients,
@@ -186,6 +195,8 @@ def measure(requests: int, soak: int, cold_runs: int) -> dict[str, Any]:
                         "p99_ms": percentile(lat, 0.99) * 1000,
                         "per_s": len(lat) / wall,
                         "n": len(lat),
+                        "server_cpu_ms": server_cpu / len(lat) * 1000,
+                        "client_cpu_ms": client_cpu / len(lat) * 1000,
                     }
                 )
             step = max(1, soak // 10)
@@ -204,11 +215,12 @@ def report(r: dict[str, Any]) -> str:
     lines = [
         f"patient-view, prefetch of {r['resources']} resources ({r['body_bytes'] / 1e6:.2f} MB) from {SAMPLE.name}",
         "",
-        "| clients | requests | p50 | p99 | throughput |",
-        "|---|---|---|---|---|",
+        "| clients | requests | p50 | p99 | throughput | server CPU per request | load generator CPU per request |",
+        "|---|---|---|---|---|---|---|",
     ]
     lines += [
-        f"| {x['clients']} | {x['n']} | {x['p50_ms']:.0f} ms | {x['p99_ms']:.0f} ms | {x['per_s']:.1f} req/s |"
+        f"| {x['clients']} | {x['n']} | {x['p50_ms']:.0f} ms | {x['p99_ms']:.0f} ms | {x['per_s']:.1f} req/s "
+        f"| {x['server_cpu_ms']:.1f} ms | {x['client_cpu_ms']:.1f} ms |"
         for x in r["levels"]
     ]
     lines.append(f"\ncold `kapdecide assess {SAMPLE.name} --format cds-hooks`: {r['cold_assess_s'] * 1000:.0f} ms")

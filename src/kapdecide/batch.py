@@ -104,7 +104,7 @@ def assess_line(
 
 def _line_text(raw: str | bytes) -> str:
     """The line as text, refusing what cannot be a JSON profile before parsing (exit-2 records)."""
-    from kapdecide.inputs.fhir import FHIR_XML_MESSAGE, is_fhir_xml
+    from kapdecide.inputs.sniff import FHIR_XML_MESSAGE, is_fhir_xml
 
     if len(raw) > MAX_LINE_BYTES:
         raise InvalidInputError(f"line is over {MAX_LINE_BYTES} bytes", code="too-large")

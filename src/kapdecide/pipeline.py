@@ -73,7 +73,7 @@ def read_bundle(raw: bytes, name: str, input_format: str = "auto") -> dict[str, 
     XML, and a CDS Hooks request (an object with ``hook`` and ``hookInstance``, ``context`` or
     ``prefetch``).
     """
-    from kapdecide.inputs.fhir import FHIR_XML_MESSAGE, is_fhir_bundle, is_fhir_xml
+    from kapdecide.inputs.sniff import FHIR_XML_MESSAGE, is_fhir_bundle, is_fhir_xml
 
     if is_fhir_xml(raw):  # starts with "<": never a YAML or JSON profile
         raise InvalidInputError(FHIR_XML_MESSAGE, code="fhir-xml")
@@ -104,7 +104,7 @@ def read_bundle(raw: bytes, name: str, input_format: str = "auto") -> dict[str, 
 
 def refuse_cds_hooks_request(data: Any) -> None:
     """A CDS Hooks request is not a profile: say what it is and where it belongs (exit 2)."""
-    from kapdecide.inputs.fhir import cds_hooks_hook, cds_hooks_message
+    from kapdecide.inputs.sniff import cds_hooks_hook, cds_hooks_message
 
     hook = cds_hooks_hook(data)
     if hook is not None:
@@ -169,8 +169,8 @@ def from_bytes(
 def from_data(data: Any, smap: SourceMap, *, as_of: dt.date | None = None, today: dt.date | None) -> Checked:
     """Parsed data (a JSON line, a test case's merged profile), checked: a FHIR Bundle is imported, a
     CDS Hooks request refused, anything else validated as a profile."""
-    from kapdecide.inputs.fhir import is_fhir_bundle
     from kapdecide.inputs.profile import validate_profile_data
+    from kapdecide.inputs.sniff import is_fhir_bundle
 
     refuse_cds_hooks_request(data)
     if is_fhir_bundle(data):

@@ -35,7 +35,6 @@ from kapdecide.cli.common import (
 )
 from kapdecide.cli.group import cli
 from kapdecide.cli.many import assess_many
-from kapdecide.cli.pager import page, should_page
 from kapdecide.core.errors import ExitCode, InvalidInputError
 from kapdecide.render import REPORT_FORMAT_HELP, REPORT_FORMATS, ReportFormat
 
@@ -177,8 +176,12 @@ def _write_report(
     text = render.render_report(
         report, fmt, lambda buf: console_for(sys.stdout if to_terminal else buf, into=buf), details, hook_instance
     )
-    if not (to_terminal and fmt == "text" and should_page(text, not no_pager) and page(text)):
-        write_output(text, output)
+    if to_terminal and fmt == "text":
+        from kapdecide.cli.pager import page, should_page  # subprocess and shutil: text on a terminal only
+
+        if should_page(text, not no_pager) and page(text):
+            return
+    write_output(text, output)
 
 
 def _html(

@@ -74,22 +74,13 @@ Conservative choices (DESIGN CHOICE, documented here and in the importer's repor
 
 from __future__ import annotations
 
-from kapdecide.inputs.fhir.bundle import (
-    FhirImport,
-    cds_hooks_hook,
-    cds_hooks_message,
-    is_fhir_bundle,
-    is_fhir_xml,
-    map_bundle,
-)
+from kapdecide.inputs.fhir.bundle import FhirImport, map_bundle
 from kapdecide.inputs.fhir.values import (
     ADMINISTRATION_MAX_AGE_DAYS,
     AUDIT_MAX_AGE_DAYS,
     BREASTFEEDING_TRUE_MAX_AGE_DAYS,
     DISPENSE_DEFAULT_DAYS,
     DISPENSE_GRACE_DAYS,
-    FHIR_NAMESPACE,
-    FHIR_XML_MESSAGE,
     HR_MAX_AGE_DAYS,
     NO_PATIENT_MESSAGE,
     NOT_PREGNANT_MAX_AGE_DAYS,
@@ -99,6 +90,14 @@ from kapdecide.inputs.fhir.values import (
     SUICIDAL_BEHAVIOR_DAYS,
     SUICIDAL_IDEATION_DAYS,
     WEIGHT_MAX_AGE_DAYS,
+)
+from kapdecide.inputs.sniff import (
+    FHIR_NAMESPACE,
+    FHIR_XML_MESSAGE,
+    cds_hooks_hook,
+    cds_hooks_message,
+    is_fhir_bundle,
+    is_fhir_xml,
 )
 
 __all__ = [

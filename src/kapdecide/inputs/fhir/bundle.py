@@ -17,7 +17,6 @@ from kapdecide.inputs.fhir.observations import Observations
 from kapdecide.inputs.fhir.patient import Patients
 from kapdecide.inputs.fhir.values import (
     AUDIT_MAX_AGE_DAYS,
-    FHIR_NAMESPACE,
     NO_PATIENT_MESSAGE,
     PHQ9_MAX_AGE_DAYS,
     READ_TYPES,
@@ -30,6 +29,7 @@ from kapdecide.inputs.fhir.values import (
     _strip_history,
     _version_key,
 )
+from kapdecide.inputs.sniff import is_fhir_bundle
 
 
 @dataclass(frozen=True)
@@ -49,54 +49,11 @@ class FhirImport:
     patient_id: str | None
 
 
-def is_fhir_bundle(data: object) -> bool:
-    """Whether parsed JSON is a FHIR Bundle."""
-    return isinstance(data, dict) and data.get("resourceType") == "Bundle"
-
-
 def map_bundle(bundle: dict[str, Any], as_of: dt.date) -> FhirImport:
     """Map a FHIR R4 Bundle to a profile for an assessment on ``as_of``.
 
     Raises :class:`InvalidInputError` when the Bundle has no Patient resource."""
     return _Mapper(as_of).run(bundle)
-
-
-_BOMS = ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"))
-
-
-def is_fhir_xml(raw: bytes) -> bool:
-    """Whether ``raw`` is FHIR XML: after an optional byte-order mark and whitespace it starts with
-    ``<`` (an XML declaration or an element) and it names the FHIR namespace. A YAML or JSON profile
-    never starts with ``<``."""
-    encoding = "utf-8"
-    for bom, enc in _BOMS:
-        if raw.startswith(bom):
-            raw, encoding = raw[len(bom) :], enc
-            break
-    head = raw[:4096].decode(encoding, errors="replace").lstrip()
-    if not head.startswith("<"):
-        return False
-    return FHIR_NAMESPACE.encode(encoding) in raw
-
-
-def cds_hooks_hook(data: object) -> str | None:
-    """For a CDS Hooks request (an object with ``hook`` and ``hookInstance``, ``context`` or
-    ``prefetch``), its hook name, cleaned for a message (control characters removed, truncated);
-    otherwise None. A profile or a Bundle never has a ``hook`` key."""
-    if not isinstance(data, dict) or "hook" not in data:
-        return None
-    if not any(key in data for key in ("hookInstance", "context", "prefetch")):
-        return None
-    hook = data["hook"]
-    return _clean(hook if isinstance(hook, str) else repr(hook), 60) or "?"
-
-
-def cds_hooks_message(hook: str) -> str:
-    """The message for a CDS Hooks request given where a profile or a Bundle is expected."""
-    return (
-        f"this is a CDS Hooks request (hook '{hook}'), not a profile or a FHIR Bundle: pass its prefetch "
-        "Bundle, or call the CDS Hooks service"
-    )
 
 
 class _Mapper(Patients, Observations, Conditions, Medications, Allergies):

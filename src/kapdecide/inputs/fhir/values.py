@@ -47,8 +47,6 @@ NO_PATIENT_MESSAGE = (
     "the FHIR Bundle has no Patient resource: kapdecide cannot tell whose record this is; "
     "export the Bundle with the Patient"
 )
-FHIR_XML_MESSAGE = "FHIR XML is not supported; send the Bundle as FHIR JSON (application/fhir+json)"
-FHIR_NAMESPACE = "http://hl7.org/fhir"
 _OBS_USE = frozenset({"final", "amended", "corrected"})
 _OBS_DROP = frozenset({"entered-in-error", "cancelled", "registered", "unknown"})
 _COND_CURRENT = frozenset({"active", "recurrence", "relapse"})
