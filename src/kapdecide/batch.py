@@ -72,8 +72,6 @@ def assess_line(
     The assessment date follows the one rule of single mode: an explicit --as-of (``forced``) wins,
     then the line's own ``assessed_on``, then ``default_as_of`` (today). With ``head`` (the
     protocol-info header) the report is written as a compact line against it."""
-    from pydantic_core import to_json
-
     from kapdecide import pipeline
     from kapdecide.inputs.yaml_source import SourceError, SourceMap, load_json
 
@@ -89,17 +87,30 @@ def assess_line(
         )
         report: Report = {**pipeline.report(checked, protocols), "input_line": line}
         if head is None:
-            # pydantic-core's JSON writer: the same bytes as render.json.dumps on one line, 3x faster
-            return line, to_json(report).decode("utf-8"), report["status"]
+            return line, one_line(report), report["status"]
         from kapdecide.assessment.compact import compact
 
-        return line, to_json(compact(report, head)).decode("utf-8"), report["status"]
+        return line, one_line(compact(report, head)), report["status"]
     except KapdecideError as exc:
         outcome = "invalid" if exc.exit_code == ExitCode.INVALID_INPUT else "error"
         return line, error_record(line, exc.exit_code, exc.code, exc.message, exc.problems), outcome
     except Exception as exc:  # one line's internal failure must not stop the batch
         message = f"internal error on this line: {type(exc).__name__}"
         return line, error_record(line, ExitCode.INTERNAL, "internal-error", message), "error"
+
+
+def one_line(data: Any) -> str:
+    """``data`` as compact JSON on one line: orjson, the same bytes as pydantic-core's writer and as
+    ``json.dumps(separators=(",", ":"), ensure_ascii=False)`` for a report (tests/unit/test_batch.py),
+    three times faster than the former and ten times the latter."""
+    import orjson
+
+    try:
+        return orjson.dumps(data).decode("utf-8")
+    except TypeError:  # what orjson does not write (an integer over 64 bits): pydantic-core's writer
+        from pydantic_core import to_json
+
+        return to_json(data).decode("utf-8")
 
 
 def _line_text(raw: str | bytes) -> str:

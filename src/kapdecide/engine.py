@@ -21,8 +21,9 @@ durable-rules 2.0.28 segfaults, hangs or silently drops facts outside a narrow s
 from __future__ import annotations
 
 import json
+import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -182,11 +183,26 @@ class _Ruleset:
         self._sid_n = 0
         self.fields = tested_fields(definition)
         self._keys = tuple((f, json.dumps(f) + ":") for f in sorted(self.fields))
-        # The same fact text always gets the same answer from the same ruleset, and most rulesets
-        # test few, coarse fields (classes, flags, vocabularies), so a batch sends the same text
-        # again and again: the engine's answer for it is kept. The guard still compares that
-        # answer with the evaluator's for every profile.
-        self._memo: dict[str, list[str]] = {}
+        #: the profile facts behind the tested fields (a list's closed flag comes from its list's type)
+        self.facts = tuple(sorted({f.removesuffix(CLOSED_SUFFIX) for f in self.fields} - {"kind"}))
+        # The same values of the tested facts always get the same answer from the same ruleset, and
+        # most rulesets test few, coarse facts (classes, flags, vocabularies), so a batch asks the
+        # same question again and again: the engine's answer is kept, by value and type (True is
+        # not 1, an open list is not a complete one). The guard still compares the answer with the
+        # evaluator's for every profile.
+        self._memo: dict[tuple[object, ...], list[str]] = {}
+
+    def answer(self, facts: Facts, encoded: Callable[[], Mapping[str, str]]) -> list[str]:
+        """The rules that fire for ``facts``; ``encoded`` gives them as engine text when the engine
+        must be asked."""
+        key = tuple([_typed(v) for v in map(facts.get, self.facts)])
+        found = self._memo.get(key)
+        if found is None:
+            found = self.fired(encoded())
+            if len(self._memo) >= _MEMO_MAX:
+                self._memo.clear()
+            self._memo[key] = found
+        return found
 
     def _abandon(self) -> None:
         # A session the engine failed in is corrupt: never touch it again (pitfall P2).
@@ -197,14 +213,7 @@ class _Ruleset:
 
     def fired(self, encoded: Mapping[str, str]) -> list[str]:
         """The rules that fire for one fact, given as ``encode_facts`` text; only tested fields are sent."""
-        body = ",".join([key + text for name, key in self._keys if (text := encoded.get(name)) is not None])
-        found = self._memo.get(body)
-        if found is None:
-            found = self._run(body)
-            if len(self._memo) >= _MEMO_MAX:
-                self._memo.clear()
-            self._memo[body] = found
-        return found
+        return self._run(",".join([key + text for name, key in self._keys if (text := encoded.get(name)) is not None]))
 
     def _run(self, body: str) -> list[str]:
         dre = self._dre
@@ -254,11 +263,24 @@ class Engine:
 
     def fired(self, facts: Facts) -> set[str]:
         """Names of the rules with at least one branch true for these facts."""
-        try:
-            encoded = encode_facts(facts)
-        except ValueError as exc:  # NaN or infinity: refused, as the engine would mishandle them
-            raise EngineError(f"the rules engine rejected the profile ({exc})") from None
+        if any(isinstance(v, float) and not math.isfinite(v) for v in facts.values()):
+            # NaN or infinity: refused, as the engine would mishandle them (and NaN is never a memo hit)
+            raise EngineError("the rules engine rejected the profile (a number is NaN or infinite)")
+        text: dict[str, str] = {}
+
+        def encoded() -> Mapping[str, str]:  # once per profile, and only if a ruleset must be asked
+            if not text:
+                text.update(encode_facts(facts))
+            return text
+
         out: set[str] = set()
         for ruleset in self._rulesets:
-            out.update(self._branch_owner[key] for key in ruleset.fired(encoded))
+            out.update(self._branch_owner[key] for key in ruleset.answer(facts, encoded))
         return out
+
+
+def _typed(value: object) -> object:
+    """A fact value as a memo key that tells True from 1 and an open list from a complete one."""
+    if isinstance(value, tuple):
+        return (type(value), tuple([(type(x), x) for x in value]))
+    return (type(value), value)

@@ -96,3 +96,20 @@ def test_a_batch_with_nothing_assessed_names_no_status() -> None:
     counts = Counts()
     counts.add("invalid", 1)
     assert counts.summary() == "batch: 1 line(s): 0 assessed, 1 invalid (lines 1), 0 internal error(s)"
+
+
+def test_one_line_writes_what_json_dumps_and_pydantic_core_write() -> None:
+    import json
+
+    from pydantic_core import to_json
+
+    from kapdecide.batch import one_line
+
+    samples: list[object] = [
+        {"a": 1e-05, "b": [1.5e-07, 1e16, 5.0, -0.0], "c": "é \u2028 \x00 </script> 💊"},
+        {"big": 2**70},  # over 64 bits: orjson refuses, pydantic-core writes it
+        {"nested": {"list": [None, True, 3], "t": (1, 2)}},
+    ]
+    for data in samples:
+        assert one_line(data) == to_json(data).decode("utf-8")
+    assert one_line(samples[2]) == json.dumps(samples[2], separators=(",", ":"), ensure_ascii=False)
