@@ -148,6 +148,67 @@ def test_schizophrenia_with_psychotic_disorder_none_is_a_located_contradiction()
 
 
 @pytest.mark.parametrize(
+    "entry",
+    [
+        "denies psychosis",
+        "No history of psychosis",
+        "negative for bipolar disorder",
+        "schizophrenia ruled out",
+        "no longer psychotic",  # a past episode is possible: never read as none either
+        "family history of schizophrenia",
+        "FHx bipolar disorder",
+        "Mother has bipolar disorder",
+        "Paternal uncle with schizophrenia",
+    ],
+)
+def test_a_negated_or_a_relatives_diagnosis_is_neither_read_nor_a_contradiction(entry: str) -> None:
+    # As clinicians write them: before, each was read as the patient's psychosis or bipolar disorder
+    # and, beside psychotic_disorder: none, refused as a contradiction (exit 2).
+    r = assess(psychiatric_conditions=[entry])
+    assert r["status"] == "eligible_with_precautions"  # kept for review by hand, never eligible
+    (u,) = r["unrecognised"]
+    assert u["entry"] == entry and u["path"] == "psychiatric.conditions[0]"
+    assert ("relative" in u["message"]) is (entry.lower().startswith(("family", "fhx", "mother", "paternal")))
+    assert "review by hand" in u["message"]
+
+
+@pytest.mark.parametrize(
+    "entry",
+    ["r/o psychosis", "rule out bipolar disorder", "schizophrenia (mother also)", "history of psychosis",
+     "Major depressive disorder, recurrent, severe, with psychotic features"],
+)  # fmt: skip
+def test_a_suspected_or_own_diagnosis_with_a_relative_mentioned_is_still_read(entry: str) -> None:
+    # "r/o" is "to be ruled out" (suspected); a relative named after the diagnosis does not make it theirs
+    with pytest.raises(InvalidInputError) as exc:
+        assess(psychiatric_conditions=[entry])  # beside psychotic_disorder / bipolar_disorder: none
+    assert exc.value.problems[0].code == "invalid_diagnosis_contradiction"
+
+
+@pytest.mark.parametrize(
+    ("entry", "slug"),
+    [
+        ("MDD recurrent severe without psychotic features", "major_depressive_disorder"),
+        ("Major depressive disorder, recurrent severe without psychotic features", "major_depressive_disorder"),
+        ("recurrent major depression", "major_depressive_disorder"),
+        ("Depression NOS", "major_depressive_disorder"),
+        ("Depressive disorder", "major_depressive_disorder"),
+        ("post traumatic stress disorder, chronic", "ptsd"),
+        ("C-PTSD", "ptsd"),
+    ],
+)
+def test_course_and_specifiers_do_not_hide_the_diagnosis(entry: str, slug: str) -> None:
+    r = assess(psychiatric_conditions=[entry])
+    assert r["unrecognised"] == [] and r["status"] == "eligible"
+
+
+def test_bpd_is_ambiguous_and_asks_for_the_diagnosis_in_full() -> None:
+    r = assess(psychiatric_conditions=["BPD"])
+    (u,) = r["unrecognised"]
+    assert "borderline personality disorder and bipolar disorder" in u["message"]
+    assert r["status"] == "eligible_with_precautions"
+
+
+@pytest.mark.parametrize(
     ("entry", "rule"),
     [
         ({"system": "snomed", "code": "35252006"}, "psychotic_disorder"),  # psychotic disorder set

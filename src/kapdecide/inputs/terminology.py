@@ -288,7 +288,7 @@ def _concept(text: str) -> Concept:
 _PSYCHOSIS_WORDS = re.compile(
     r"\bpsychos[ie]s\b|\bpsychotic\b|schizophren|schizoaffective|schizotypal|delusional disorder", re.I
 )
-_NOT_PSYCHOTIC = re.compile(r"without psychotic|non-?psychotic|no psychotic", re.I)
+_NOT_PSYCHOTIC = re.compile(r"without psycho(?:tic|sis)|non-?psychotic|no psycho(?:tic|sis)", re.I)
 _BIPOLAR_II = re.compile(r"bipolar (ii|2)\b|type (ii|2)\b", re.I)
 _MANIA_WORDS = re.compile(r"\bmanic\b|hypomani|\bmania\b", re.I)
 _MANIC_DEPRESSIVE = re.compile(r"manic[- ]depressi", re.I)
@@ -310,11 +310,42 @@ def safety_concepts(text: str) -> tuple[Concept, ...]:
 _HISTORY = r"history of|hx of|h/o|past|prior|previous|former|resolved"
 #: A condition entry written as history ("history of mania", "past hypomania"): not a current episode.
 HISTORY_WORDS = re.compile(rf"^(?:{_HISTORY})\b", re.I)
-#: Leading words a condition name is also looked up without ("known epilepsy", "history of stroke").
-_COND_STRIP = re.compile(rf"^(?:{_HISTORY}|known|chronic|recent)\s+")
-#: course and severity written after a name ("MDD, recurrent, moderate"): they do not change the
-#: concept. Remission is not among them: "in full remission" stays a hand check, never a plain match.
-_COND_QUALIFIERS = re.compile(r"(?:\s+(?:recurrent|single|current|episode|mild|moderate|severe|unspecified))+$")
+#: Leading words a condition name is also looked up without ("known epilepsy", "history of stroke",
+#: "recurrent major depression").
+_COND_STRIP = re.compile(rf"^(?:{_HISTORY}|known|chronic|recent|recurrent|mild|moderate|severe)\s+")
+#: course, severity and specifiers written after a name ("MDD, recurrent, moderate", "PTSD, chronic",
+#: "MDD recurrent severe without psychotic features", "depression NOS"): they do not change the
+#: concept. Remission is not among them: "in full remission" stays a hand check, never a plain match;
+#: nor is "with psychotic features", which adds psychosis.
+_COND_QUALIFIERS = re.compile(
+    r"(?:\s+(?:recurrent|single|current|episode|mild|moderate|severe|unspecified|chronic|acute|nos"
+    r"|without psychotic features|without psychosis))+$"
+)
+#: An entry about a relative ("family history of schizophrenia", "FHx bipolar", "mother has bipolar
+#: disorder"): not the patient's condition, so never read as one (nor as its absence). Only at the
+#: start: "schizophrenia (mother also)" is the patient's.
+_RELATIVE = re.compile(
+    r"^(?:family (?:history|hx)|fhx|fh\b|f/h|(?:maternal|paternal)\b|(?:his|her|the patient's)?\s*"
+    r"(?:mother|father|parent|sibling|brother|sister|son|daughter|twin|grand(?:mother|father|parent)|aunt|uncle"
+    r"|cousin)s?\b)",
+    re.I,
+)
+#: An entry written as a negation or as excluded ("denies psychosis", "no history of mania",
+#: "negative for bipolar disorder", "psychosis ruled out"): kapdecide never reads a negation as an
+#: answer, in either direction. "r/o" and "rule out" mean "to be ruled out", i.e. suspected: read.
+_NEGATED = re.compile(
+    r"^(?:no|not|never|denies|denied|negative for|free of|absence of|without)\b|\b(?:ruled out|excluded)\s*$",
+    re.I,
+)
+RELATIVE_NOTE = (
+    "an entry about a relative, not the patient's own condition: kapdecide reads only the patient's; remove it "
+    "(a psychotic disorder in a first-degree relative is psychiatric.family_history_psychosis: true)"
+)
+NEGATED_NOTE = (
+    "written as a negation or as ruled out: kapdecide never reads a negation as an answer; record the "
+    "structured field instead (e.g. psychiatric.psychotic_disorder: none, psychiatric.mania: none) and remove "
+    "the entry"
+)
 
 
 def condition_key(text: str) -> str:
@@ -336,6 +367,10 @@ def _slug_names() -> dict[str, tuple[Concept, ...]]:
 @lru_cache(maxsize=4096)
 def match_condition_text(text: str) -> ConditionMatch:
     """Read a condition as written: a vocabulary slug, a name or a synonym."""
+    if _RELATIVE.search(text.strip()):
+        return ConditionMatch((Concept("not_mapped", RELATIVE_NOTE),), "")
+    if _NEGATED.search(text.strip()):
+        return ConditionMatch((Concept("not_mapped", NEGATED_NOTE),), "")
     key = condition_key(text)
     bare = _COND_STRIP.sub("", key)
     for k in dict.fromkeys((key, bare, _COND_QUALIFIERS.sub("", bare))):
