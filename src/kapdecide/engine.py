@@ -36,7 +36,8 @@ from kapdecide.language.facts import Facts
 CHUNK = 48
 END = "__end__"
 _ABANDON_LIMIT = 900  # sids per ruleset before rebuilding (the engine allows 1,024 live sessions)
-#: Engine answers kept per ruleset, by the exact fact text it was sent (bounded; cleared when full).
+#: Engine answers kept per ruleset, by the values and types of the facts it tests (bounded; cleared
+#: when full).
 _MEMO_MAX = 4096
 # A JSON string (left alone), or an integer mantissa followed by an exponent (rewritten).
 _STRING_OR_EXP_INT = re.compile(r'"(?:[^"\\]|\\.)*"|(?<![\d.])(-?\d+)([eE])')
@@ -195,7 +196,7 @@ class _Ruleset:
     def answer(self, facts: Facts, encoded: Callable[[], Mapping[str, str]]) -> list[str]:
         """The rules that fire for ``facts``; ``encoded`` gives them as engine text when the engine
         must be asked."""
-        key = tuple([_typed(v) for v in map(facts.get, self.facts)])
+        key = tuple([_typed(facts.get(f, _ABSENT)) for f in self.facts])
         found = self._memo.get(key)
         if found is None:
             found = self.fired(encoded())
@@ -270,7 +271,10 @@ class Engine:
 
         def encoded() -> Mapping[str, str]:  # once per profile, and only if a ruleset must be asked
             if not text:
-                text.update(encode_facts(facts))
+                try:
+                    text.update(encode_facts(facts))
+                except ValueError as exc:  # NaN or infinity inside a list: refused like a bare one
+                    raise EngineError(f"the rules engine rejected the profile ({exc})") from None
             return text
 
         out: set[str] = set()
@@ -279,8 +283,13 @@ class Engine:
         return out
 
 
+#: A fact the profile does not have: the engine is sent nothing, which is not the same as null.
+_ABSENT = object()
+
+
 def _typed(value: object) -> object:
-    """A fact value as a memo key that tells True from 1 and an open list from a complete one."""
+    """A fact value as a memo key that tells True from 1, an open list from a complete one, and an
+    absent fact from one that is None."""
     if isinstance(value, tuple):
         return (type(value), tuple([(type(x), x) for x in value]))
     return (type(value), value)

@@ -144,6 +144,8 @@ def test_the_same_fact_text_is_answered_once_per_ruleset(monkeypatch: pytest.Mon
     for age in range(10):
         assert engine.fired({"patient.age": age}) == ({"r0"} if age >= 65 else set())
     assert all(len(rs._memo) <= 3 for rs in engine._rulesets)  # bounded
+    known = compile_rules([leaf("patient.age", "is_known")])
+    assert known.fired({}) == set() and known.fired({"patient.age": None}) == {"r0"}  # absent is not null
 
 
 def test_empty_engine_and_rule_without_branches() -> None:

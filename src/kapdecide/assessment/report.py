@@ -375,6 +375,7 @@ class InputSource(TypedDict):
     """Codes the FHIR mapping does not know: reported, never guessed."""
 
 
+@with_config(_CLOSED)
 class Receipt(TypedDict):
     """What the report was computed from, so that it can be replayed and audited."""
 

@@ -2,7 +2,7 @@
 
 The audit line names what an auditor needs to find a call again and nothing about the patient:
 time, method, path, service id, hook, hookInstance, HTTP status, error code, the report's status and
-receipt hash (``Receipt.sha256()``: replayable with the same input), the number of cards, the
+receipt hash (``report.receipt_sha256()``: replayable with the same input), the number of cards, the
 duration, and the JWT's issuer and jti. Never a patient id, name, resource, prefetch key value or
 problem message (those can quote patient data). Lines are written whole under a lock.
 """
