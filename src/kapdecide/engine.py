@@ -36,9 +36,13 @@ from kapdecide.language.facts import Facts
 CHUNK = 48
 END = "__end__"
 _ABANDON_LIMIT = 900  # sids per ruleset before rebuilding (the engine allows 1,024 live sessions)
-#: Engine answers kept per ruleset, by the values and types of the facts it tests (bounded; cleared
-#: when full).
-_MEMO_MAX = 4096
+#: Engine answers kept per ruleset, by the values and types of the facts it tests. Once full it keeps
+#: what it has (the common questions come early), so memory stops growing with the batch.
+_MEMO_MAX = 1024
+#: After this many questions, a ruleset whose answers were found in the memo less often than
+#: _MEMO_MIN_HITS stops keeping them (it tests values that rarely repeat: blood pressure, dates).
+_MEMO_TRIAL = 2048
+_MEMO_MIN_HITS = 0.25
 # A JSON string (left alone), or an integer mantissa followed by an exponent (rewritten).
 _STRING_OR_EXP_INT = re.compile(r'"(?:[^"\\]|\\.)*"|(?<![\d.])(-?\d+)([eE])')
 
@@ -191,18 +195,26 @@ class _Ruleset:
         # same question again and again: the engine's answer is kept, by value and type (True is
         # not 1, an open list is not a complete one). The guard still compares the answer with the
         # evaluator's for every profile.
-        self._memo: dict[tuple[object, ...], list[str]] = {}
+        self._memo: dict[tuple[object, ...], list[str]] | None = {}
+        self._asked = self._hits = 0
 
     def answer(self, facts: Facts, encoded: Callable[[], Mapping[str, str]]) -> list[str]:
         """The rules that fire for ``facts``; ``encoded`` gives them as engine text when the engine
         must be asked."""
+        memo = self._memo
+        if memo is None:
+            return self.fired(encoded())
         key = tuple([_typed(facts.get(f, _ABSENT)) for f in self.facts])
-        found = self._memo.get(key)
-        if found is None:
-            found = self.fired(encoded())
-            if len(self._memo) >= _MEMO_MAX:
-                self._memo.clear()
-            self._memo[key] = found
+        found = memo.get(key)
+        self._asked += 1
+        if found is not None:
+            self._hits += 1
+            return found
+        found = self.fired(encoded())
+        if len(memo) < _MEMO_MAX:
+            memo[key] = found
+        if self._asked == _MEMO_TRIAL and self._hits < _MEMO_MIN_HITS * _MEMO_TRIAL:
+            self._memo = None
         return found
 
     def _abandon(self) -> None:

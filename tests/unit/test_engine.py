@@ -143,7 +143,13 @@ def test_the_same_fact_text_is_answered_once_per_ruleset(monkeypatch: pytest.Mon
     monkeypatch.setattr(engine_module, "_MEMO_MAX", 3)
     for age in range(10):
         assert engine.fired({"patient.age": age}) == ({"r0"} if age >= 65 else set())
-    assert all(len(rs._memo) <= 3 for rs in engine._rulesets)  # bounded
+    assert all(rs._memo is not None and len(rs._memo) <= 3 for rs in engine._rulesets)  # bounded
+    monkeypatch.setattr(engine_module, "_MEMO_TRIAL", 20)
+    rare = compile_rules([leaf("patient.age", ">=", 65)])
+    for age in range(30):  # a new value every time: the ruleset stops keeping answers, and stays right
+        assert rare.fired({"patient.age": age}) == ({"r0"} if age >= 65 else set())
+    assert all(rs._memo is None for rs in rare._rulesets)
+    assert rare.fired({"patient.age": 70}) == {"r0"}
     known = compile_rules([leaf("patient.age", "is_known")])
     assert known.fired({}) == set() and known.fired({"patient.age": None}) == {"r0"}  # absent is not null
 
