@@ -20,12 +20,13 @@ from pathlib import Path
 from typing import Any
 
 from kapdecide.assessment.assess import assess, compile_protocol, profile_sha256
-from kapdecide.batch import assess_line, one_line
+from kapdecide.batch import assess_line
 from kapdecide.inputs.consistency import check_consistency
 from kapdecide.inputs.profile import validate_profile_data
 from kapdecide.inputs.yaml_source import SourceMap, load_json
 from kapdecide.language.fact_builder import build_facts
 from kapdecide.protocol.loader import default_protocol_dir, load_protocols
+from kapdecide.render.json import one_line
 
 
 def _lines(count: int, seed: int) -> list[str]:

@@ -85,6 +85,8 @@ def assess_line(
         checked = pipeline.from_data(
             data, SourceMap(name, syntax="json"), as_of=default_as_of if forced else None, today=default_as_of
         )
+        from kapdecide.render.json import one_line
+
         report: Report = {**pipeline.report(checked, protocols), "input_line": line}
         if head is None:
             return line, one_line(report), report["status"]
@@ -97,20 +99,6 @@ def assess_line(
     except Exception as exc:  # one line's internal failure must not stop the batch
         message = f"internal error on this line: {type(exc).__name__}"
         return line, error_record(line, ExitCode.INTERNAL, "internal-error", message), "error"
-
-
-def one_line(data: Any) -> str:
-    """``data`` as compact JSON on one line: orjson, the same bytes as pydantic-core's writer (which
-    wrote batch lines before; tests/unit/test_batch.py), three times faster. Like it, and unlike
-    ``json.dumps``, it writes a float below 1e-4 without an exponent's zero padding (0.00001)."""
-    import orjson
-
-    try:
-        return orjson.dumps(data).decode("utf-8")
-    except TypeError:  # what orjson does not write (an integer over 64 bits): pydantic-core's writer
-        from pydantic_core import to_json
-
-        return to_json(data).decode("utf-8")
 
 
 def _line_text(raw: str | bytes) -> str:

@@ -103,7 +103,7 @@ def test_one_line_writes_what_json_dumps_and_pydantic_core_write() -> None:
 
     from pydantic_core import to_json
 
-    from kapdecide.batch import one_line
+    from kapdecide.render.json import one_line
 
     samples: list[object] = [
         {"a": 1e-05, "b": [1.5e-07, 1e16, 5.0, -0.0], "c": "é \u2028 \x00 </script> 💊"},

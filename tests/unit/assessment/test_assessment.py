@@ -431,9 +431,9 @@ def test_every_report_is_exactly_what_its_declaration_says() -> None:
     # (pydantic, extra keys refused), it comes back unchanged: no key missing, added or reordered, no
     # value of another type (an int where the schema says float would come back 5.0).
     from kapdecide.assessment.report import validate_report
-    from kapdecide.batch import one_line
     from kapdecide.inputs.profile import validate_profile_data
     from kapdecide.inputs.yaml_source import SourceMap
+    from kapdecide.render.json import one_line
 
     protocols = load_protocols([default_protocol_dir()])
     statuses = set()
