@@ -38,14 +38,6 @@ SAMPLE = ROOT.parent / "shared" / "fhir-samples" / "synthea2019-darron-feeney.js
 BASE = "https://cds.bench.invalid"
 ISS = "https://ehr.bench.invalid"
 PATH = "/cds-services/kapdecide-patient-view"
-KEYS = {
-    "conditions": "Condition",
-    "medicationRequests": "MedicationRequest",
-    "medicationStatements": "MedicationStatement",
-    "medicationDispenses": "MedicationDispense",
-    "observations": "Observation",
-    "allergies": "AllergyIntolerance",
-}
 
 
 def hook_body(sample: Path) -> tuple[bytes, int]:
@@ -62,7 +54,9 @@ def hook_body(sample: Path) -> tuple[bytes, int]:
     patient = next(r for r in resources if r["resourceType"] == "Patient")
     prefetch: dict[str, Any] = {"patient": patient}
     count = 1
-    for key, rtype in KEYS.items():
+    from kapdecide.service.definitions import SEARCH_TYPES
+
+    for key, rtype in SEARCH_TYPES.items():
         found = [{"resource": r} for r in resources if r["resourceType"] == rtype]
         prefetch[key] = {"resourceType": "Bundle", "type": "searchset", "entry": found} if found else None
         count += len(found)

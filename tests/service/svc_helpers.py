@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+from kapdecide.service.definitions import SEARCH_TYPES
+
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT.parent / "shared" / "fhir-samples"
 SCHEMAS = ROOT / "tests" / "schemas"
@@ -109,16 +111,8 @@ def sample_prefetch(name: str) -> tuple[str, dict[str, Any]]:
     text = re.sub(r'"(urn:uuid:[0-9a-fA-F-]+)"', lambda m: json.dumps(local.get(m.group(1), m.group(1))), text)
     resources = [e["resource"] for e in json.loads(text)["entry"]]
     pat = next(r for r in resources if r["resourceType"] == "Patient")
-    by_key = {
-        "conditions": "Condition",
-        "medicationRequests": "MedicationRequest",
-        "medicationStatements": "MedicationStatement",
-        "medicationDispenses": "MedicationDispense",
-        "observations": "Observation",
-        "allergies": "AllergyIntolerance",
-    }
     prefetch: dict[str, Any] = {"patient": pat}
-    for key, rtype in by_key.items():
+    for key, rtype in SEARCH_TYPES.items():
         found = [r for r in resources if r["resourceType"] == rtype]
         prefetch[key] = searchset(*found) if found else None
     medications = [r for r in resources if r["resourceType"] == "Medication"]

@@ -40,6 +40,8 @@ PREFETCH: dict[str, str] = {
     "allergies": "AllergyIntolerance?patient={{context.patientId}}",
 }
 REQUIRED_KEYS = frozenset({PATIENT_KEY})
+#: The resource type each search key of PREFETCH asks for ("conditions" -> "Condition").
+SEARCH_TYPES: dict[str, str] = {k: t.partition("?")[0] for k, t in PREFETCH.items() if k != PATIENT_KEY}
 
 USAGE = (
     "Decision support for clinician review, never a decision. Prefetch (or --allow-fhir-fetch with "
